@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: sets up what is missing, builds the three wasm variants and the package, runs
+# the Rust tests (native), the JS tests (vitest against dist, plus the relaxed-simd project)
+# and the benchmark smoke run, then prints one summary line: `tests: N passed, M failed`.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+setup_and_build
+logs="$root/target/test-logs"
+rm -rf "$logs" && mkdir -p "$logs"
+
+step "Rust tests (native)"
+(cd "$root" && "$NATIVE_CARGO" test --workspace --offline 2>&1) | tee "$logs/cargo.log"
+
+step "JS tests (vitest, against packages/cosinekit/dist)"
+(cd "$root/test" && pnpm_run exec vitest run --reporter=default --reporter=json --outputFile="$logs/vitest.json")
+
+step "benchmark smoke run (--quick: correctness checks and ratios, no assertions on time)"
+(cd "$root/bench" && node row-cosine.mjs --quick)
+
+node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json"

@@ -1,0 +1,60 @@
+// The built package loads in plain Node, as ESM and as CJS, outside the test runner.
+
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const expectedAuto = nodeMajor >= 22 ? 'relaxed' : 'simd128';
+
+function run(args: string[]): unknown {
+  return JSON.parse(execFileSync(process.execPath, args, { cwd: here, encoding: 'utf8' }));
+}
+
+const program = `const info = await init(); const again = await init({ variant: 'scalar' });
+const r = cosineSimilarity({ data: [3, 4, 4, 3], shape: [2, 2] }, { data: [3, 4, 3, 4], shape: [2, 2] });
+console.log(JSON.stringify({ info, again, shape: r.shape, data: Array.from(r.data) }));`;
+
+test('ESM import of dist/index.js', () => {
+  const result = run(['--input-type=module', '-e', `import { init, cosineSimilarity } from 'cosinekit';\n${program}`]) as {
+    info: { variant: string };
+    again: { variant: string };
+    shape: number[];
+    data: number[];
+  };
+  expect(result.info.variant).toBe(expectedAuto);
+  expect(result.again.variant).toBe(expectedAuto);
+  expect(result.shape).toEqual([2]);
+  expect(result.data[0]).toBeCloseTo(1, 6);
+  expect(result.data[1]).toBeCloseTo(24 / 25, 6);
+});
+
+test('CJS require of dist/index.cjs, initSync', () => {
+  const result = run([
+    '-e',
+    `const { initSync, normalize, backendInfo } = require('cosinekit');
+     const info = initSync({ variant: 'scalar' });
+     const n = normalize({ data: [3, 4], shape: [1, 2] });
+     console.log(JSON.stringify({ info, after: backendInfo(), data: Array.from(n.data) }));`,
+  ]) as { info: { variant: string }; after: { variant: string }; data: number[] };
+  expect(result.info.variant).toBe('scalar');
+  expect(result.after.variant).toBe('scalar');
+  expect(result.data[0]).toBeCloseTo(0.6, 6);
+});
+
+test('relaxed-simd under --experimental-wasm-relaxed-simd (Node 20)', () => {
+  const result = run(['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', `import { init } from 'cosinekit'; console.log(JSON.stringify(await init()));`]) as {
+    variant: string;
+  };
+  expect(result.variant).toBe('relaxed');
+});
+
+test('calling before init says to call init()', () => {
+  const output = execFileSync(
+    process.execPath,
+    ['-e', `try { require('cosinekit').cosineSimilarity({ data: [1], shape: [1] }, { data: [1], shape: [1] }) } catch (e) { console.log(e.message) }`],
+    { cwd: here, encoding: 'utf8' },
+  );
+  expect(output).toMatch(/call `await init\(\)`.*before cosineSimilarity\(\)/);
+});

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', 'browser/**'],
+          pool: 'forks',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'relaxed',
+          include: ['variants/**/*.test.ts'],
+          pool: 'forks',
+          execArgv: ['--experimental-wasm-relaxed-simd'],
+          env: { COSINEKIT_EXPECT_RELAXED: '1' },
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
