@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, builds the three wasm variants and the package, runs
-# the Rust tests (native), the JS tests (vitest against dist, plus the relaxed-simd project)
+# the Rust tests (native), the JS tests (vitest against dist, plus the relaxed-simd project),
+# the browser tests (headless Chromium, installed with apt when missing), the package checks
 # and the benchmark smoke run, then prints one summary line: `tests: N passed, M failed`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -14,7 +15,13 @@ step "Rust tests (native)"
 step "JS tests (vitest, against packages/cosinekit/dist)"
 (cd "$root/test" && pnpm_run exec vitest run --reporter=default --reporter=json --outputFile="$logs/vitest.json")
 
+step "browser tests (headless Chromium: built package, plain <script type=module>, worker, Vite example)"
+COSINEKIT_BROWSER_REPORT="$logs/vitest-browser.json" bash "$root/scripts/test-browser.sh"
+
+step "package hygiene (publint, attw, npm pack --dry-run, size budget)"
+bash "$root/scripts/check-package.sh"
+
 step "benchmark smoke run (--quick: correctness checks and ratios, no assertions on time)"
 (cd "$root/bench" && node row-cosine.mjs --quick)
 
-node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json"
+node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-browser.json"

@@ -53,6 +53,20 @@ describe('errors', () => {
     expect(cosinekit.cosineSimilarity(good, good).data[0]).toBeCloseTo(1, 6);
   });
 
+  test('loader options and variant names are validated', async () => {
+    expect(() => cosinekit.isVariantSupported('bogus' as never)).toThrow(RangeError);
+    expect(() => cosinekit.isVariantSupported('bogus' as never)).toThrow(/variant must be 'relaxed', 'simd128' or 'scalar', got "bogus"/);
+    expect(() => cosinekit.isVariantSupported(3 as never)).toThrow(TypeError);
+    expect(() => cosinekit.createInstanceSync({ variant: 4 as never })).toThrow(/variant must be 'auto', 'relaxed', 'simd128' or 'scalar', got 4/);
+    expect(() => cosinekit.createInstanceSync({ variant: 4 as never })).toThrow(TypeError);
+    expect(() => cosinekit.createInstanceSync({ variant: 'fast' as never })).toThrow(RangeError);
+    expect(() => cosinekit.createInstanceSync([] as never)).toThrow(TypeError);
+    expect(() => cosinekit.createInstanceSync({ variants: 'scalar' } as never)).toThrow(/no option "variants"/);
+    const hostile = Object.defineProperty({}, 'variant', { enumerable: true, get: () => { throw new Error('boom'); } });
+    expect(() => cosinekit.createInstanceSync(hostile as never)).toThrow(TypeError);
+    await expect(cosinekit.createInstance({ variant: 'nope' as never })).rejects.toThrow(RangeError);
+  });
+
   test('a disposed WasmTensor is refused, and a detached view is explained', () => {
     const tensor = cosinekit.alloc([3, 4]);
     const staleView = tensor.data;

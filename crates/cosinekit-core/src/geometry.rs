@@ -94,18 +94,20 @@ impl<'a> Odometer<'a> {
     pub fn advance(&mut self) -> bool {
         let axes = self.axes;
         for axis in (0..axes.extents.len()).rev() {
+            // Wrapping arithmetic: after the last step along an axis the offset may pass the
+            // validated range (by one stride) before the carry rewinds it; the rewind
+            // subtracts exactly what was added, so the wrap cancels and no out-of-range
+            // offset is ever used for an access.
             self.index[axis] += 1;
-            self.first_offset += axes.first_strides[axis];
-            self.second_offset += axes.second_strides[axis];
+            self.first_offset = self.first_offset.wrapping_add(axes.first_strides[axis]);
+            self.second_offset = self.second_offset.wrapping_add(axes.second_strides[axis]);
             if self.index[axis] < axes.extents[axis] {
                 return true;
             }
-            // Carry: rewind this axis to 0. The offsets were advanced by exactly
-            // extent * stride along it, so the subtraction cannot underflow.
             let extent = axes.extents[axis];
             self.index[axis] = 0;
-            self.first_offset -= extent * axes.first_strides[axis];
-            self.second_offset -= extent * axes.second_strides[axis];
+            self.first_offset = self.first_offset.wrapping_sub(extent.wrapping_mul(axes.first_strides[axis]));
+            self.second_offset = self.second_offset.wrapping_sub(extent.wrapping_mul(axes.second_strides[axis]));
         }
         false
     }

@@ -2,7 +2,9 @@
 //!
 //! Cosine-similarity kernels over `f32` slices, with no dependencies and no `std`:
 //! row-wise and strided cosine similarity (PyTorch semantics, broadcasting described by
-//! strides), and `p`-norm normalisation. The crate knows nothing of JavaScript or of the
+//! strides), `p`-norm normalisation, pairwise cosine matrices over a packed, cache-blocked
+//! `A·Bᵀ`, their mean, streaming top-k, and contrastive losses (InfoNCE, CLIP, cosine
+//! embedding) with analytic gradients. The crate knows nothing of JavaScript or of the
 //! C ABI; `cosinekit-wasm` converts pointers into slices and calls it.
 //!
 //! Each kernel family has a scalar reference (always compiled, the fallback of builds
@@ -15,13 +17,20 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Kernels and C-ABI exports take every size and pointer explicitly; bundling them into
+// structs would only move the argument lists elsewhere.
+#![allow(clippy::too_many_arguments)]
 
 pub mod cosine;
 mod error;
+pub mod gemm;
 pub mod geometry;
 pub mod lanes;
 pub mod math;
 pub mod normalize;
+pub mod loss;
+pub mod pairwise;
+pub mod topk;
 
 #[cfg(test)]
 mod test_support;

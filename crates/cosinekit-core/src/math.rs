@@ -1,4 +1,5 @@
-//! Scalar helpers that `core` lacks on stable Rust (`f64::sqrt` lives in `std`).
+//! Scalar helpers that `core` lacks on stable Rust (`f64::sqrt`, `exp` and `ln` live in
+//! `std`).
 //!
 //! In the wasm SIMD builds the square root is the `f64x2.sqrt` instruction (correctly
 //! rounded). Elsewhere (the scalar wasm build, native tests) it is a Newton iteration
@@ -27,9 +28,11 @@ pub fn sqrt_f32(value: f32) -> f32 {
 
 /// Newton's iteration for the square root, used where no instruction is reachable.
 pub fn sqrt_f64_newton(value: f64) -> f64 {
-    if !(value > 0.0) {
-        // ±0 stays ±0; negative and NaN give NaN.
-        return if value == 0.0 { value } else { f64::NAN };
+    if value.is_nan() || value < 0.0 {
+        return f64::NAN;
+    }
+    if value == 0.0 {
+        return value; // ±0 stays ±0
     }
     if value == f64::INFINITY {
         return value;
@@ -51,6 +54,89 @@ pub fn sqrt_f64_newton(value: f64) -> f64 {
         root = 0.5 * (root + scaled / root);
     }
     root * unscale
+}
+
+const LN_2_HIGH: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000); // ln 2 to 32 significant bits: k·LN_2_HIGH is exact
+const LN_2_LOW: f64 = 1.908_214_929_270_587_7e-10; // ln 2 − LN_2_HIGH
+const LOG2_E: f64 = core::f64::consts::LOG2_E;
+
+/// 1/k! for k = 0..=13: the Taylor coefficients of eʳ (Horner with multiplications only).
+const EXP_TAYLOR: [f64; 14] = {
+    let mut coefficients = [1.0f64; 14];
+    let mut degree = 1;
+    while degree < 14 {
+        coefficients[degree] = coefficients[degree - 1] / degree as f64;
+        degree += 1;
+    }
+    coefficients
+};
+
+/// `2^exponent` for an integer exponent in [-1074, 1023] (0 below, ∞ above).
+fn power_of_two(exponent: i64) -> f64 {
+    if exponent > 1023 {
+        f64::INFINITY
+    } else if exponent >= -1022 {
+        f64::from_bits(((exponent + 1023) as u64) << 52)
+    } else if exponent >= -1074 {
+        f64::from_bits(1u64 << (exponent + 1074))
+    } else {
+        0.0
+    }
+}
+
+/// `eˣ` in float64, within 2 ulp: Cody–Waite reduction `x = k·ln 2 + r` (|r| ≤ ln2/2),
+/// a degree-13 Taylor polynomial for `eʳ`, then scaling by `2ᵏ` (in two steps near the
+/// subnormal range). NaN for NaN, 0 below −745.2, ∞ above 709.8.
+pub fn exp_f64(value: f64) -> f64 {
+    if value.is_nan() {
+        return value;
+    }
+    if value > 709.782_712_893_384 {
+        return f64::INFINITY;
+    }
+    if value < -745.133_219_101_941_1 {
+        return 0.0;
+    }
+    let scaled = value * LOG2_E;
+    let exponent = if scaled >= 0.0 { (scaled + 0.5) as i64 } else { (scaled - 0.5) as i64 };
+    let reduced = (value - exponent as f64 * LN_2_HIGH) - exponent as f64 * LN_2_LOW;
+    let mut polynomial = EXP_TAYLOR[13];
+    for degree in (0..13).rev() {
+        polynomial = polynomial * reduced + EXP_TAYLOR[degree];
+    }
+    // Split the scaling so 2ᵏ itself never leaves the normal range before the product.
+    let half = exponent / 2;
+    polynomial * power_of_two(half) * power_of_two(exponent - half)
+}
+
+/// `ln x` in float64, within 2 ulp: `x = m·2ᵉ` with m in [√½, √2), then
+/// `ln m = 2·atanh((m−1)/(m+1))` by its series (|s| ≤ 0.172, 13 terms). NaN below 0 or for
+/// NaN, −∞ at 0, ∞ at ∞.
+pub fn ln_f64(value: f64) -> f64 {
+    if value.is_nan() || value < 0.0 {
+        return f64::NAN;
+    }
+    if value == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if value == f64::INFINITY {
+        return value;
+    }
+    let (normal, extra_exponent) = if value < f64::MIN_POSITIVE { (value * 18_014_398_509_481_984.0, -54) } else { (value, 0) };
+    let bits = normal.to_bits();
+    let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023 + extra_exponent;
+    let mut mantissa = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    if mantissa > core::f64::consts::SQRT_2 {
+        mantissa *= 0.5;
+        exponent += 1;
+    }
+    let ratio = (mantissa - 1.0) / (mantissa + 1.0);
+    let ratio_squared = ratio * ratio;
+    let mut series = 0.0;
+    for term in (0..13).rev() {
+        series = 1.0 / (2 * term + 1) as f64 + ratio_squared * series;
+    }
+    exponent as f64 * LN_2_HIGH + (exponent as f64 * LN_2_LOW + 2.0 * ratio * series)
 }
 
 /// `max(value, floor)` where a NaN `value` stays NaN (like `torch.clamp_min`); `f32::max`
@@ -108,6 +194,34 @@ mod tests {
         assert!(sqrt_f64_newton(f64::NAN).is_nan());
         assert_eq!(sqrt_f64_newton(f64::INFINITY), f64::INFINITY);
         assert_eq!(sqrt_f64_newton(4.0), 2.0);
+    }
+
+    #[test]
+    fn exp_and_ln_match_std() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut worst = (0u64, 0u64);
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let exponent_input = unit * 1460.0 - 745.0;
+            let exp_error = ulp_distance(exp_f64(exponent_input), exponent_input.exp());
+            let log_input = f64::from_bits(state >> 2);
+            let log_error = if log_input.is_finite() && log_input > 0.0 { ulp_distance(ln_f64(log_input), log_input.ln()) } else { 0 };
+            worst = (worst.0.max(exp_error), worst.1.max(log_error));
+        }
+        assert!(worst.0 <= 2 && worst.1 <= 2, "worst ulp errors: exp {}, ln {}", worst.0, worst.1);
+        for value in [-1e-300, 0.0, 1e-310, 1.0, 2.0, 0.5, 700.0, -700.0, -744.0] {
+            assert!(ulp_distance(exp_f64(value), value.exp()) <= 2, "exp({value})");
+        }
+        assert_eq!(exp_f64(710.0), f64::INFINITY);
+        assert_eq!(exp_f64(-746.0), 0.0);
+        assert!(exp_f64(f64::NAN).is_nan());
+        assert_eq!(ln_f64(1.0), 0.0);
+        assert_eq!(ln_f64(0.0), f64::NEG_INFINITY);
+        assert!(ln_f64(-1.0).is_nan());
+        assert!(ulp_distance(ln_f64(5e-324), 5e-324f64.ln()) <= 2);
     }
 
     #[test]

@@ -12,13 +12,19 @@
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Kernels and C-ABI exports take every size and pointer explicitly; bundling them into
+// structs would only move the argument lists elsewhere.
+#![allow(clippy::too_many_arguments)]
 
 pub mod alloc;
 pub mod raw;
 
 use cosinekit_core::cosine::{CosineOptions, cosine_f32};
 use cosinekit_core::geometry::{Axes, MAX_RANK};
+use cosinekit_core::loss::{PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len};
 use cosinekit_core::normalize::{NormOrder, NormalizeLayout, normalize_f32, normalize_in_place_f32};
+use cosinekit_core::pairwise::{PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len};
+use cosinekit_core::topk::{TopKShape, topk_cosine_f32, topk_scratch_len};
 use cosinekit_core::{INSTRUCTION_SET, KernelError};
 use raw::{AbiError, Region, status};
 
@@ -141,6 +147,252 @@ pub extern "C" fn ck_normalize_f32(
         // exclusive borrow are disjoint.
         let (input, output) = unsafe { (input.as_f32_slice(), output.as_f32_slice_mut()) };
         normalize_f32(input, output, layout, order, eps).map_err(KernelError::code)
+    })())
+}
+
+/// Checks that no region of `writes` overlaps another region of `writes` or any of `reads`.
+fn check_disjoint(writes: &[&Region], reads: &[&Region]) -> Result<(), i32> {
+    for (index, written) in writes.iter().enumerate() {
+        let clash = writes[index + 1..].iter().chain(reads).any(|other| written.overlaps(other));
+        if clash {
+            return Err(AbiError::Overlap.code());
+        }
+    }
+    Ok(())
+}
+
+/// Floats of scratch `ck_pairwise_cosine_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_pairwise_scratch_floats(a_rows: usize, b_rows: usize, depth: usize) -> usize {
+    pairwise_scratch_len(a_rows, b_rows, depth).unwrap_or(0)
+}
+
+/// `out[b][i][j] = scale · cos(a[b][i], b[b][j])`: `a` is `[batch, a_rows, depth]`, `b` is
+/// `[batch, b_rows, depth]` (may be the same memory as `a`), `out` `[batch, a_rows,
+/// b_rows]`; `scratch` holds `ck_pairwise_scratch_floats` floats. `out` and `scratch` must
+/// not overlap each other or the inputs.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_pairwise_cosine_f32(
+    a_pointer: usize,
+    b_pointer: usize,
+    batch: usize,
+    a_rows: usize,
+    b_rows: usize,
+    depth: usize,
+    eps: f32,
+    scale: f32,
+    out_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let shape = PairwiseShape { batch, a_rows, b_rows, depth };
+        let count = |rows: usize| batch.checked_mul(rows).and_then(|total| total.checked_mul(depth)).ok_or(AbiError::BadLength);
+        let a = Region::of_f32(a_pointer, count(a_rows)?)?;
+        let b = Region::of_f32(b_pointer, count(b_rows)?)?;
+        let out_count = batch.checked_mul(a_rows).and_then(|total| total.checked_mul(b_rows)).ok_or(AbiError::BadLength)?;
+        let out = Region::of_f32(out_pointer, out_count)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        check_disjoint(&[&out, &scratch], &[&a, &b])?;
+        // SAFETY: all four regions were checked (non-null, aligned, inside memory, no
+        // overflow); the two written regions overlap neither each other nor the inputs.
+        let (a, b, out, scratch) = unsafe { (a.as_f32_slice(), b.as_f32_slice(), out.as_f32_slice_mut(), scratch.as_f32_slice_mut()) };
+        pairwise_cosine_f32(a, b, shape, eps, scale, out, scratch).map_err(KernelError::code)
+    })())
+}
+
+/// The mean of the cosine matrix of `a` `[a_rows, depth]` and `b` `[b_rows, depth]` (of
+/// `a` with itself when `b_pointer` is 0), written as one f64 to `result_pointer`;
+/// `sums_pointer` is f64 scratch of `2·depth` entries.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_mean_cosine_f32(
+    a_pointer: usize,
+    a_rows: usize,
+    b_pointer: usize,
+    b_rows: usize,
+    depth: usize,
+    eps: f32,
+    sums_pointer: usize,
+    result_pointer: usize,
+) -> i32 {
+    status((|| {
+        let a = Region::of_f32(a_pointer, a_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
+        let b = if b_pointer == 0 { None } else { Some(Region::of_f32(b_pointer, b_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?) };
+        let sums = Region::of_f64(sums_pointer, depth.checked_mul(2).ok_or(AbiError::BadLength)?)?;
+        let result = Region::of_f64(result_pointer, 1)?;
+        let empty = Region::of_f32(0, 0)?;
+        check_disjoint(&[&sums, &result], &[&a, b.as_ref().unwrap_or(&empty)])?;
+        // SAFETY: every region was checked; the written regions (sums, result) overlap
+        // neither each other nor the inputs.
+        let (a, b, sums, result) = unsafe {
+            (a.as_f32_slice(), b.map(|region| region.as_f32_slice()), sums.as_f64_slice_mut(), result.as_f64_slice_mut())
+        };
+        result[0] = mean_cosine_f32(a, a_rows, b.map(|values| (values, b_rows)), depth, eps, sums).map_err(KernelError::code)?;
+        Ok(())
+    })())
+}
+
+/// Floats of scratch `ck_topk_cosine_f32` needs (independent of the corpus size).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_topk_scratch_floats(queries: usize, depth: usize) -> usize {
+    topk_scratch_len(queries, depth).unwrap_or(0)
+}
+
+/// The `k` most similar corpus rows for each query row: `indices` (i32) and `scores` are
+/// `[queries, k]`, sorted by score descending, ties by lower index. `exclude_self` ≠ 0
+/// skips corpus row i for query row i.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_topk_cosine_f32(
+    queries_pointer: usize,
+    query_rows: usize,
+    corpus_pointer: usize,
+    corpus_rows: usize,
+    depth: usize,
+    k: usize,
+    eps: f32,
+    exclude_self: u32,
+    indices_pointer: usize,
+    scores_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let shape = TopKShape { queries: query_rows, corpus_rows, depth, k };
+        let queries = Region::of_f32(queries_pointer, query_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
+        let corpus = Region::of_f32(corpus_pointer, corpus_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
+        let result_count = query_rows.checked_mul(k).ok_or(AbiError::BadLength)?;
+        let indices = Region::of_i32(indices_pointer, result_count)?;
+        let scores = Region::of_f32(scores_pointer, result_count)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        check_disjoint(&[&indices, &scores, &scratch], &[&queries, &corpus])?;
+        // SAFETY: every region was checked; the three written regions overlap neither each
+        // other nor the inputs.
+        let (queries, corpus, indices, scores, scratch) = unsafe {
+            (queries.as_f32_slice(), corpus.as_f32_slice(), indices.as_i32_slice_mut(), scores.as_f32_slice_mut(), scratch.as_f32_slice_mut())
+        };
+        topk_cosine_f32(queries, corpus, shape, eps, exclude_self != 0, scratch, indices, scores).map_err(KernelError::code)
+    })())
+}
+
+/// Floats of scratch `ck_infonce_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_infonce_scratch_floats(rows: usize, depth: usize) -> usize {
+    infonce_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// NT-Xent over `features` `[rows, depth]`: per-row losses (f64) into `row_losses_pointer`;
+/// when `gradient_pointer` ≠ 0, d(Σ row_weight·lossᵢ)/d features (f32 `[rows, depth]`).
+/// `layout`: 0 interleaved, 1 halves.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_infonce_f32(
+    features_pointer: usize,
+    rows: usize,
+    depth: usize,
+    temperature: f32,
+    layout: u32,
+    row_weight: f64,
+    row_losses_pointer: usize,
+    gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let layout = PairLayout::from_code(layout).map_err(KernelError::code)?;
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let features = Region::of_f32(features_pointer, count)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        let gradient = if gradient_pointer == 0 { None } else { Some(Region::of_f32(gradient_pointer, count)?) };
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let empty = Region::of_f32(0, 0)?;
+        check_disjoint(&[&row_losses, gradient.as_ref().unwrap_or(&empty), &scratch], &[&features])?;
+        // SAFETY: every region was checked; the written ones (row losses, gradient, scratch)
+        // overlap neither each other nor the features.
+        let (features, row_losses, gradient, scratch) = unsafe {
+            (features.as_f32_slice(), row_losses.as_f64_slice_mut(), gradient.map(|region| region.as_f32_slice_mut()), scratch.as_f32_slice_mut())
+        };
+        infonce_f32(features, rows, depth, temperature, layout, row_weight, row_losses, gradient, scratch).map_err(KernelError::code)
+    })())
+}
+
+/// Floats of scratch `ck_clip_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_clip_scratch_floats(rows: usize, depth: usize) -> usize {
+    clip_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// CLIP loss of `image`, `text` `[rows, depth]`: writes `[loss, d loss/d log scale]` (f64)
+/// to `results_pointer`; when the gradient pointers are ≠ 0, d loss/d image and d loss/d
+/// text (f32 `[rows, depth]`); both or neither (one alone is [`AbiError::BadPointer`]).
+/// `wide_pointer`: f64 scratch of `3·rows`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_clip_f32(
+    image_pointer: usize,
+    text_pointer: usize,
+    rows: usize,
+    depth: usize,
+    logit_scale: f32,
+    image_gradient_pointer: usize,
+    text_gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+    wide_pointer: usize,
+    results_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let image = Region::of_f32(image_pointer, count)?;
+        let text = Region::of_f32(text_pointer, count)?;
+        let with_gradients = image_gradient_pointer != 0 || text_gradient_pointer != 0;
+        let empty = Region::of_f32(0, 0)?;
+        let (image_gradient, text_gradient) = if with_gradients {
+            (Region::of_f32(image_gradient_pointer, count)?, Region::of_f32(text_gradient_pointer, count)?)
+        } else {
+            (empty, empty)
+        };
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let wide = Region::of_f64(wide_pointer, rows.checked_mul(3).ok_or(AbiError::BadLength)?)?;
+        let results = Region::of_f64(results_pointer, 2)?;
+        check_disjoint(&[&image_gradient, &text_gradient, &scratch, &wide, &results], &[&image, &text])?;
+        // SAFETY: every region was checked; the written ones overlap neither each other nor
+        // the inputs.
+        let (image, text, scratch, wide, results) =
+            unsafe { (image.as_f32_slice(), text.as_f32_slice(), scratch.as_f32_slice_mut(), wide.as_f64_slice_mut(), results.as_f64_slice_mut()) };
+        let gradients = if with_gradients {
+            // SAFETY: as above; both gradient regions are disjoint from everything else.
+            Some(unsafe { (image_gradient.as_f32_slice_mut(), text_gradient.as_f32_slice_mut()) })
+        } else {
+            None
+        };
+        let output = clip_f32(image, text, rows, depth, logit_scale, gradients, scratch, wide).map_err(KernelError::code)?;
+        results[0] = output.loss;
+        results[1] = output.gradient_log_scale;
+        Ok(())
+    })())
+}
+
+/// `nn.CosineEmbeddingLoss` per row of `first`, `second` `[rows, depth]` with `targets`
+/// (f32, each ±1): per-row losses (f64) into `row_losses_pointer`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_cosine_embedding_f32(
+    first_pointer: usize,
+    second_pointer: usize,
+    rows: usize,
+    depth: usize,
+    targets_pointer: usize,
+    margin: f32,
+    row_losses_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let first = Region::of_f32(first_pointer, count)?;
+        let second = Region::of_f32(second_pointer, count)?;
+        let targets = Region::of_f32(targets_pointer, rows)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        check_disjoint(&[&row_losses], &[&first, &second, &targets])?;
+        // SAFETY: every region was checked; the only written one overlaps no input.
+        let (first, second, targets, row_losses) =
+            unsafe { (first.as_f32_slice(), second.as_f32_slice(), targets.as_f32_slice(), row_losses.as_f64_slice_mut()) };
+        cosine_embedding_f32(first, second, rows, depth, targets, margin, row_losses).map_err(KernelError::code)
     })())
 }
 

@@ -83,6 +83,16 @@ impl Region {
         Region::checked(address, element_count, 4)
     }
 
+    /// A region of `element_count` i32 values at byte address `address`.
+    pub fn of_i32(address: usize, element_count: usize) -> Result<Region, AbiError> {
+        Region::checked(address, element_count, 4)
+    }
+
+    /// A region of `element_count` f64 values at byte address `address` (8-aligned).
+    pub fn of_f64(address: usize, element_count: usize) -> Result<Region, AbiError> {
+        Region::checked(address, element_count, 8)
+    }
+
     /// Whether the two byte ranges share a byte (empty regions overlap nothing).
     pub fn overlaps(&self, other: &Region) -> bool {
         self.byte_length != 0
@@ -114,6 +124,25 @@ impl Region {
         // SAFETY: bounds and alignment checked at construction; exclusivity is the caller's
         // contract (the exports check overlaps first).
         unsafe { core::slice::from_raw_parts_mut(self.address as *mut f32, self.element_count) }
+    }
+}
+
+impl Region {
+    /// # Safety
+    /// As [`Region::as_f32_slice_mut`], for i32 values (the region came from `of_i32`).
+    pub unsafe fn as_i32_slice_mut<'a>(&self) -> &'a mut [i32] {
+        // SAFETY: non-null, 4-aligned, `element_count` i32 inside linear memory (checked at
+        // construction); exclusivity is the caller's contract.
+        unsafe { core::slice::from_raw_parts_mut(self.address as *mut i32, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice_mut`], for f64 values (the region came from `of_f64`, so
+    /// the address is 8-aligned).
+    pub unsafe fn as_f64_slice_mut<'a>(&self) -> &'a mut [f64] {
+        // SAFETY: non-null, 8-aligned, `element_count` f64 inside linear memory (checked at
+        // construction); exclusivity is the caller's contract.
+        unsafe { core::slice::from_raw_parts_mut(self.address as *mut f64, self.element_count) }
     }
 }
 

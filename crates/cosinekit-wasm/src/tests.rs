@@ -88,3 +88,263 @@ fn empty_operands_need_no_memory() {
     let geometry = [0u32, 0, 0, 4, 1, 1];
     assert_eq!(ck_cosine_f32(0, 0, 0, 0, address(&geometry), 1, 1, 1e-8, 0, 0, 0), 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Lengths and overflow. Natively usize is 64 bits, so these use values near usize::MAX:
+// the same checked arithmetic guards wasm32, where test/robustness/abi.test.ts calls the
+// real exports with 32-bit values that would wrap.
+
+#[test]
+fn region_byte_lengths_and_ends_never_wrap() {
+    // element_count · 4 overflows.
+    assert_eq!(Region::of_f32(16, usize::MAX / 4 + 1), Err(AbiError::BadLength));
+    assert_eq!(Region::of_u32(16, usize::MAX / 4 + 1), Err(AbiError::BadLength));
+    assert_eq!(Region::of_i32(16, usize::MAX / 4 + 1), Err(AbiError::BadLength));
+    assert_eq!(Region::of_f64(16, usize::MAX / 8 + 1), Err(AbiError::BadLength));
+    // address + byte length overflows by exactly one byte, and by a lot.
+    let last_word = usize::MAX - 3;
+    assert_eq!(Region::of_f32(last_word, 1), Err(AbiError::BadLength));
+    assert_eq!(Region::of_f32(last_word - 4, 2), Err(AbiError::BadLength));
+    assert_eq!(Region::of_f32(usize::MAX / 2 + 1, usize::MAX / 4), Err(AbiError::BadLength));
+    // The largest range that does not wrap is accepted (natively memory is unbounded).
+    assert!(Region::of_f32(last_word - 4, 1).is_ok());
+    // Null and misaligned pointers.
+    assert_eq!(Region::of_f32(0, 1), Err(AbiError::BadPointer));
+    assert_eq!(Region::of_f32(6, 1), Err(AbiError::BadPointer));
+    assert_eq!(Region::of_f64(4, 1), Err(AbiError::BadPointer));
+    assert!(Region::of_f64(8, 1).is_ok());
+    // Empty regions need no memory at all, even at null or misaligned addresses.
+    assert!(Region::of_f32(0, 0).is_ok());
+    assert!(Region::of_f32(3, 0).is_ok());
+    assert!(Region::of_f64(usize::MAX, 0).is_ok());
+}
+
+#[test]
+fn region_overlap_is_exact_and_symmetric() {
+    let at = |address: usize, count: usize| Region::of_f32(address, count).unwrap();
+    let cases = [
+        // (first, second, overlap?)
+        (at(64, 4), at(80, 4), false), // adjacent: [64, 80) and [80, 96)
+        (at(64, 4), at(76, 4), true),  // one float shared
+        (at(64, 4), at(64, 4), true),  // identical
+        (at(64, 8), at(72, 1), true),  // contained
+        (at(64, 4), at(0, 0), false),  // empty overlaps nothing
+        (at(64, 0), at(64, 0), false),
+    ];
+    for (index, (first, second, expected)) in cases.iter().enumerate() {
+        assert_eq!(first.overlaps(second), *expected, "case {index}");
+        assert_eq!(second.overlaps(first), *expected, "case {index} reversed");
+    }
+    // Regions ending at the very top of the address space compare without overflow.
+    let top = at(usize::MAX - 7, 1);
+    assert!(top.overlaps(&top));
+    assert!(!top.overlaps(&at(usize::MAX - 11, 1)));
+}
+
+#[test]
+fn cosine_rank_and_length_overflow_is_refused_before_any_write() {
+    let first = [1.0f32; 8];
+    let geometry = row_geometry(2, 4);
+    let mut output = [5.0f32; 2];
+    let output_address = output.as_mut_ptr() as usize;
+    let call = |first_length: usize, kept_rank: usize, reduced_rank: usize, output_length: usize| {
+        ck_cosine_f32(address(&first), first_length, address(&first), 8, address(&geometry), kept_rank, reduced_rank, 1e-8, 0, output_address, output_length)
+    };
+    // Lengths whose byte size overflows.
+    assert_eq!(call(usize::MAX / 4 + 1, 1, 1, 2), AbiError::BadLength.code());
+    assert_eq!(call(8, 1, 1, usize::MAX / 4 + 1), AbiError::BadLength.code());
+    // 3 · (kept + reduced) overflows in either term.
+    assert_eq!(call(8, 1, usize::MAX / 3, 2), AbiError::BadLength.code());
+    assert_eq!(call(8, usize::MAX / 3 + 1, 0, 2), AbiError::BadLength.code());
+    // Ranks that do not overflow but describe more geometry words than exist in memory
+    // natively are refused by the kernel's rank limit, not read.
+    let deep = vec![1u32; 3 * 40];
+    let deep_call = ck_cosine_f32(address(&first), 8, address(&first), 8, address(&deep), 20, 20, 1e-8, 0, output_address, 2);
+    assert_eq!(deep_call, KernelError::RankTooLarge.code());
+    // An output of the wrong length.
+    assert_eq!(call(8, 1, 1, 3), KernelError::OutputLength.code());
+    assert_eq!(call(8, 1, 1, 1), KernelError::OutputLength.code());
+    assert_eq!(output, [5.0; 2], "nothing written on failure");
+}
+
+#[test]
+fn geometry_whose_offsets_overflow_is_refused() {
+    let first = [1.0f32; 8];
+    let mut output = [5.0f32; 1];
+    let output_address = output.as_mut_ptr() as usize;
+    // Sixteen kept axes of extent u32::MAX: the position count overflows usize.
+    let mut huge = Vec::new();
+    huge.extend([u32::MAX; 16]);
+    huge.extend([1u32; 32]);
+    huge.extend([4u32, 1, 1]);
+    let status = ck_cosine_f32(address(&first), 8, address(&first), 8, address(&huge), 16, 1, 1e-8, 0, output_address, 1);
+    assert_eq!(status, KernelError::OutOfBounds.code());
+    // One kept axis of extent 2 with a stride of u32::MAX: its last offset is past the end.
+    let strided = [2u32, u32::MAX, 1, 4, 1, 1];
+    let status = ck_cosine_f32(address(&first), 8, address(&first), 8, address(&strided), 1, 1, 1e-8, 0, output_address, 2);
+    assert_eq!(status, KernelError::OutOfBounds.code());
+    assert_eq!(output, [5.0], "nothing written on failure");
+}
+
+#[test]
+fn normalize_layout_overflow_in_any_factor_is_refused() {
+    let mut data = vec![1.0f32; 8];
+    let base = data.as_mut_ptr() as usize;
+    for (outer, reduced, inner) in [(usize::MAX, 2, 1), (1, usize::MAX, 2), (2, 1, usize::MAX), (usize::MAX / 4 + 1, 1, 1)] {
+        assert_eq!(ck_normalize_f32(base, base, outer, reduced, inner, 2, 1e-12), AbiError::BadLength.code(), "{outer}·{reduced}·{inner}");
+    }
+    assert_eq!(data, [1.0; 8]);
+}
+
+/// The pairwise, top-k, mean and loss exports compute every element count with checked
+/// arithmetic: sizes whose product (or byte size) overflows are refused with BadLength
+/// before any region exists, and nothing is written.
+#[test]
+fn row_exports_refuse_sizes_that_overflow() {
+    let input = [1.0f32; 16];
+    let mut output = vec![7.0f32; 16];
+    let mut wide = vec![7.0f64; 8];
+    let (read, write, write_wide) = (address(&input), output.as_mut_ptr() as usize, wide.as_mut_ptr() as usize);
+    let huge = usize::MAX / 2 + 1;
+    let bad = AbiError::BadLength.code();
+    // batch · rows · depth overflows, in each factor and in the output count.
+    assert_eq!(ck_pairwise_cosine_f32(read, read, huge, 4, 4, 4, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_cosine_f32(read, read, 1, huge, 1, 4, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_cosine_f32(read, read, 1, 1, 1, huge, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_cosine_f32(read, read, 2, 4, usize::MAX / 4, 0, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_scratch_floats(huge, huge, huge), 0);
+    // mean: rows · depth, and the 2·depth f64 sums.
+    assert_eq!(ck_mean_cosine_f32(read, huge, 0, 0, 4, 1e-8, write_wide, write_wide + 8 * 4), bad);
+    assert_eq!(ck_mean_cosine_f32(read, 0, 0, 0, huge, 1e-8, write_wide, write_wide + 8 * 4), bad);
+    // top-k: queries · depth, corpus · depth, queries · k.
+    assert_eq!(ck_topk_cosine_f32(read, huge, read, 4, 4, 1, 1e-8, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, huge, 4, 1, 1e-8, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, 4, 4, huge, 1e-8, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_scratch_floats(huge, huge), 0);
+    // losses: rows · depth, rows f64 losses, 3·rows f64 scratch.
+    assert_eq!(ck_infonce_f32(read, huge, 4, 0.07, 0, 1.0, write_wide, 0, write, 0), bad);
+    assert_eq!(ck_infonce_f32(read, 0, 0, 0.07, 0, 1.0, write_wide, 0, write, usize::MAX / 4 + 1), bad);
+    assert_eq!(ck_clip_f32(read, read, huge, 4, 14.3, 0, 0, write, 0, write_wide, write_wide), bad);
+    assert_eq!(ck_clip_f32(read, read, usize::MAX / 3 + 1, 0, 14.3, 0, 0, write, 0, write_wide, write_wide), bad);
+    assert_eq!(ck_cosine_embedding_f32(read, read, huge, 4, read, 0.0, write_wide), bad);
+    assert_eq!(ck_cosine_embedding_f32(read, read, usize::MAX / 4 + 1, 0, read, 0.0, write_wide), bad);
+    assert!(output.iter().all(|&value| value == 7.0), "nothing written on failure");
+    assert!(wide.iter().all(|&value| value == 7.0), "nothing written on failure");
+}
+
+/// Every `unsafe { … }` block and `unsafe impl` in the workspace's crates is preceded by a
+/// `// SAFETY:` comment (STYLE.md rule 5), found by walking back over the comment lines
+/// above the statement that contains it.
+#[test]
+fn every_unsafe_block_has_a_safety_comment() {
+    use std::path::{Path, PathBuf};
+    use std::string::String;
+    fn rust_files(directory: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    /// Whether a line of code (comments and string literals removed) opens an unsafe block
+    /// or an unsafe impl.
+    fn opens_unsafe(line: &str) -> bool {
+        let mut code = String::new();
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut previous = ' ';
+        for character in line.chars() {
+            if in_string {
+                in_string = escaped || character != '"';
+                escaped = !escaped && character == '\\';
+            } else if character == '"' {
+                in_string = true;
+            } else if character == '/' && previous == '/' {
+                code.pop();
+                break;
+            } else {
+                code.push(character);
+            }
+            previous = character;
+        }
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("unsafe") {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + "unsafe".len()..].trim_start();
+            let starts_word = before.is_none_or(|character| !(character.is_alphanumeric() || character == '_'));
+            if starts_word && (after.starts_with('{') || after.starts_with("impl")) {
+                return true;
+            }
+            rest = &rest[at + "unsafe".len()..];
+        }
+        false
+    }
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let mut files = Vec::new();
+    rust_files(&crates, &mut files);
+    let mut missing = Vec::new();
+    let mut blocks = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            if !opens_unsafe(line) {
+                continue;
+            }
+            blocks += 1;
+            let mut documented = line.contains("SAFETY:");
+            let mut above = index;
+            while above > 0 && !documented {
+                above -= 1;
+                let previous = lines[above].trim();
+                if previous.starts_with("//") {
+                    documented = previous.contains("SAFETY:");
+                } else if previous.ends_with('=') || previous.ends_with('(') || previous.ends_with(',') {
+                    continue; // the same statement, split over lines
+                } else {
+                    break;
+                }
+            }
+            if !documented {
+                missing.push(String::from(file.to_string_lossy()) + ":" + &std::format!("{}", index + 1));
+            }
+        }
+    }
+    assert!(blocks > 20, "found only {blocks} unsafe blocks: is the scan looking at the right files?");
+    assert!(missing.is_empty(), "unsafe without a // SAFETY: comment at {missing:?}");
+}
+
+#[test]
+fn clip_with_only_one_gradient_pointer_is_rejected() {
+    let (rows, depth) = (2usize, 3usize);
+    let image = [1.0f32, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let text = [0.5f32, 0.5, 0.0, 0.0, 1.0, 1.0];
+    let mut gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; ck_clip_scratch_floats(rows, depth)];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let mut results = [7.0f64; 2];
+    let call = |image_gradient: usize, text_gradient: usize, scratch: &mut [f32], wide: &mut [f64], results: &mut [f64; 2]| {
+        ck_clip_f32(
+            address(&image),
+            address(&text),
+            rows,
+            depth,
+            10.0,
+            image_gradient,
+            text_gradient,
+            scratch.as_mut_ptr() as usize,
+            scratch.len(),
+            wide.as_mut_ptr() as usize,
+            results.as_mut_ptr() as usize,
+        )
+    };
+    let gradient_address = gradient.as_mut_ptr() as usize;
+    assert_eq!(call(gradient_address, 0, &mut scratch, &mut wide, &mut results), AbiError::BadPointer.code());
+    assert_eq!(call(0, gradient_address, &mut scratch, &mut wide, &mut results), AbiError::BadPointer.code());
+    assert_eq!(results, [7.0; 2], "nothing written");
+    assert_eq!(call(0, 0, &mut scratch, &mut wide, &mut results), 0);
+    assert!(results[0].is_finite() && results[0] > 0.0);
+}

@@ -4,7 +4,7 @@
 // the engine validates it, else simd128, else scalar.
 
 import { Runtime, type Variant } from './runtime.js';
-import { describe } from './shapes.js';
+import { checkOptions, describe } from './shapes.js';
 import { wasmBase64 as relaxedBase64 } from './wasm/relaxed.generated.js';
 import { wasmBase64 as scalarBase64 } from './wasm/scalar.generated.js';
 import { wasmBase64 as simd128Base64 } from './wasm/simd128.generated.js';
@@ -41,8 +41,15 @@ export function variantBytes(variant: Variant): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+function checkVariant(value: unknown, name: string): Variant {
+  if (value === 'relaxed' || value === 'simd128' || value === 'scalar') return value;
+  const error = typeof value === 'string' ? RangeError : TypeError;
+  throw new error(`${name} must be 'relaxed', 'simd128' or 'scalar', got ${describe(value)}`);
+}
+
 /** Whether this engine can compile a variant (relaxed-simd needs Node ≥ 22, Chrome ≥ 114, Firefox ≥ 120). */
 export function isVariantSupported(variant: Variant): boolean {
+  checkVariant(variant, 'variant');
   let answer = supported.get(variant);
   if (answer === undefined) {
     answer = typeof WebAssembly === 'object' && WebAssembly.validate(variantBytes(variant));
@@ -53,17 +60,16 @@ export function isVariantSupported(variant: Variant): boolean {
 
 /** Resolves `options.variant` to a variant this engine supports, or throws. */
 export function chooseVariant(options: unknown): Variant {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new TypeError(`init options must be an object, got ${describe(options)}`);
-  }
-  const requested: unknown = (options as InitOptions | undefined)?.variant ?? 'auto';
+  const settings = checkOptions(options, ['variant'], 'init');
+  const requested: unknown = settings.variant ?? 'auto';
   if (requested === 'auto') {
     const best = PREFERENCE.find(isVariantSupported);
     if (best === undefined) throw new Error('cosinekit: this engine cannot compile any cosinekit WebAssembly module');
     return best;
   }
   if (requested !== 'relaxed' && requested !== 'simd128' && requested !== 'scalar') {
-    throw new RangeError(`variant must be 'auto', 'relaxed', 'simd128' or 'scalar', got ${describe(requested)}`);
+    const error = typeof requested === 'string' ? RangeError : TypeError;
+    throw new error(`variant must be 'auto', 'relaxed', 'simd128' or 'scalar', got ${describe(requested)}`);
   }
   if (!isVariantSupported(requested)) {
     const hint =

@@ -2,6 +2,8 @@
 // allocator, and per-call scratch. Views are re-created whenever `memory.buffer` has been
 // replaced by `memory.grow`, so no caller ever holds a stale one across an allocation.
 
+import { type LazyText, textOf } from './shapes.js';
+
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
 export type Variant = 'relaxed' | 'simd128' | 'scalar';
 
@@ -26,6 +28,81 @@ export interface CosinekitExports {
     outputPointer: number,
     outputLength: number,
   ): number;
+  ck_pairwise_scratch_floats(aRows: number, bRows: number, depth: number): number;
+  ck_pairwise_cosine_f32(
+    aPointer: number,
+    bPointer: number,
+    batch: number,
+    aRows: number,
+    bRows: number,
+    depth: number,
+    eps: number,
+    scale: number,
+    outPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
+  ck_mean_cosine_f32(
+    aPointer: number,
+    aRows: number,
+    bPointer: number,
+    bRows: number,
+    depth: number,
+    eps: number,
+    sumsPointer: number,
+    resultPointer: number,
+  ): number;
+  ck_topk_scratch_floats(queries: number, depth: number): number;
+  ck_topk_cosine_f32(
+    queriesPointer: number,
+    queryRows: number,
+    corpusPointer: number,
+    corpusRows: number,
+    depth: number,
+    k: number,
+    eps: number,
+    excludeSelf: number,
+    indicesPointer: number,
+    scoresPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
+  ck_infonce_scratch_floats(rows: number, depth: number): number;
+  ck_infonce_f32(
+    featuresPointer: number,
+    rows: number,
+    depth: number,
+    temperature: number,
+    layout: number,
+    rowWeight: number,
+    rowLossesPointer: number,
+    gradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
+  ck_clip_scratch_floats(rows: number, depth: number): number;
+  ck_clip_f32(
+    imagePointer: number,
+    textPointer: number,
+    rows: number,
+    depth: number,
+    logitScale: number,
+    imageGradientPointer: number,
+    textGradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+    widePointer: number,
+    resultsPointer: number,
+  ): number;
+  ck_cosine_embedding_f32(
+    firstPointer: number,
+    secondPointer: number,
+    rows: number,
+    depth: number,
+    targetsPointer: number,
+    margin: number,
+    rowLossesPointer: number,
+  ): number;
   ck_normalize_f32(
     inputPointer: number,
     outputPointer: number,
@@ -41,6 +118,14 @@ export const ABI_VERSION = 1;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;
+/** All of wasm32 linear memory: 65536 pages of 64 KiB. */
+const MAX_MEMORY_BYTES = 2 ** 32;
+
+/** One allocation a call is about to make. */
+export interface PlannedAllocation {
+  byteCount: number;
+  purpose: LazyText;
+}
 
 const STATUS_NAMES: Readonly<Record<number, string>> = {
   1: 'an index past the end of an operand',
@@ -94,17 +179,45 @@ export class Runtime {
     return this.#wordView;
   }
 
-  /** Allocates `byteCount` bytes (16-aligned); RangeError when memory cannot hold them. */
-  alloc(byteCount: number, purpose: string): number {
-    if (!(byteCount <= MAX_ALLOCATION_BYTES)) {
+  /** RangeError unless `byteCount` is a size one allocation can have. */
+  #checkSize(byteCount: number, purpose: LazyText): void {
+    if (!Number.isSafeInteger(byteCount) || byteCount < 0) {
+      throw new RangeError(`cannot allocate ${byteCount} bytes for ${textOf(purpose)}: not a byte count`);
+    }
+    if (byteCount > MAX_ALLOCATION_BYTES) {
       throw new RangeError(
-        `cannot allocate ${byteCount} bytes for ${purpose}: one WASM allocation holds at most ${MAX_ALLOCATION_BYTES} bytes`,
+        `cannot allocate ${byteCount} bytes for ${textOf(purpose)}: one WASM allocation holds at most ${MAX_ALLOCATION_BYTES} bytes`,
       );
     }
+  }
+
+  /**
+   * Throws the RangeError the allocations of one call would end in, before any of them is
+   * made (so memory does not grow for a call that cannot succeed): one is larger than an
+   * allocation may be, or together with what is already allocated they exceed wasm32 memory.
+   */
+  checkAllocations(planned: readonly PlannedAllocation[]): void {
+    let total = this.heapBytesInUse();
+    for (const { byteCount, purpose } of planned) {
+      this.#checkSize(byteCount, purpose);
+      total += byteCount;
+    }
+    if (total > MAX_MEMORY_BYTES) {
+      const parts = planned.filter(({ byteCount }) => byteCount > 0).map(({ byteCount, purpose }) => `${byteCount} for ${textOf(purpose)}`);
+      throw new RangeError(
+        `this call needs ${parts.join(' + ')} bytes on top of the ${this.heapBytesInUse()} already allocated: ` +
+          `more than the ${MAX_MEMORY_BYTES} bytes of wasm32 memory (nothing was allocated or written)`,
+      );
+    }
+  }
+
+  /** Allocates `byteCount` bytes (16-aligned); RangeError when memory cannot hold them. */
+  alloc(byteCount: number, purpose: LazyText): number {
+    this.#checkSize(byteCount, purpose);
     const pointer = this.exports.ck_alloc(byteCount) >>> 0;
     if (pointer === 0) {
       throw new RangeError(
-        `cannot allocate ${byteCount} bytes for ${purpose}: WASM memory is ${this.exports.memory.buffer.byteLength} bytes ` +
+        `cannot allocate ${byteCount} bytes for ${textOf(purpose)}: WASM memory is ${this.exports.memory.buffer.byteLength} bytes ` +
           `and the engine refused to grow it further (nothing already allocated was affected)`,
       );
     }
@@ -155,7 +268,7 @@ export class Scratch {
     this.#runtime = runtime;
   }
 
-  alloc(byteCount: number, purpose: string): number {
+  alloc(byteCount: number, purpose: LazyText): number {
     const pointer = this.#runtime.alloc(byteCount, purpose);
     this.#pointers.push(pointer);
     return pointer;

@@ -7,10 +7,16 @@ export type Shape = readonly number[];
 
 /** Largest element count of one operand: 2^30 float32 values = 4 GiB, all of wasm32 memory. */
 export const MAX_ELEMENTS = 2 ** 30;
+/**
+ * Most dimensions a shape may have (a bound on the work validation does, far above any real
+ * tensor). Every extent is also bounded, by MAX_ELEMENTS: kernels take extents and strides as
+ * u32, and no axis that long can exist in memory, even in a shape with another extent of 0.
+ */
+export const MAX_SHAPE_RANK = 64;
 /** Most axes a kernel accepts after size-1 axes are dropped and contiguous axes merged. */
 export const MAX_KERNEL_RANK = 16;
 
-/** A short description of any value, for error messages. */
+/** A short description of any value, for error messages (never throws, even for a hostile Proxy). */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -19,33 +25,97 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'boolean' || typeof value === 'symbol') return String(value);
   if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return value.length <= 8 ? `[${value.map(describe).join(',')}]` : `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'an object';
+  try {
+    if (Array.isArray(value)) return value.length <= 8 ? `[${Array.from(value, describe).join(',')}]` : `an array of length ${value.length}`;
+    if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'an object';
+  } catch {
+    // A revoked Proxy, or a getter that throws: describe it without touching it again.
+    return 'an object';
+  }
+}
+
+/** A one-line summary of something thrown, for wrapping it into our own error. */
+function thrownSummary(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) return `${String(thrown.name)}: ${String(thrown.message)}`;
+  } catch {
+    // An error object whose own getters throw: fall back to a plain description.
+  }
+  return describe(thrown);
+}
+
+/**
+ * Reads `target[key]` once. A getter or Proxy trap that throws becomes a TypeError naming
+ * what was being read (the original error is its `cause`), so every failure of validation
+ * is a TypeError or RangeError.
+ */
+export function readProperty(target: object, key: PropertyKey, label: string): unknown {
+  try {
+    return (target as Record<PropertyKey, unknown>)[key];
+  } catch (thrown) {
+    throw new TypeError(`reading ${label} threw ${thrownSummary(thrown)}`, { cause: thrown });
+  }
+}
+
+/** `Array.isArray`, which throws only for a revoked Proxy: that becomes a TypeError naming `label`. */
+export function isArrayValue(value: unknown, label: string): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch (thrown) {
+    throw new TypeError(`${label} cannot be inspected: ${thrownSummary(thrown)}`, { cause: thrown });
+  }
+}
+
+/** Copies an array (or array-like Proxy) element by element, each element read exactly once. */
+function snapshotArray(array: readonly unknown[], label: string, maximumLength: number, tooLong: (length: number) => Error): unknown[] {
+  const length: unknown = readProperty(array, 'length', `${label}.length`);
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new TypeError(`${label} has an invalid length ${describe(length)}`);
+  }
+  if (length > maximumLength) throw tooLong(length);
+  const copy = new Array<unknown>(length);
+  for (let index = 0; index < length; index++) copy[index] = readProperty(array, index, `${label}[${index}]`);
+  return copy;
 }
 
 export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
-/** Validates a shape (array of non-negative safe integers, at most MAX_ELEMENTS elements). */
+/**
+ * Validates a shape: an array of at most MAX_SHAPE_RANK non-negative integers, each at most
+ * MAX_ELEMENTS, whose product is at most MAX_ELEMENTS. Each entry is read exactly once (a
+ * getter or Proxy cannot change it afterwards) and the result is a fresh array.
+ */
 export function checkShape(shape: unknown, name: string): number[] {
-  if (!Array.isArray(shape)) {
+  if (!isArrayValue(shape, name)) {
     throw new TypeError(`${name} must be an array of non-negative integers, got ${describe(shape)}`);
   }
+  const entries = snapshotArray(
+    shape,
+    name,
+    MAX_SHAPE_RANK,
+    (rank) => new RangeError(`${name} has ${rank} dimensions; at most ${MAX_SHAPE_RANK} are supported`),
+  );
   const checked: number[] = [];
   let count = 1;
-  for (let axis = 0; axis < shape.length; axis++) {
-    const extent: unknown = shape[axis];
+  for (let axis = 0; axis < entries.length; axis++) {
+    const extent: unknown = entries[axis];
     if (typeof extent !== 'number') {
       throw new TypeError(`${name}[${axis}] must be a number, got ${describe(extent)}`);
     }
     if (!Number.isInteger(extent) || extent < 0) {
       throw new RangeError(`${name}[${axis}] must be a non-negative integer, got ${describe(extent)}`);
     }
+    if (extent > MAX_ELEMENTS) {
+      throw new RangeError(
+        `${name}[${axis}] is ${extent}: no axis can be longer than ${MAX_ELEMENTS}, the float32 values WASM memory holds`,
+      );
+    }
     count *= extent;
-    checked.push(extent);
+    checked.push(extent === 0 ? 0 : extent); // -0 becomes 0
   }
   if (count > MAX_ELEMENTS) {
     throw new RangeError(`${name} ${formatShape(checked)} has ${count} elements; WASM memory holds at most ${MAX_ELEMENTS} float32 values`);
@@ -99,7 +169,14 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 }
 
 /** Wraps a dim (negative counts from the end) after checking it is an integer in [-rank, rank-1]. */
-export function wrapDim(dim: unknown, rank: number, name: string, context: string): number {
+/** A message fragment, or a function building it: built only when an error needs it. */
+export type LazyText = string | (() => string);
+
+export function textOf(text: LazyText): string {
+  return typeof text === 'string' ? text : text();
+}
+
+export function wrapDim(dim: unknown, rank: number, name: string, context: LazyText): number {
   if (typeof dim !== 'number') {
     throw new TypeError(`${name} must be an integer, got ${describe(dim)}`);
   }
@@ -108,37 +185,63 @@ export function wrapDim(dim: unknown, rank: number, name: string, context: strin
   }
   if (rank === 0 || dim < -rank || dim >= rank) {
     const range = rank === 0 ? 'none: it has no dimensions' : `[${-rank}, ${rank - 1}]`;
-    throw new RangeError(`${name} ${dim} is out of range for ${context}: valid dims are ${range}`);
+    throw new RangeError(`${name} ${dim} is out of range for ${textOf(context)}: valid dims are ${range}`);
   }
   return dim < 0 ? dim + rank : dim;
 }
 
 /** A dim or a non-empty list of distinct dims, wrapped and sorted ascending. */
-export function wrapDims(dim: unknown, rank: number, context: string): number[] {
-  if (!Array.isArray(dim)) return [wrapDim(dim, rank, 'dim', context)];
-  if (dim.length === 0) throw new RangeError('dim must be a dim or a non-empty array of dims, got []');
-  const wrapped = dim.map((entry: unknown, index) => wrapDim(entry, rank, `dim[${index}]`, context));
+export function wrapDims(dim: unknown, rank: number, context: LazyText): number[] {
+  if (!isArrayValue(dim, 'dim')) return [wrapDim(dim, rank, 'dim', context)];
+  const entries = snapshotArray(
+    dim,
+    'dim',
+    Math.max(rank, 1),
+    (length) => new RangeError(`dim lists ${length} dims but ${textOf(context)} has only ${rank}`),
+  );
+  if (entries.length === 0) throw new RangeError('dim must be a dim or a non-empty array of dims, got []');
+  const wrapped = entries.map((entry, index) => wrapDim(entry, rank, `dim[${index}]`, context));
   const sorted = [...wrapped].sort((left, right) => left - right);
   for (let index = 1; index < sorted.length; index++) {
     if (sorted[index] === sorted[index - 1]) {
-      throw new RangeError(`dim ${describe(dim)} names dimension ${sorted[index]} twice`);
+      throw new RangeError(`dim ${describe(entries)} names dimension ${sorted[index]} twice`);
     }
   }
   return sorted;
 }
 
-/** Rejects option objects that are not plain objects or that carry unknown keys (typos). */
+/**
+ * Rejects option objects that are not plain objects or that carry unknown keys (typos), and
+ * returns a snapshot: each allowed option is read exactly once, here, so a getter or Proxy
+ * trap runs before any operand is validated and cannot change an option afterwards. A getter
+ * or trap that throws becomes a TypeError naming the option.
+ */
 export function checkOptions(options: unknown, allowed: readonly string[], functionName: string): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+  const snapshot: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (options === undefined) return snapshot;
+  if (options === null || typeof options !== 'object' || isArrayValue(options, `${functionName} options`)) {
     throw new TypeError(`${functionName} options must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch (thrown) {
+    throw new TypeError(`${functionName} options cannot be enumerated: ${thrownSummary(thrown)}`, { cause: thrown });
+  }
+  for (const key of keys) {
     if (!allowed.includes(key)) {
       throw new TypeError(`${functionName} has no option ${JSON.stringify(key)}; its options are ${allowed.join(', ')}`);
     }
   }
-  return options as Record<string, unknown>;
+  for (const key of allowed) {
+    const value = readProperty(options, key, `${functionName} options.${key}`);
+    if (value === null) {
+      // Not a silent default: `?? fallback` would take null for "unset" for some options only.
+      throw new TypeError(`${functionName} option ${key} is null; leave it out (or undefined) for the default`);
+    }
+    if (value !== undefined) snapshot[key] = value;
+  }
+  return snapshot;
 }
 
 /** A finite, non-negative number option (undefined gives the default). */

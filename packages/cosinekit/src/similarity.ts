@@ -17,7 +17,8 @@ import {
   wrapDim,
   wrapDims,
 } from './shapes.js';
-import { type Tensor, type WasmTensor, execute, operand, outputTarget } from './tensor.js';
+import { SMALL_COSINE_WORK, SMALL_NORMALIZE_ELEMENTS, cosineSmall, normalizeSmall } from './small.js';
+import { type Tensor, type WasmTensor, deliver, execute, operand, operandValues, outputTarget, recheckArguments } from './tensor.js';
 
 /** Options of {@link cosineSimilarity} and {@link cosineDistance}. */
 export interface CosineOptions {
@@ -64,7 +65,7 @@ function cosine(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, di
   const first = operand(runtime, x1, 'x1');
   const second = operand(runtime, x2, 'x2');
   const shape = broadcastShapes(first.shape, second.shape, 'x1', 'x2');
-  const dims = wrapDims(settings.dim ?? 1, shape.length, `the broadcast shape ${formatShape(shape)}`);
+  const dims = wrapDims(settings.dim ?? 1, shape.length, () => `the broadcast shape ${formatShape(shape)}`);
   const firstStrides = broadcastStrides(first.shape, shape);
   const secondStrides = broadcastStrides(second.shape, shape);
   const kept: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
@@ -82,6 +83,11 @@ function cosine(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, di
   checkKernelRank(reducedAxes, 'reduced');
   const resultLength = elementCount(resultShape);
   const output = outputTarget(runtime, settings.out, resultLength, resultShape);
+  if (resultLength * elementCount(reducedAxes.extents) <= SMALL_COSINE_WORK) {
+    recheckArguments([first, second], output);
+    const values = cosineSmall(operandValues(runtime, first), operandValues(runtime, second), keptAxes, reducedAxes, eps, clamp, distance);
+    return deliver(runtime, output, values, resultShape);
+  }
   const geometry = [
     ...keptAxes.extents,
     ...keptAxes.firstStrides,
@@ -133,12 +139,16 @@ export function normalizeIn(runtime: Runtime, x: unknown, options?: unknown): Te
   }
   const input = operand(runtime, x, 'x');
   const shape = input.shape;
-  const dim = wrapDim(settings.dim ?? 1, shape.length, 'dim', `x of shape ${formatShape(shape)}`);
+  const dim = wrapDim(settings.dim ?? 1, shape.length, 'dim', () => `x of shape ${formatShape(shape)}`);
   const outer = elementCount(shape.slice(0, dim));
   const reduced = shape[dim] as number;
   const inner = elementCount(shape.slice(dim + 1));
   const resultShape = Object.freeze([...shape]);
   const output = outputTarget(runtime, settings.out, input.length, resultShape);
+  if (input.length <= SMALL_NORMALIZE_ELEMENTS) {
+    recheckArguments([input], output);
+    return deliver(runtime, output, normalizeSmall(operandValues(runtime, input), outer, reduced, inner, p, eps), resultShape);
+  }
   const orderCode = p === Number.POSITIVE_INFINITY ? 0 : p;
   return execute(
     runtime,

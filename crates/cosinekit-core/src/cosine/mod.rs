@@ -51,7 +51,7 @@ pub struct DotNorms {
 }
 
 /// Squared norms below this lose relative precision to float32 subnormals.
-const TRUSTED_SQUARED_NORM_MIN: f32 = 8.673_617e-19; // 2^-60
+pub(crate) const TRUSTED_SQUARED_NORM_MIN: f32 = 8.673_617e-19; // 2^-60
 
 impl DotNorms {
     /// Whether float32 sums can be trusted: both squared norms finite and at least 2⁻⁶⁰.
@@ -113,15 +113,8 @@ impl CosineOptions {
     /// Applies `clamp` and `distance` to a similarity.
     #[inline(always)]
     pub fn finish(&self, similarity: f32) -> f32 {
-        let similarity = if !self.clamp {
-            similarity
-        } else if similarity > 1.0 {
-            1.0
-        } else if similarity < -1.0 {
-            -1.0
-        } else {
-            similarity
-        };
+        // f32::clamp keeps NaN.
+        let similarity = if self.clamp { similarity.clamp(-1.0, 1.0) } else { similarity };
         if self.distance { 1.0 - similarity } else { similarity }
     }
 }
@@ -197,11 +190,7 @@ fn cosine_columns(first: &[f32], second: &[f32], kept: &Axes<'_>, reduced: &Axes
         let (first_row, second_row) = (outer_positions.first_offset, outer_positions.second_offset);
         for block in 0..full_blocks {
             let column = block * COLUMN_BLOCK;
-            let block_sums = if NATIVE_IS_SIMD {
-                column_sums_f32x4::<Native>(first, second, reduced, first_row + column, second_row + column)
-            } else {
-                column_sums_f32x4::<crate::lanes::Portable>(first, second, reduced, first_row + column, second_row + column)
-            };
+            let block_sums = column_sums_f32x4::<Native>(first, second, reduced, first_row + column, second_row + column);
             for (lane, sums) in block_sums.iter().enumerate() {
                 let similarity = if sums.is_trusted() {
                     sums.similarity(options.eps)

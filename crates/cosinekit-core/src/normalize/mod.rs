@@ -5,8 +5,8 @@
 //!   `reduced` elements at `o·reduced·inner + r·inner + i`. `inner = 1` is the row case.
 //! - Rows: the norm's sum (of squares, of absolute values) uses 4 `f32x4` accumulators
 //!   (16 partial sums) combined pairwise; ∞-norm is a lane-wise maximum. Columns (inner
-//!   > 1): 16 vectors at once, one lane each, flushed into totals every 64 steps along the
-//!   reduced axis so no float32 chain is longer than 64 + reduced/64 additions.
+//!   larger than 1): 16 vectors at once, one lane each, flushed into totals every 64 steps
+//!   along the reduced axis, so no float32 chain is longer than 64 + reduced/64 additions.
 //! - eps clamps the norm (`max(‖x‖, eps)`, default 1e-12 on the JS side); a zero vector
 //!   gives zeros. The division is a real IEEE division, as in PyTorch.
 //! - Overflow and underflow (p = 2: squared norm outside [2⁻⁶⁰, `f32::MAX`]; p = 1: sum
@@ -24,7 +24,7 @@ pub use scalar::vector_norm_sums_f32_scalar;
 pub use simd::vector_norm_sums_f32x4;
 
 use crate::KernelError;
-use crate::lanes::{F32x4, NATIVE_IS_SIMD, Native, Portable};
+use crate::lanes::{F32x4, NATIVE_IS_SIMD, Native};
 use crate::math::{clamp_min_f32, clamp_min_f64, sqrt_f32, sqrt_f64};
 
 /// The norm order `p`.
@@ -179,11 +179,7 @@ fn run<D: Destination>(destination: &mut D, layout: NormalizeLayout, order: Norm
     if layout.element_count() == Some(0) {
         return;
     }
-    if NATIVE_IS_SIMD {
-        run_with_lanes::<Native, D>(destination, layout, order, eps);
-    } else {
-        run_with_lanes::<Portable, D>(destination, layout, order, eps);
-    }
+    run_with_lanes::<Native, D>(destination, layout, order, eps);
 }
 
 /// The float64 norm of one vector (`count` elements, `stride` apart, from `start`).

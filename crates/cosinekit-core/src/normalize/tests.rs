@@ -1,4 +1,5 @@
 use super::*;
+use crate::lanes::Portable;
 use crate::test_support::{TestRng, assert_close};
 use std::vec;
 use std::vec::Vec;

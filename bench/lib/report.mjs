@@ -1,0 +1,278 @@
+// From measured results to ratios, the PERF.md targets, the single-pair crossover, and the
+// Markdown / console tables.
+
+import { environmentLine } from './environment.mjs';
+
+const BASELINE = 'js-optimised';
+const XNNPACK = 'tfjs-xnnpack';
+
+// ───────────────────────────── analysis ─────────────────────────────
+
+function okResult(record, contender) {
+  return record?.results.find((result) => result.contender === contender && result.status === 'ok') ?? null;
+}
+
+/** Adds ratioVsJs and ratioVsXnnpack to every result, each against the baseline measured in the same process. */
+function addRatios(report) {
+  for (const record of report.workloads) {
+    const baseline = okResult(record, BASELINE);
+    const xnnpack = okResult(record, XNNPACK);
+    for (const result of record.results) {
+      if (result.status !== 'ok') continue;
+      const sameProcess = result.sameProcessBaseline?.status === 'ok' ? result.sameProcessBaseline : baseline;
+      result.ratioVsJs = sameProcess ? result.gflops / sameProcess.gflops : null;
+      const sameProcessXnnpack = result.sameProcessXnnpack?.status === 'ok' ? result.sameProcessXnnpack : xnnpack;
+      if (sameProcessXnnpack && (record.op === 'pairwise' || record.op === 'topk')) {
+        result.ratioVsXnnpack = result.gflops / sameProcessXnnpack.gflops;
+      }
+    }
+  }
+}
+
+/** For each cosinekit contender: its ratio to JS at every single-pair D, and the D from which it is never slower. */
+function singlePairCrossover(report) {
+  const records = report.workloads.filter((record) => record.op === 'single').sort((left, right) => left.params.D - right.params.D);
+  const lengths = records.map((record) => record.params.D);
+  const contenders = [...new Set(records.flatMap((record) => record.results.filter((result) => result.group === 'cosinekit').map((result) => result.contender)))];
+  const rows = contenders.map((contender) => {
+    const ratios = records.map((record) => okResult(record, contender)?.ratioVsJs ?? null);
+    let from = null;
+    for (let index = ratios.length - 1; index >= 0; index--) {
+      if (ratios[index] === null || ratios[index] < 1) break;
+      from = lengths[index];
+    }
+    const label = records.flatMap((record) => record.results).find((result) => result.contender === contender)?.short ?? contender;
+    return { contender, label, ratios, neverSlowerFromD: from, slowerAtSomeD: ratios.some((ratio) => ratio !== null && ratio < 1) };
+  });
+  return { lengths, rows };
+}
+
+function findRecord(report, op, predicate = () => true) {
+  const candidates = report.workloads.filter((record) => record.op === op && !record.sweep && predicate(record.params));
+  return candidates.sort((left, right) => right.flopsPerCall - left.flopsPerCall)[0] ?? null;
+}
+
+/** The targets of PERF.md, each as measured in this run (ratios from one run). */
+function targets(report) {
+  const checks = [];
+  const add = (target, need, record, measure) => {
+    if (record === null) {
+      checks.push({ target, need, measured: null, status: 'n/a (workload not run)' });
+      return;
+    }
+    const { value, detail, missing } = measure(record);
+    if (value === null || value === undefined) checks.push({ target, need, workload: record.id, measured: null, status: `n/a (${missing})` });
+    else checks.push({ target, need, workload: record.id, measured: value, detail, status: value >= need ? 'met' : 'NOT met' });
+  };
+  const ratio = (record, contender, against) => {
+    const result = okResult(record, contender);
+    const other = okResult(record, against);
+    if (result === null || other === null) return { value: null, missing: `${result === null ? contender : against} not measured` };
+    return { value: result.gflops / other.gflops, detail: `${result.gflops.toPrecision(3)} vs ${other.gflops.toPrecision(3)} GFLOP/s` };
+  };
+  const vsXnnpack = (record, contender) => {
+    const result = okResult(record, contender);
+    if (result === null || result.ratioVsXnnpack === undefined) return { value: null, missing: result === null ? `${contender} not measured` : 'tfjs XNNPACK not measured' };
+    const xnnpack = result.sameProcessXnnpack?.status === 'ok' ? result.sameProcessXnnpack : okResult(record, XNNPACK);
+    return { value: result.ratioVsXnnpack, detail: `${result.gflops.toPrecision(3)} vs ${xnnpack.gflops.toPrecision(3)} GFLOP/s, same process` };
+  };
+  const vsJs = (record, contender) => {
+    const result = okResult(record, contender);
+    if (result === null || result.ratioVsJs === null) return { value: null, missing: `${contender} not measured` };
+    return { value: result.ratioVsJs, detail: `${result.gflops.toPrecision(3)} GFLOP/s` };
+  };
+  const rowwise = findRecord(report, 'rowwise', (params) => params.D === 768);
+  const pairwise = findRecord(report, 'pairwise', (params) => params.N === params.M && params.D === 768);
+  const pairwiseGemm = findRecord(report, 'pairwise', (params) => params.N === params.M && params.D === 384);
+  const topK = findRecord(report, 'topk');
+  const infoNCE = findRecord(report, 'infonce');
+  for (const variant of ['simd128', 'relaxed']) {
+    add(`row-wise zero-copy (${variant}) vs JS optimised`, 8, rowwise, (record) => vsJs(record, `cosinekit-${variant}-zero-copy`));
+    add(`row-wise zero-copy (${variant}) vs simsimd native${variant === 'relaxed' && report.cosinekit.relaxed?.startsWith('child') ? ' (simsimd in the main process)' : ''}`, 0.9, rowwise, (record) =>
+      ratio(record, `cosinekit-${variant}-zero-copy`, 'simsimd'),
+    );
+    add(`row-wise copy-in (${variant}) vs JS optimised`, 3, rowwise, (record) => vsJs(record, `cosinekit-${variant}-copy-in`));
+  }
+  const crossover = singlePairCrossover(report);
+  for (const row of crossover.rows) {
+    if (!/simd128|relaxed/.test(row.contender)) continue;
+    const small = crossover.lengths.map((length, index) => [length, row.ratios[index]]).filter(([length, value]) => length <= 16 && value !== null);
+    const worst = small.length > 0 ? small.reduce((best, entry) => (entry[1] < best[1] ? entry : best)) : null;
+    checks.push({
+      target: `single pair, D ≤ 16: ${row.label} never slower than JS optimised`,
+      need: 1,
+      measured: worst ? worst[1] : null,
+      detail: worst ? `worst at D = ${worst[0]}${row.neverSlowerFromD !== null ? `; never slower from D = ${row.neverSlowerFromD}` : '; slower at the largest D measured'}` : undefined,
+      status: worst === null ? 'n/a (not measured)' : worst[1] >= 1 ? 'met' : 'NOT met',
+    });
+  }
+  add('pairwise (simd128) vs tfjs-wasm XNNPACK', 1.1, pairwise, (record) => vsXnnpack(record, 'cosinekit-simd128-zero-copy'));
+  add('pairwise (simd128) vs JS optimised', 30, pairwise, (record) => vsJs(record, 'cosinekit-simd128-zero-copy'));
+  add('pairwise (relaxed) vs tfjs-wasm XNNPACK', 1.8, pairwise, (record) => vsXnnpack(record, 'cosinekit-relaxed-zero-copy'));
+  for (const variant of ['simd128', 'relaxed']) {
+    add(`topK (${variant}) vs its pairwise GEMM throughput (same D)`, 0.8, topK, (record) => {
+      const result = okResult(record, `cosinekit-${variant}-zero-copy`);
+      const gemm = okResult(pairwiseGemm, `cosinekit-${variant}-zero-copy`);
+      if (result === null || gemm === null) return { value: null, missing: 'topK or pairwiseCosine not in this build' };
+      return { value: result.gflops / gemm.gflops, detail: `${result.gflops.toPrecision(3)} vs ${gemm.gflops.toPrecision(3)} GFLOP/s (${pairwiseGemm.id})` };
+    });
+    add(`infoNCE fwd+bwd (${variant}) vs JS optimised`, 20, infoNCE, (record) => vsJs(record, `cosinekit-${variant}-zero-copy`));
+  }
+  return checks;
+}
+
+export function analyse(report) {
+  addRatios(report);
+  report.crossover = singlePairCrossover(report);
+  report.targets = targets(report);
+}
+
+// ───────────────────────────── formatting ─────────────────────────────
+
+const significant = (value) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value.toPrecision(2));
+const formatRatio = (value) => (value === null || value === undefined ? '–' : `${significant(value)}×`);
+
+export function formatSeconds(seconds) {
+  if (seconds < 1e-6) return `${(seconds * 1e9).toFixed(0)} ns`;
+  if (seconds < 1e-3) return `${(seconds * 1e6).toPrecision(3)} µs`;
+  if (seconds < 1) return `${(seconds * 1e3).toPrecision(3)} ms`;
+  return `${seconds.toPrecision(3)} s`;
+}
+
+function cell(result, record, value = 'gflops') {
+  if (result === undefined) return '';
+  if (result.status === 'unavailable') return result.reason.includes('not available in this build') ? 'not in build' : 'unavailable';
+  if (result.status === 'failed') return '**FAILED**';
+  const parts = [value === 'time' ? formatSeconds(result.seconds) : `${significant(result.gflops)}`];
+  if (record.memoryBound && result.gbps !== null) parts.push(`${significant(result.gbps)} GB/s`);
+  if (result.ratioVsJs !== null && result.ratioVsJs !== undefined) parts.push(formatRatio(result.ratioVsJs));
+  if (result.ratioVsXnnpack !== undefined && result.contender !== XNNPACK) parts.push(`${formatRatio(result.ratioVsXnnpack)} XNN`);
+  const subset = result.rows < result.fullRows ? '†' : '';
+  return parts.join(' · ') + subset;
+}
+
+function table(header, rows) {
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, index) => (index === 0 ? '---' : '---:')).join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+const FAMILY_TABLES = [
+  { title: 'Single pair (time per call · × JS optimised)', families: ['single pair'], header: (record) => `D = ${record.params.D}`, value: 'time' },
+  { title: 'Row-wise cosine and normalize', families: ['row-wise', 'normalize'], header: (record) => record.title },
+  { title: 'Pairwise cosine matrix', families: ['pairwise'], header: (record) => `${record.params.N}×${record.params.M}, D=${record.params.D}` },
+  { title: 'topK and infoNCE', families: ['topK', 'infoNCE'], header: (record) => record.title },
+];
+
+/** A contenders × workloads table of one family: GFLOP/s · GB/s · ratio to JS optimised. */
+function familyTable(report, spec) {
+  const records = report.workloads.filter((record) => !record.sweep && spec.families.includes(record.family));
+  if (records.length === 0) return null;
+  const contenders = [];
+  for (const record of records) {
+    for (const result of record.results) if (!contenders.some((entry) => entry.contender === result.contender)) contenders.push(result);
+  }
+  const rows = contenders.map((entry) => [
+    entry.short,
+    ...records.map((record) => cell(record.results.find((result) => result.contender === entry.contender), record, spec.value)),
+  ]);
+  return `### ${spec.title}\n\n${table(['contender', ...records.map(spec.header)], rows)}`;
+}
+
+function targetsTable(report) {
+  return table(
+    ['target (PERF.md)', 'need', 'measured', 'status'],
+    report.targets.map((check) => [
+      check.target,
+      `≥ ${check.need}×`,
+      check.measured === null ? '–' : `${formatRatio(check.measured)}${check.detail ? ` (${check.detail})` : ''}`,
+      check.status === 'met' ? 'met' : check.status === 'NOT met' ? '**NOT met**' : check.status,
+    ]),
+  );
+}
+
+function crossoverTable(report) {
+  const { lengths, rows } = report.crossover;
+  if (rows.length === 0) return null;
+  return table(
+    ['single pair: × JS optimised', ...lengths.map((length) => `D=${length}`), 'never slower from'],
+    rows.map((row) => [
+      row.label,
+      ...row.ratios.map(formatRatio),
+      row.neverSlowerFromD === null ? 'slower at the largest D' : row.neverSlowerFromD === lengths[0] ? `all D measured (≥ ${lengths[0]})` : `D = ${row.neverSlowerFromD}`,
+    ]),
+  );
+}
+
+function detailTable(report) {
+  const rows = [];
+  for (const record of report.workloads) {
+    for (const result of record.results) {
+      if (result.status !== 'ok') {
+        rows.push([record.id, result.short, result.status === 'failed' ? '**FAILED**' : 'n/a', '', '', '', '', '', '', '', result.reason]);
+        continue;
+      }
+      rows.push([
+        record.id,
+        result.short + (result.process === 'main' ? '' : ' ‡'),
+        formatSeconds(result.seconds),
+        formatSeconds(result.secondsMin),
+        result.rounds > 1 ? `${(result.spread * 100).toFixed(0)}% (${result.rounds})` : '1 round',
+        significant(result.gflops),
+        result.gbps === null ? '' : significant(result.gbps),
+        formatRatio(result.ratioVsJs),
+        result.ratioVsXnnpack === undefined ? '' : formatRatio(result.ratioVsXnnpack),
+        result.rows < result.fullRows ? `${result.rows} of ${result.fullRows}` : `${result.rows}`,
+        result.maxError.toExponential(1),
+      ]);
+    }
+  }
+  return table(['workload', 'contender', 'median / call', 'best round', 'spread (rounds)', 'GFLOP/s', 'GB/s', '× JS opt.', '× XNNPACK', 'rows', 'max error'], rows);
+}
+
+function header(report) {
+  const lines = [
+    `Machine: ${environmentLine(report.environment)}.`,
+    `cosinekit ${report.cosinekit.version ?? ''}; API in this build: ${Object.entries(report.cosinekit.api).map(([name, present]) => `${name} ${present ? '✓' : '✗ (not available in this build)'}`).join(', ')}; relaxed-simd: ${report.cosinekit.relaxed}.`,
+    `Peers: ${Object.entries(report.peers).map(([name, peer]) => `${name} ${peer.version ?? ''} (${peer.status})`).join('; ')}.`,
+    `Flops per call: ${Object.entries(report.formulas).map(([op, formula]) => `${op} ${formula.flops}`).join('; ')}. Bytes (memory-bound kinds): ${Object.entries(report.formulas).filter(([, formula]) => formula.bytes).map(([op, formula]) => `${op} ${formula.bytes}`).join('; ')}.`,
+  ];
+  return lines.join('\n');
+}
+
+const LEGEND =
+  'Cells: GFLOP/s · GB/s (memory-bound kinds) · ratio to the optimised pure-JS contender · for pairwise and topK, ratio to tfjs-wasm XNNPACK (XNN); ' +
+  'every ratio against a baseline measured in the same process, in interleaved rounds. ' +
+  '† measured on a prefix of the rows (the contender would take far longer than its time budget on all of them); rates compare throughput. ' +
+  '‡ measured in the relaxed-simd child process, ratio against the JS baseline measured there.';
+
+export function markdownReport(report) {
+  const sections = [
+    `# cosinekit benchmark (${report.mode} run)`,
+    header(report),
+    `Method: ${report.method.description}`,
+    `## Targets${report.mode === 'quick' ? ' (quick run: reduced sizes, indicative only)' : ''}`,
+    targetsTable(report),
+    '## Results',
+    LEGEND,
+    ...FAMILY_TABLES.map((spec) => familyTable(report, spec)).filter((text) => text !== null),
+    '## Single pair: where cosinekit overtakes pure JS',
+    crossoverTable(report) ?? 'not measured',
+    '## Every measurement',
+    detailTable(report),
+  ];
+  return `${sections.join('\n\n')}\n`;
+}
+
+export function consoleReport(report) {
+  const sections = [
+    `cosinekit benchmark (${report.mode}) — ${environmentLine(report.environment)}`,
+    LEGEND,
+    ...FAMILY_TABLES.map((spec) => familyTable(report, spec)).filter((text) => text !== null),
+    '### Single pair crossover (× JS optimised)',
+    crossoverTable(report) ?? 'not measured',
+    `### Targets (PERF.md; ratios from this run)${report.mode === 'quick' ? ' — quick run: reduced sizes, indicative only' : ''}`,
+    targetsTable(report),
+  ];
+  return sections.join('\n\n');
+}

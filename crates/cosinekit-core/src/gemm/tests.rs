@@ -1,0 +1,109 @@
+use super::*;
+use crate::lanes::Portable;
+use crate::test_support::{TestRng, assert_close};
+use std::vec;
+use std::vec::Vec;
+
+/// Naive float64 `A·Bᵀ` of row-major A [n×d] and B [m×d].
+fn product_reference(a: &[f32], b: &[f32], n: usize, m: usize, d: usize) -> Vec<f64> {
+    let mut out = vec![0.0f64; n * m];
+    for i in 0..n {
+        for j in 0..m {
+            out[i * m + j] = (0..d).map(|k| f64::from(a[i * d + k]) * f64::from(b[j * d + k])).sum();
+        }
+    }
+    out
+}
+
+fn pack_plain(source: &[f32], rows: usize, depth: usize, width: usize) -> Vec<f32> {
+    let mut packed = vec![f32::NAN; packed_len(rows, depth, width).unwrap()];
+    pack_strided(source, rows, depth, depth, 1, width, None, &mut packed);
+    packed
+}
+
+#[test]
+fn packed_product_matches_float64_for_odd_sizes() {
+    let mut rng = TestRng::new(50);
+    for &(n, m, d) in &[(1, 1, 1), (3, 5, 7), (4, 8, 16), (5, 9, 17), (13, 31, 67), (67, 33, 1), (9, 300, 40), (70, 17, 700)] {
+        let a = rng.vector(n * d);
+        let b = rng.vector(m * d);
+        let packed_a = pack_plain(&a, n, d, TILE_ROWS);
+        let packed_b = pack_plain(&b, m, d, TILE_COLUMNS);
+        let stride = m + 3;
+        let mut out = vec![-7.0f32; n * stride];
+        multiply_packed::<Portable>(&packed_a, n, &packed_b, m, d, &mut out, stride, false);
+        let expected = product_reference(&a, &b, n, m, d);
+        for i in 0..n {
+            for j in 0..m {
+                let tolerance = 1e-6 * (d as f64).sqrt() * 4.0;
+                assert_close(f64::from(out[i * stride + j]), expected[i * m + j], tolerance, &std::format!("{n}x{m}x{d} [{i},{j}]"));
+            }
+            assert_eq!(&out[i * stride + m..(i + 1) * stride], &[-7.0; 3], "padding columns untouched");
+        }
+        // accumulate = true adds the same product again.
+        multiply_packed::<Portable>(&packed_a, n, &packed_b, m, d, &mut out, stride, true);
+        for i in 0..n {
+            for j in 0..m {
+                assert_close(f64::from(out[i * stride + j]), 2.0 * expected[i * m + j], 1e-5 * (d as f64).sqrt(), "accumulate");
+            }
+        }
+    }
+}
+
+#[test]
+fn transposed_packing_gives_the_plain_product() {
+    // (G·Z) with Z [k×d] packed as the rows of Zᵀ: row j of Zᵀ = column j of Z.
+    let mut rng = TestRng::new(51);
+    let (n, k, d) = (6, 9, 11);
+    let g = rng.vector(n * k);
+    let z = rng.vector(k * d);
+    let scales: Vec<f32> = (0..d).map(|column| 0.5 + column as f32).collect();
+    let packed_g = pack_plain(&g, n, k, TILE_ROWS);
+    let mut packed_zt = vec![0.0f32; packed_len(d, k, TILE_COLUMNS).unwrap()];
+    pack_strided(&z, d, k, 1, d, TILE_COLUMNS, Some(&scales), &mut packed_zt);
+    let mut out = vec![0.0f32; n * d];
+    multiply_packed::<Portable>(&packed_g, n, &packed_zt, d, k, &mut out, d, false);
+    for i in 0..n {
+        for j in 0..d {
+            let expected: f64 = (0..k).map(|step| f64::from(g[i * k + step]) * f64::from(z[step * d + j])).sum::<f64>() * f64::from(scales[j]);
+            assert_close(f64::from(out[i * d + j]), expected, 1e-5, "G·Z");
+        }
+    }
+}
+
+#[test]
+fn normalized_packing_scales_rows_and_rescues_extremes() {
+    let rows: Vec<f32> = [vec![3.0f32, 4.0], vec![0.0, 0.0], vec![3e38, 3e38], vec![1e-30, 0.0], vec![f32::NAN, 1.0]].concat();
+    let mut packed = vec![0.0f32; packed_len(5, 2, TILE_ROWS).unwrap()];
+    pack_normalized_rows::<Portable>(&rows, 5, 2, 2, TILE_ROWS, 2.0, 1e-8, &mut packed);
+    let value = |row: usize, step: usize| packed[(row / 4) * 2 * TILE_ROWS + step * TILE_ROWS + row % 4];
+    assert_close(f64::from(value(0, 0)), 1.2, 1e-6, "3/5 · 2");
+    assert_close(f64::from(value(0, 1)), 1.6, 1e-6, "4/5 · 2");
+    assert_eq!((value(1, 0), value(1, 1)), (0.0, 0.0), "zero row");
+    assert_close(f64::from(value(2, 0)), 2.0f64.sqrt(), 1e-6, "overflowing row normalised in float64");
+    assert_close(f64::from(value(3, 0)), 2.0 * 1e-30 / 1e-8, 1e-28, "norm below eps is clamped");
+    assert!(value(4, 0).is_nan() && value(4, 1).is_nan(), "NaN row");
+    assert_eq!(value(5, 0), 0.0, "padding row");
+}
+
+#[test]
+fn symmetric_product_equals_the_general_one_mirrored() {
+    let mut rng = TestRng::new(52);
+    for &(n, d) in &[(1, 3), (5, 7), (13, 40), (70, 300), (257, 33)] {
+        let a = rng.vector(n * d);
+        let packed_a = pack_plain(&a, n, d, TILE_ROWS);
+        let packed_b = pack_plain(&a, n, d, TILE_COLUMNS);
+        let mut general = vec![0.0f32; n * n];
+        multiply_packed::<Portable>(&packed_a, n, &packed_b, n, d, &mut general, n, false);
+        let stride = n + 2;
+        let mut symmetric = vec![9.0f32; n * stride];
+        multiply_packed_symmetric::<Portable>(&packed_a, &packed_b, n, d, &mut symmetric, stride);
+        for i in 0..n {
+            for j in 0..n {
+                let expected = if j >= i { general[i * n + j] } else { general[j * n + i] };
+                assert_eq!(symmetric[i * stride + j], expected, "{n}x{d} [{i},{j}]");
+            }
+            assert_eq!(&symmetric[i * stride + n..(i + 1) * stride], &[9.0, 9.0]);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+use super::*;
+use crate::test_support::{TestRng, assert_close};
+use std::vec;
+use std::vec::Vec;
+
+fn normalized_f64(values: &[f64], rows: usize, depth: usize) -> Vec<f64> {
+    let mut out = values.to_vec();
+    for row in 0..rows {
+        let slice = &mut out[row * depth..(row + 1) * depth];
+        let norm = slice.iter().map(|value| value * value).sum::<f64>().sqrt().max(1e-12);
+        slice.iter_mut().for_each(|value| *value /= norm);
+    }
+    out
+}
+
+fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let maximum = values.clone().fold(f64::NEG_INFINITY, f64::max);
+    maximum + values.map(|value| (value - maximum).exp()).sum::<f64>().ln()
+}
+
+/// Naive float64 NT-Xent: Σᵢ weight·lossᵢ.
+fn infonce_reference(features: &[f64], rows: usize, depth: usize, temperature: f64, layout: PairLayout, weight: f64) -> (f64, Vec<f64>) {
+    let unit = normalized_f64(features, rows, depth);
+    let logit = |i: usize, j: usize| (0..depth).map(|k| unit[i * depth + k] * unit[j * depth + k]).sum::<f64>() / temperature;
+    let losses: Vec<f64> = (0..rows)
+        .map(|i| log_sum_exp((0..rows).filter(move |&j| j != i).map(move |j| logit(i, j))) - logit(i, layout.positive(i, rows)))
+        .collect();
+    (losses.iter().sum::<f64>() * weight, losses)
+}
+
+fn finite_difference(point: &[f64], function: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let step = 1e-6;
+    (0..point.len())
+        .map(|index| {
+            let mut shifted = point.to_vec();
+            shifted[index] = point[index] + step;
+            let above = function(&shifted);
+            shifted[index] = point[index] - step;
+            (above - function(&shifted)) / (2.0 * step)
+        })
+        .collect()
+}
+
+#[test]
+fn infonce_loss_and_gradient_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(80);
+    for &(rows, depth, temperature, layout) in &[
+        (2usize, 3usize, 0.5f32, PairLayout::Interleaved),
+        (6, 5, 0.07, PairLayout::Interleaved),
+        (8, 9, 0.2, PairLayout::Halves),
+        (10, 33, 1.0, PairLayout::Halves),
+        (4, 7, 0.01, PairLayout::Interleaved),
+    ] {
+        let features = rng.vector(rows * depth);
+        let wide: Vec<f64> = features.iter().map(|&value| f64::from(value)).collect();
+        let weight = 1.0 / rows as f64;
+        let (expected_total, expected_rows) = infonce_reference(&wide, rows, depth, f64::from(temperature), layout, weight);
+        let mut row_losses = vec![0.0f64; rows];
+        let mut gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; infonce_scratch_len(rows, depth).unwrap()];
+        infonce_f32(&features, rows, depth, temperature, layout, weight, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} depth {depth} τ {temperature} {layout:?}");
+        for (actual, expected) in row_losses.iter().zip(&expected_rows) {
+            assert_close(*actual, *expected, 1e-5 * expected.abs().max(1.0) / f64::from(temperature).min(1.0).max(0.1), &context);
+        }
+        let total: f64 = row_losses.iter().sum::<f64>() * weight;
+        assert_close(total, expected_total, 2e-5 * expected_total.abs().max(1.0), &context);
+        let numeric = finite_difference(&wide, |point| infonce_reference(point, rows, depth, f64::from(temperature), layout, weight).0);
+        let scale = numeric.iter().fold(0.0f64, |best, value| best.max(value.abs()));
+        for (index, (&actual, &expected)) in gradient.iter().zip(&numeric).enumerate() {
+            assert_close(f64::from(actual), expected, 1e-4 * scale.max(1e-3), &std::format!("{context} gradient {index}"));
+        }
+    }
+}
+
+#[test]
+fn infonce_without_gradient_and_argument_errors() {
+    let features = TestRng::new(81).vector(4 * 3);
+    let mut row_losses = vec![0.0f64; 4];
+    let mut scratch = vec![0.0f32; infonce_scratch_len(4, 3).unwrap()];
+    infonce_f32(&features, 4, 3, 0.07, PairLayout::Halves, 0.25, &mut row_losses, None, &mut scratch).unwrap();
+    assert!(row_losses.iter().all(|loss| loss.is_finite() && *loss > 0.0));
+    assert_eq!(infonce_f32(&features[..9], 3, 3, 0.07, PairLayout::Halves, 1.0, &mut row_losses[..3], None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(infonce_f32(&features, 4, 3, 0.0, PairLayout::Halves, 1.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(infonce_f32(&features, 4, 3, f32::NAN, PairLayout::Halves, 1.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(PairLayout::from_code(2), Err(KernelError::InvalidArgument));
+}
+
+/// Naive float64 CLIP loss as a function of (image, text, log s).
+fn clip_reference(image: &[f64], text: &[f64], rows: usize, depth: usize, log_scale: f64) -> f64 {
+    let (unit_image, unit_text) = (normalized_f64(image, rows, depth), normalized_f64(text, rows, depth));
+    let scale = log_scale.exp();
+    let logit = |i: usize, j: usize| scale * (0..depth).map(|k| unit_image[i * depth + k] * unit_text[j * depth + k]).sum::<f64>();
+    let rows_ce: f64 = (0..rows).map(|i| log_sum_exp((0..rows).map(move |j| logit(i, j))) - logit(i, i)).sum();
+    let columns_ce: f64 = (0..rows).map(|j| log_sum_exp((0..rows).map(move |i| logit(i, j))) - logit(j, j)).sum();
+    (rows_ce + columns_ce) / (2.0 * rows as f64)
+}
+
+#[test]
+fn clip_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(82);
+    for &(rows, depth, logit_scale) in &[(1usize, 4usize, 14.285_714f32), (3, 5, 1.0), (6, 17, 14.285_714), (5, 8, 100.0)] {
+        let image = rng.vector(rows * depth);
+        let text = rng.vector(rows * depth);
+        let image_wide: Vec<f64> = image.iter().map(|&value| f64::from(value)).collect();
+        let text_wide: Vec<f64> = text.iter().map(|&value| f64::from(value)).collect();
+        let log_scale = f64::from(logit_scale).ln();
+        let expected = clip_reference(&image_wide, &text_wide, rows, depth, log_scale);
+        let mut image_gradient = vec![0.0f32; rows * depth];
+        let mut text_gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; clip_scratch_len(rows, depth).unwrap()];
+        let mut wide = vec![0.0f64; 3 * rows];
+        let output = clip_f32(&image, &text, rows, depth, logit_scale, Some((&mut image_gradient, &mut text_gradient)), &mut scratch, &mut wide).unwrap();
+        let context = std::format!("rows {rows} depth {depth} scale {logit_scale}");
+        assert_close(output.loss, expected, 1e-5 * expected.abs().max(1.0) * f64::from(logit_scale).max(10.0) / 10.0, &context);
+        let numeric_image = finite_difference(&image_wide, |point| clip_reference(point, &text_wide, rows, depth, log_scale));
+        let numeric_text = finite_difference(&text_wide, |point| clip_reference(&image_wide, point, rows, depth, log_scale));
+        let numeric_scale = finite_difference(&[log_scale], |point| clip_reference(&image_wide, &text_wide, rows, depth, point[0]))[0];
+        let bound = |values: &[f64]| 1e-4 * values.iter().fold(1e-3f64, |best, value| best.max(value.abs()));
+        for (actual, expected) in image_gradient.iter().zip(&numeric_image) {
+            assert_close(f64::from(*actual), *expected, bound(&numeric_image), &std::format!("{context} image"));
+        }
+        for (actual, expected) in text_gradient.iter().zip(&numeric_text) {
+            assert_close(f64::from(*actual), *expected, bound(&numeric_text), &std::format!("{context} text"));
+        }
+        assert_close(output.gradient_log_scale, numeric_scale, 1e-5 * numeric_scale.abs().max(1.0), &std::format!("{context} log scale"));
+    }
+}
+
+#[test]
+fn cosine_embedding_matches_the_pytorch_formula() {
+    let mut rng = TestRng::new(83);
+    let (rows, depth) = (6, 10);
+    let mut first = rng.vector(rows * depth);
+    let second = rng.vector(rows * depth);
+    first[..depth].fill(0.0);
+    let targets = [1.0f32, -1.0, 1.0, -1.0, -1.0, 1.0];
+    for margin in [0.0f32, 0.3, -0.5] {
+        let mut losses = vec![0.0f64; rows];
+        cosine_embedding_f32(&first, &second, rows, depth, &targets, margin, &mut losses).unwrap();
+        for row in 0..rows {
+            let range = row * depth..(row + 1) * depth;
+            let dot: f64 = first[range.clone()].iter().zip(&second[range.clone()]).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
+            let squared = |values: &[f32]| values.iter().map(|&value| f64::from(value) * f64::from(value)).sum::<f64>() + 1e-12;
+            let cosine = dot / (squared(&first[range.clone()]) * squared(&second[range.clone()])).sqrt();
+            let expected = if targets[row] == 1.0 { 1.0 - cosine } else { (cosine - f64::from(margin)).max(0.0) };
+            assert_close(losses[row], expected, 1e-6, &std::format!("row {row} margin {margin}"));
+        }
+    }
+    let mut losses = vec![0.0f64; rows];
+    let bad_targets = [1.0f32, 0.0, 1.0, 1.0, 1.0, 1.0];
+    assert_eq!(cosine_embedding_f32(&first, &second, rows, depth, &bad_targets, 0.0, &mut losses), Err(KernelError::InvalidArgument));
+}

@@ -1,0 +1,198 @@
+//! Streaming top-k nearest neighbours by cosine similarity.
+//!
+//! Queries are processed in blocks of [`QUERY_BLOCK`] rows and the corpus in tiles of
+//! [`CORPUS_TILE`] rows; each block × tile of scores comes from the packed product of
+//! [`crate::gemm`] (identical to the pairwise matrix's entries) into a small score tile, and
+//! is folded into every query's running top-k before the next tile. Memory is
+//! O(Q·k + one tile), never Q×N.
+//!
+//! Fewer than [`TILE_ROWS`] queries skip the packing: each query streams over the corpus
+//! once with the fused dot-and-norms row kernel of [`crate::cosine`] (one read of each
+//! corpus row, nothing written), so a single query costs one pass over the corpus.
+//!
+//! # Order
+//! Each query's list is sorted by score, highest first; equal scores keep the lower corpus
+//! index first (candidates arrive in index order and must beat an entry strictly to pass
+//! it). NaN ranks above every number, as in `torch.topk`, so a corrupted corpus row shows
+//! up instead of hiding.
+
+use crate::KernelError;
+use crate::cosine::{dot_norms_f32, dot_norms_f64};
+use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, pack_normalized_rows, packed_len};
+use crate::geometry::Axes;
+use crate::math::{clamp_min_f64, sqrt_f64};
+use crate::lanes::{F32x4, Native};
+
+/// Query rows per block.
+pub const QUERY_BLOCK: usize = 256;
+/// Corpus rows per tile (a multiple of the 8-row panel).
+pub const CORPUS_TILE: usize = 256;
+
+/// Sizes of a top-k search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopKShape {
+    /// Q: query rows.
+    pub queries: usize,
+    /// N: corpus rows.
+    pub corpus_rows: usize,
+    /// D: row length.
+    pub depth: usize,
+    /// Neighbours kept per query.
+    pub k: usize,
+}
+
+/// Floats of scratch [`topk_cosine_f32`] needs: a packed query block, a packed corpus tile
+/// and a score tile — independent of N.
+pub fn topk_scratch_len(queries: usize, depth: usize) -> Option<usize> {
+    let block_rows = queries.min(QUERY_BLOCK);
+    packed_len(block_rows, depth, TILE_ROWS)?
+        .checked_add(packed_len(CORPUS_TILE, depth, TILE_COLUMNS)?)?
+        .checked_add(block_rows.checked_mul(CORPUS_TILE)?)
+}
+
+/// Whether `candidate` ranks strictly above `incumbent` (NaN above every number).
+#[inline(always)]
+fn ranks_above(candidate: f32, incumbent: f32) -> bool {
+    candidate > incumbent || (candidate.is_nan() && !incumbent.is_nan())
+}
+
+/// Offers one candidate to a sorted list (`indices[slot] < 0` marks an empty slot; empty
+/// slots are always at the end).
+#[inline(always)]
+fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_index: i32) {
+    let last = scores.len() - 1;
+    if indices[last] >= 0 && !ranks_above(candidate, scores[last]) {
+        return;
+    }
+    let mut slot = last;
+    while slot > 0 {
+        let previous = slot - 1;
+        if indices[previous] >= 0 && !ranks_above(candidate, scores[previous]) {
+            break;
+        }
+        scores[slot] = scores[previous];
+        indices[slot] = indices[previous];
+        slot = previous;
+    }
+    scores[slot] = candidate;
+    indices[slot] = candidate_index;
+}
+
+/// For every query row, the `k` corpus rows of highest cosine similarity: `indices` and
+/// `scores` are `[queries, k]`. `exclude_self` skips corpus row `i` for query row `i`
+/// (queries are the corpus). Requires `k ≤ N` (`k ≤ N − 1` with `exclude_self`).
+pub fn topk_cosine_f32(
+    queries: &[f32],
+    corpus: &[f32],
+    shape: TopKShape,
+    eps: f32,
+    exclude_self: bool,
+    scratch: &mut [f32],
+    indices: &mut [i32],
+    scores: &mut [f32],
+) -> Result<(), KernelError> {
+    let TopKShape { queries: query_rows, corpus_rows, depth, k } = shape;
+    if Some(queries.len()) != query_rows.checked_mul(depth) || Some(corpus.len()) != corpus_rows.checked_mul(depth) {
+        return Err(KernelError::OutOfBounds);
+    }
+    let result_len = query_rows.checked_mul(k).ok_or(KernelError::OutOfBounds)?;
+    if indices.len() != result_len || scores.len() != result_len {
+        return Err(KernelError::OutputLength);
+    }
+    let available = if exclude_self { corpus_rows.saturating_sub(1) } else { corpus_rows };
+    if k > available || (exclude_self && query_rows > corpus_rows) || corpus_rows > i32::MAX as usize {
+        return Err(KernelError::InvalidArgument);
+    }
+    if scratch.len() < topk_scratch_len(query_rows, depth).ok_or(KernelError::OutOfBounds)? {
+        return Err(KernelError::InvalidArgument);
+    }
+    if k == 0 || query_rows == 0 {
+        return Ok(());
+    }
+    indices.fill(-1);
+    scores.fill(f32::NEG_INFINITY);
+    if query_rows < TILE_ROWS {
+        topk_streaming(queries, corpus, shape, eps, exclude_self, indices, scores);
+    } else {
+        topk_with::<Native>(queries, corpus, shape, eps, exclude_self, scratch, indices, scores);
+    }
+    Ok(())
+}
+
+/// The few-queries path: per query, one pass over the corpus with the row kernel.
+fn topk_streaming(queries: &[f32], corpus: &[f32], shape: TopKShape, eps: f32, exclude_self: bool, indices: &mut [i32], scores: &mut [f32]) {
+    let TopKShape { queries: query_rows, corpus_rows, depth, k } = shape;
+    let whole = [depth];
+    let unit = [1];
+    let row_axis = Axes { extents: &whole, first_strides: &unit, second_strides: &unit };
+    let eps = f64::from(eps);
+    for query in 0..query_rows {
+        let query_values = &queries[query * depth..(query + 1) * depth];
+        let query_inverse = inverse_norm_f64::<Native>(query_values, eps as f32);
+        let row_scores = &mut scores[query * k..(query + 1) * k];
+        let row_indices = &mut indices[query * k..(query + 1) * k];
+        for corpus_index in 0..corpus_rows {
+            if exclude_self && corpus_index == query {
+                continue;
+            }
+            let start = corpus_index * depth;
+            let sums = dot_norms_f32(query_values, &corpus[start..start + depth]);
+            let (dot, corpus_squared) = if sums.is_trusted() {
+                (f64::from(sums.dot), f64::from(sums.second_squared))
+            } else {
+                let [dot, _, corpus_squared] = dot_norms_f64(queries, corpus, &row_axis, query * depth, start);
+                (dot, corpus_squared)
+            };
+            let score = dot * query_inverse / clamp_min_f64(sqrt_f64(corpus_squared), eps);
+            offer(row_scores, row_indices, score as f32, corpus_index as i32);
+        }
+    }
+}
+
+fn topk_with<V: F32x4>(
+    queries: &[f32],
+    corpus: &[f32],
+    shape: TopKShape,
+    eps: f32,
+    exclude_self: bool,
+    scratch: &mut [f32],
+    indices: &mut [i32],
+    scores: &mut [f32],
+) {
+    let TopKShape { queries: query_rows, corpus_rows, depth, k } = shape;
+    let block_rows = query_rows.min(QUERY_BLOCK);
+    let query_packed_len = packed_len(block_rows, depth, TILE_ROWS).unwrap_or(0);
+    let tile_packed_len = packed_len(CORPUS_TILE, depth, TILE_COLUMNS).unwrap_or(0);
+    let (packed_queries, rest) = scratch.split_at_mut(query_packed_len);
+    let (packed_tile, rest) = rest.split_at_mut(tile_packed_len);
+    let score_tile = &mut rest[..block_rows * CORPUS_TILE];
+    for block_start in (0..query_rows).step_by(QUERY_BLOCK) {
+        let block_length = QUERY_BLOCK.min(query_rows - block_start);
+        let block = &queries[block_start * depth..(block_start + block_length) * depth];
+        let packed_block = &mut packed_queries[..packed_len(block_length, depth, TILE_ROWS).unwrap_or(0)];
+        pack_normalized_rows::<V>(block, block_length, depth, depth, TILE_ROWS, 1.0, eps, packed_block);
+        for tile_start in (0..corpus_rows).step_by(CORPUS_TILE) {
+            let tile_length = CORPUS_TILE.min(corpus_rows - tile_start);
+            let tile = &corpus[tile_start * depth..(tile_start + tile_length) * depth];
+            let packed = &mut packed_tile[..packed_len(tile_length, depth, TILE_COLUMNS).unwrap_or(0)];
+            pack_normalized_rows::<V>(tile, tile_length, depth, depth, TILE_COLUMNS, 1.0, eps, packed);
+            multiply_packed::<V>(packed_block, block_length, packed, tile_length, depth, score_tile, CORPUS_TILE, false);
+            for row in 0..block_length {
+                let query = block_start + row;
+                let row_scores = &mut scores[query * k..(query + 1) * k];
+                let row_indices = &mut indices[query * k..(query + 1) * k];
+                let tile_scores = &score_tile[row * CORPUS_TILE..row * CORPUS_TILE + tile_length];
+                for (offset, &score) in tile_scores.iter().enumerate() {
+                    let corpus_index = tile_start + offset;
+                    if exclude_self && corpus_index == query {
+                        continue;
+                    }
+                    offer(row_scores, row_indices, score, corpus_index as i32);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

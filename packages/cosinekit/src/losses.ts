@@ -1,0 +1,267 @@
+// infoNCE (NT-Xent), clipLoss and cosineEmbeddingLoss, with analytic gradients computed in
+// the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
+
+import type { Runtime } from './runtime.js';
+import { booleanOption, checkOptions, describe, formatShape } from './shapes.js';
+import { type Operand, type Tensor, execute, operand, outputTarget } from './tensor.js';
+
+/** How per-row losses are combined. */
+export type Reduction = 'mean' | 'sum' | 'none';
+/** `number` for 'mean' and 'sum', one value per row for 'none'. */
+export type ReducedLoss<R extends Reduction> = R extends 'none' ? Float32Array : number;
+
+/** Options of {@link infoNCE}. */
+export interface InfoNCEOptions<R extends Reduction = 'mean'> {
+  /** τ: logits are cosine / τ. Default 0.07. */
+  temperature?: number;
+  /** Where row i's positive is: 'interleaved' = i XOR 1 (default), 'halves' = i ± N. */
+  layout?: 'interleaved' | 'halves';
+  /** 'mean' over all 2N rows (default), 'sum', or 'none' (2N values). */
+  reduction?: R;
+  /** Also return d loss / d features (for 'none': of the sum of the row losses). */
+  grad?: boolean;
+}
+
+/** Result of {@link infoNCE}. */
+export interface InfoNCEResult<R extends Reduction = 'mean'> {
+  loss: ReducedLoss<R>;
+  /** d loss / d features, `[2N, D]`, with `grad: true`. */
+  grad?: Tensor;
+}
+
+/** Options of {@link clipLoss}. */
+export interface ClipLossOptions {
+  /** The logit scale s, already exponentiated: logits = s · Î·T̂ᵀ. Default 1/0.07. */
+  logitScale?: number;
+  /** Also return the gradients. */
+  grad?: boolean;
+}
+
+/** Result of {@link clipLoss}. */
+export interface ClipLossResult {
+  loss: number;
+  /** d loss / d image, with `grad: true`. */
+  gradImage?: Tensor;
+  /** d loss / d text, with `grad: true`. */
+  gradText?: Tensor;
+  /** d loss / d log(logitScale), with `grad: true`. */
+  gradLogitScale?: number;
+}
+
+/** Options of {@link cosineEmbeddingLoss}. */
+export interface CosineEmbeddingLossOptions<R extends Reduction = 'mean'> {
+  /** Margin for target −1 pairs. Default 0. */
+  margin?: number;
+  /** 'mean' (default), 'sum' or 'none'. */
+  reduction?: R;
+}
+
+const INFONCE_OPTIONS = ['temperature', 'layout', 'reduction', 'grad'] as const;
+const CLIP_OPTIONS = ['logitScale', 'grad'] as const;
+const EMBEDDING_OPTIONS = ['margin', 'reduction'] as const;
+
+/** Byte size rounded up to 16, so scratch sections stay 16-aligned. */
+const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+function reductionOption(value: unknown): Reduction {
+  if (value === undefined) return 'mean';
+  if (value === 'mean' || value === 'sum' || value === 'none') return value;
+  if (typeof value !== 'string') throw new TypeError(`reduction must be 'mean', 'sum' or 'none', got ${describe(value)}`);
+  throw new RangeError(`reduction must be 'mean', 'sum' or 'none', got ${describe(value)}`);
+}
+
+function positiveFinite(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  return value;
+}
+
+/** `[N, D]` with N ≥ 1 and D ≥ 1. */
+function rowsOf(entry: Operand, functionName: string): [number, number] {
+  if (entry.shape.length !== 2) {
+    throw new RangeError(`${functionName}: ${entry.name} must have shape [N, D], got ${formatShape(entry.shape)}`);
+  }
+  const [rows, depth] = entry.shape as [number, number];
+  if (rows === 0 || depth === 0) {
+    throw new RangeError(`${functionName}: ${entry.name} ${formatShape(entry.shape)} is empty; a loss needs at least one row of at least one feature`);
+  }
+  return [rows, depth];
+}
+
+function reduce(rowLosses: Float64Array, reduction: Reduction): number | Float32Array {
+  if (reduction === 'none') return Float32Array.from(rowLosses);
+  let total = 0;
+  for (const value of rowLosses) total += value;
+  return reduction === 'sum' ? total : total / rowLosses.length;
+}
+
+export function infoNCEIn(runtime: Runtime, features: unknown, options?: unknown): InfoNCEResult<Reduction> {
+  const settings = checkOptions(options, INFONCE_OPTIONS, 'infoNCE');
+  const temperature = positiveFinite(settings.temperature, 0.07, 'temperature');
+  const layoutValue: unknown = settings.layout ?? 'interleaved';
+  if (layoutValue !== 'interleaved' && layoutValue !== 'halves') {
+    const error = typeof layoutValue === 'string' ? RangeError : TypeError;
+    throw new error(`layout must be 'interleaved' or 'halves', got ${describe(layoutValue)}`);
+  }
+  const reduction = reductionOption(settings.reduction);
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const input = operand(runtime, features, 'features');
+  const [rows, depth] = rowsOf(input, 'infoNCE');
+  if (rows % 2 !== 0) {
+    throw new RangeError(`infoNCE: features must hold 2N rows (pairs of views), got ${rows} rows (shape ${formatShape(input.shape)})`);
+  }
+  const scratchFloats = runtime.exports.ck_infonce_scratch_floats(rows, depth) >>> 0;
+  const lossesBytes = aligned(rows * 8);
+  const rowWeight = reduction === 'mean' ? 1 / rows : 1;
+  let rowLosses = new Float64Array(0);
+  const gradientShape = Object.freeze([rows, depth]);
+  const gradient = execute(
+    runtime,
+    [input],
+    outputTarget(runtime, undefined, grad ? rows * depth : 0, gradientShape),
+    gradientShape,
+    [],
+    (pointers) => {
+      const status = runtime.exports.ck_infonce_f32(
+        pointers.operands[0] as number,
+        rows,
+        depth,
+        temperature,
+        layoutValue === 'halves' ? 1 : 0,
+        rowWeight,
+        pointers.scratch,
+        grad ? pointers.output : 0,
+        pointers.scratch + lossesBytes,
+        scratchFloats,
+      );
+      if (status === 0) rowLosses = new Float64Array(runtime.memory.buffer, pointers.scratch, rows).slice();
+      return status;
+    },
+    'ck_infonce_f32',
+    false,
+    lossesBytes + scratchFloats * 4,
+  );
+  const loss = reduce(rowLosses, reduction);
+  return grad ? { loss, grad: gradient } : { loss };
+}
+
+export function clipLossIn(runtime: Runtime, image: unknown, text: unknown, options?: unknown): ClipLossResult {
+  const settings = checkOptions(options, CLIP_OPTIONS, 'clipLoss');
+  const logitScale = positiveFinite(settings.logitScale, 1 / 0.07, 'logitScale');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const images = operand(runtime, image, 'image');
+  const texts = operand(runtime, text, 'text');
+  const [rows, depth] = rowsOf(images, 'clipLoss');
+  const [textRows, textDepth] = rowsOf(texts, 'clipLoss');
+  if (textRows !== rows || textDepth !== depth) {
+    throw new RangeError(`clipLoss: image ${formatShape(images.shape)} and text ${formatShape(texts.shape)} must have the same shape [N, D]`);
+  }
+  const scratchFloats = runtime.exports.ck_clip_scratch_floats(rows, depth) >>> 0;
+  const resultsBytes = 16;
+  const wideBytes = aligned(rows * 24);
+  const textGradientBytes = grad ? aligned(rows * depth * 4) : 0;
+  const shape = Object.freeze([rows, depth]);
+  let results = new Float64Array(2);
+  let gradText = new Float32Array(0);
+  const gradImage = execute(
+    runtime,
+    [images, texts],
+    outputTarget(runtime, undefined, grad ? rows * depth : 0, shape),
+    shape,
+    [],
+    (pointers) => {
+      const textGradient = pointers.scratch + resultsBytes + wideBytes;
+      const status = runtime.exports.ck_clip_f32(
+        pointers.operands[0] as number,
+        pointers.operands[1] as number,
+        rows,
+        depth,
+        logitScale,
+        grad ? pointers.output : 0,
+        grad ? textGradient : 0,
+        textGradient + textGradientBytes,
+        scratchFloats,
+        pointers.scratch + resultsBytes,
+        pointers.scratch,
+      );
+      if (status === 0) {
+        results = new Float64Array(runtime.memory.buffer, pointers.scratch, 2).slice();
+        if (grad) gradText = new Float32Array(runtime.memory.buffer, textGradient, rows * depth).slice();
+      }
+      return status;
+    },
+    'ck_clip_f32',
+    false,
+    resultsBytes + wideBytes + textGradientBytes + scratchFloats * 4,
+  );
+  const loss = results[0] as number;
+  if (!grad) return { loss };
+  return { loss, gradImage, gradText: { data: gradText, shape }, gradLogitScale: results[1] as number };
+}
+
+function targetsOf(target: unknown, rows: number): Float32Array {
+  const isNumeric =
+    Array.isArray(target) ||
+    target instanceof Int8Array ||
+    target instanceof Int16Array ||
+    target instanceof Int32Array ||
+    target instanceof Float32Array ||
+    target instanceof Float64Array;
+  if (!isNumeric) {
+    throw new TypeError(`target must be an Int8Array, Int32Array, Float32Array, Float64Array or number[], got ${describe(target)}`);
+  }
+  const values = target as ArrayLike<unknown>;
+  if (values.length !== rows) throw new RangeError(`target has ${values.length} entries but there are ${rows} pairs`);
+  const result = new Float32Array(rows);
+  for (let index = 0; index < rows; index++) {
+    const value = values[index];
+    if (typeof value !== 'number') throw new TypeError(`target[${index}] must be 1 or -1, got ${describe(value)}`);
+    if (value !== 1 && value !== -1) {
+      throw new RangeError(`target[${index}] must be 1 or -1, got ${describe(value)} (PyTorch would silently count it as a zero loss)`);
+    }
+    result[index] = value;
+  }
+  return result;
+}
+
+export function cosineEmbeddingLossIn(runtime: Runtime, x1: unknown, x2: unknown, target: unknown, options?: unknown): number | Float32Array {
+  const settings = checkOptions(options, EMBEDDING_OPTIONS, 'cosineEmbeddingLoss');
+  const marginValue: unknown = settings.margin ?? 0;
+  if (typeof marginValue !== 'number') throw new TypeError(`margin must be a number, got ${describe(marginValue)}`);
+  if (!Number.isFinite(marginValue)) throw new RangeError(`margin must be a finite number, got ${describe(marginValue)}`);
+  const reduction = reductionOption(settings.reduction);
+  const first = operand(runtime, x1, 'x1');
+  const second = operand(runtime, x2, 'x2');
+  const [rows, depth] = rowsOf(first, 'cosineEmbeddingLoss');
+  if (second.shape.length !== 2 || second.shape[0] !== rows || second.shape[1] !== depth) {
+    throw new RangeError(`cosineEmbeddingLoss: x1 ${formatShape(first.shape)} and x2 ${formatShape(second.shape)} must have the same shape [N, D]`);
+  }
+  const targets = operand(runtime, { data: targetsOf(target, rows), shape: [rows] }, 'target');
+  let rowLosses = new Float64Array(0);
+  execute(
+    runtime,
+    [first, second, targets],
+    outputTarget(runtime, undefined, 0, []),
+    [],
+    [],
+    (pointers) => {
+      const status = runtime.exports.ck_cosine_embedding_f32(
+        pointers.operands[0] as number,
+        pointers.operands[1] as number,
+        rows,
+        depth,
+        pointers.operands[2] as number,
+        marginValue,
+        pointers.scratch,
+      );
+      if (status === 0) rowLosses = new Float64Array(runtime.memory.buffer, pointers.scratch, rows).slice();
+      return status;
+    },
+    'ck_cosine_embedding_f32',
+    false,
+    aligned(rows * 8),
+  );
+  return reduce(rowLosses, reduction);
+}
+

@@ -1,0 +1,196 @@
+// The script every pool worker runs (dist/pool-worker.js, and pool-worker.cjs for the CJS
+// build). It instantiates the module the pool compiled (the calling thread's own variant),
+// keeps installed corpora in its own wasm memory as WasmTensors, and answers requests one at
+// a time with the package's ordinary single-thread functions — the same kernel as the
+// calling thread, on views: rows of an installed corpus are passed to the kernels with no copy.
+
+import { type Cosinekit, bind } from './api.js';
+import { Runtime } from './runtime.js';
+import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './pool-port.js';
+import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './pool-protocol.js';
+import { dropSelfEntries } from './pool-rank.js';
+import type { WasmTensor } from './tensor.js';
+
+function errorData(thrown: unknown): ErrorData {
+  if (thrown instanceof Error) return { name: thrown.name, message: thrown.message };
+  return { name: 'Error', message: `a pool worker threw ${String(thrown)}` };
+}
+
+/** A copy of `error` (same class where it is a built-in one) with `prefix` before its message. */
+function withPrefix(error: Error, prefix: string): Error {
+  const message = `${prefix}${error.message}`;
+  if (error instanceof RangeError) return new RangeError(message);
+  if (error instanceof TypeError) return new TypeError(message);
+  return new Error(message);
+}
+
+class WorkerState {
+  #kit: Cosinekit | null = null;
+  /** Installed corpora, or why installing one failed (reported by every task that uses it). */
+  readonly #corpora = new Map<number, WasmTensor | Error>();
+
+  get kit(): Cosinekit {
+    if (this.#kit === null) throw new Error('cosinekit internal error: a pool worker got a task before init');
+    return this.#kit;
+  }
+
+  async handle(request: PoolRequest, transfer: ArrayBuffer[]): Promise<Omit<SuccessReply, 'id' | 'ok'>> {
+    switch (request.kind) {
+      case 'init': {
+        this.#kit ??= bind(new Runtime(await WebAssembly.instantiate(request.module, {})));
+        const variant = this.#kit.backendInfo().variant;
+        if (variant !== request.variant) throw new Error(`cosinekit internal error: the pool sent a ${variant} module as ${request.variant}`);
+        return { variant };
+      }
+      case 'install': {
+        this.#release(request.corpus);
+        try {
+          const tensor = this.kit.alloc(request.shape);
+          tensor.data.set(request.data);
+          this.#corpora.set(request.corpus, tensor);
+        } catch (thrown) {
+          const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+          this.#corpora.set(request.corpus, error);
+          throw error;
+        }
+        return {};
+      }
+      case 'release':
+        this.#release(request.corpus);
+        return {};
+      case 'pairwise':
+        return this.#pairwise(request, transfer);
+      case 'topk':
+        return this.#topK(request, transfer);
+    }
+  }
+
+  #release(corpus: number): void {
+    const entry = this.#corpora.get(corpus);
+    if (entry !== undefined && !(entry instanceof Error)) entry.dispose();
+    this.#corpora.delete(corpus);
+  }
+
+  #corpus(corpus: number): WasmTensor {
+    const entry = this.#corpora.get(corpus);
+    if (entry === undefined) throw new Error(`cosinekit internal error: corpus ${corpus} is not installed in this pool worker`);
+    if (entry instanceof Error) throw withPrefix(entry, 'the corpus could not be copied into a pool worker: ');
+    return entry;
+  }
+
+  /**
+   * A WasmTensor holding a copy of `data` (rows from shared memory or a transferred buffer).
+   * Kernels then read it in place; a view of a SharedArrayBuffer passed to them directly
+   * would cost an exception per call in the single-thread API's detach check.
+   */
+  #staged(data: Float32Array, shape: number[]): WasmTensor {
+    const tensor = this.kit.alloc(shape);
+    tensor.data.set(data);
+    return tensor;
+  }
+
+  #pairwise(request: PairwiseRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
+    const corpus = this.#corpus(request.corpus);
+    const rank = corpus.shape.length;
+    const depth = corpus.shape[rank - 1] as number;
+    const bRows = corpus.shape[rank - 2] as number;
+    const { aRows, rowStart, rowCount, eps, scale } = request;
+    const rows = request.rows === null ? null : this.#staged(request.rows, [rowCount, depth]);
+    let result: WasmTensor | null = null;
+    try {
+      result = this.kit.alloc([rowCount, bRows]);
+      // Rows are counted across batches; a chunk may start or end inside a batch, so it is
+      // one call per batch it touches (each exactly the rows the batched kernel computes).
+      // Every operand and the output are views of live WasmTensors: no copies.
+      for (let row = rowStart; row < rowStart + rowCount; ) {
+        const batch = Math.floor(row / aRows);
+        const count = Math.min(aRows - (row - batch * aRows), rowStart + rowCount - row);
+        const local = row - rowStart;
+        const corpusData = corpus.data; // re-read: a previous call may have grown memory
+        const chunkRows = rows === null ? corpusData.subarray(row * depth, (row + count) * depth) : rows.data.subarray(local * depth, (local + count) * depth);
+        const columns = corpusData.subarray(batch * bRows * depth, (batch + 1) * bRows * depth);
+        this.kit.pairwiseCosine(
+          { data: chunkRows, shape: [count, depth] },
+          { data: columns, shape: [bRows, depth] },
+          { eps, scale, out: result.data.subarray(local * bRows, (local + count) * bRows) },
+        );
+        row += count;
+      }
+      if (request.out !== null) {
+        request.out.set(result.data);
+        return {};
+      }
+      const data = result.data.slice();
+      transfer.push(data.buffer as ArrayBuffer);
+      return { data };
+    } finally {
+      rows?.dispose();
+      result?.dispose();
+    }
+  }
+
+  #topK(request: TopKRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
+    const corpus = this.#corpus(request.corpus);
+    const depth = corpus.shape[1] as number;
+    const { queryStart, queryCount, corpusStart, corpusCount, k, eps, dropSelf } = request;
+    const queries = this.#staged(request.queries, [queryCount, depth]);
+    let found: { indices: Int32Array; scores: Float32Array };
+    try {
+      found = this.kit.topK(
+        queries,
+        { data: corpus.data.subarray(corpusStart * depth, (corpusStart + corpusCount) * depth), shape: [corpusCount, depth] },
+        k,
+        { eps },
+      );
+    } finally {
+      queries.dispose();
+    }
+    if (corpusStart > 0) {
+      for (let entry = 0; entry < found.indices.length; entry++) found.indices[entry] = (found.indices[entry] as number) + corpusStart;
+    }
+    const kept = dropSelf ? k - 1 : k;
+    const indices = request.outIndices ?? (dropSelf ? new Int32Array(queryCount * kept) : found.indices);
+    const scores = request.outScores ?? (dropSelf ? new Float32Array(queryCount * kept) : found.scores);
+    if (dropSelf) dropSelfEntries(found.indices, found.scores, k, queryStart, indices, scores);
+    else if (indices !== found.indices) {
+      indices.set(found.indices);
+      scores.set(found.scores);
+    }
+    if (request.outIndices !== null) return {};
+    transfer.push(indices.buffer as ArrayBuffer, scores.buffer as ArrayBuffer);
+    return { indices, scores };
+  }
+}
+
+function serve(port: WorkerPort): void {
+  const state = new WorkerState();
+  let queue: Promise<void> = Promise.resolve();
+  const run = async (request: PoolRequest): Promise<void> => {
+    const transfer: ArrayBuffer[] = [];
+    let reply: PoolReply;
+    try {
+      reply = { id: request.id, ok: true, ...(await state.handle(request, transfer)) };
+    } catch (thrown) {
+      reply = { id: request.id, ok: false, error: errorData(thrown) };
+      transfer.length = 0;
+    }
+    // Messages cost tens of microseconds each way: requests that need no answer get none.
+    const silent = request.kind === 'release' || (request.kind === 'install' && request.quiet);
+    if (!silent) port.post(reply, transfer);
+  };
+  // One request at a time, in arrival order (init is asynchronous; everything else waits for it).
+  port.listen((request) => {
+    queue = queue.then(() => run(request));
+  });
+}
+
+const web = webWorkerPort();
+if (web !== null) serve(web);
+else {
+  nodeWorkerPort().then(serve, (error: unknown) => {
+    // Nothing to answer to: make the failure visible to the pool as a worker error.
+    setTimeout(() => {
+      throw error;
+    });
+  });
+}

@@ -1,0 +1,147 @@
+// The C ABI of the real wasm32 modules (packages/cosinekit/wasm/*.wasm, built by
+// scripts/build-wasm.sh), called directly with hostile pointers and lengths. Here usize is
+// 32 bits, so this is where a length whose byte size wraps (2^30 floats = 2^32 bytes) or a
+// pointer + length that wraps must be refused (status 17 / 16) rather than read or written.
+// The allocator refuses impossible sizes and ignores frees of pointers it never handed out,
+// and live blocks keep their contents.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+interface RawExports {
+  memory: WebAssembly.Memory;
+  ck_alloc(bytes: number): number;
+  ck_free(pointer: number): void;
+  ck_heap_bytes_in_use(): number;
+  ck_cosine_f32(...args: number[]): number;
+  ck_normalize_f32(...args: number[]): number;
+}
+
+const BAD_POINTER = 16;
+const BAD_LENGTH = 17;
+const OVERLAP = 18;
+const OUT_OF_BOUNDS = 1;
+const OUTPUT_LENGTH = 2;
+
+function moduleBytes(variant: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(readFileSync(fileURLToPath(new URL(`../../packages/cosinekit/wasm/cosinekit-${variant}.wasm`, import.meta.url))));
+}
+
+function instantiate(variant: string): RawExports {
+  const module = new WebAssembly.Module(moduleBytes(variant));
+  return new WebAssembly.Instance(module, {}).exports as unknown as RawExports;
+}
+
+/** scalar and simd128 everywhere, relaxed where the engine runs it; only relaxed in the `relaxed` vitest project. */
+const VARIANTS = process.env.COSINEKIT_EXPECT_RELAXED
+  ? ['relaxed']
+  : ['scalar', 'simd128', 'relaxed'].filter((variant) => variant !== 'relaxed' || WebAssembly.validate(moduleBytes(variant)));
+
+/** A block from ck_alloc filled with a pattern, checked later. */
+function patterned(abi: RawExports, floats: number, seed: number): { pointer: number; check: () => void } {
+  const pointer = abi.ck_alloc(floats * 4) >>> 0;
+  expect(pointer).not.toBe(0);
+  const fill = (index: number) => seed + index * 0.5;
+  new Float32Array(abi.memory.buffer, pointer, floats).set(Array.from({ length: floats }, (_, index) => fill(index)));
+  return {
+    pointer,
+    check: () => {
+      const data = new Float32Array(abi.memory.buffer, pointer, floats);
+      for (let index = 0; index < floats; index++) {
+        if (data[index] !== fill(index)) expect.fail(`block at ${pointer} changed at [${index}]`);
+      }
+    },
+  };
+}
+
+describe.each(VARIANTS)('raw wasm32 ABI, %s', (variant) => {
+  test('lengths and pointers that would wrap 32-bit usize are refused, nothing written', () => {
+    const abi = instantiate(variant);
+    const input = patterned(abi, 8, 1);
+    const output = patterned(abi, 2, 100);
+    const geometry = abi.ck_alloc(6 * 4) >>> 0;
+    new Uint32Array(abi.memory.buffer, geometry, 6).set([2, 4, 4, 4, 1, 1]);
+    const cosine = (firstPointer: number, firstLength: number, outputPointer: number, outputLength: number, keptRank = 1, reducedRank = 1) =>
+      abi.ck_cosine_f32(firstPointer, firstLength, input.pointer, 8, geometry, keptRank, reducedRank, 1e-8, 0, outputPointer, outputLength);
+    // A valid call first, so the refusals below are refusals of the arguments only.
+    const scratchOut = abi.ck_alloc(8) >>> 0;
+    expect(cosine(input.pointer, 8, scratchOut, 2)).toBe(0);
+    // 2^30 floats: 2^32 bytes, which wraps to 0 in 32 bits.
+    expect(cosine(input.pointer, 2 ** 30, output.pointer, 2)).toBe(BAD_LENGTH);
+    expect(cosine(input.pointer, 2 ** 30 + 2, output.pointer, 2)).toBe(BAD_LENGTH);
+    expect(cosine(input.pointer, 0xffff_ffff, output.pointer, 2)).toBe(BAD_LENGTH);
+    expect(cosine(input.pointer, 8, output.pointer, 2 ** 30 + 1)).toBe(BAD_LENGTH);
+    // pointer + bytes wraps past 2^32.
+    expect(cosine(0xffff_fff0, 8, output.pointer, 2)).toBe(BAD_LENGTH);
+    expect(cosine(input.pointer, 8, 0xffff_fffc, 2)).toBe(BAD_LENGTH);
+    // Past the end of memory without wrapping; null; misaligned.
+    const end = abi.memory.buffer.byteLength;
+    expect(cosine(end - 16, 8, output.pointer, 2)).toBe(BAD_POINTER);
+    expect(cosine(input.pointer, 8, end - 4, 2)).toBe(BAD_POINTER);
+    expect(cosine(0, 8, output.pointer, 2)).toBe(BAD_POINTER);
+    expect(cosine(input.pointer + 2, 7, output.pointer, 2)).toBe(BAD_POINTER);
+    // 3 · (kept + reduced) overflows 32 bits.
+    expect(cosine(input.pointer, 8, output.pointer, 2, 0x5555_5556, 0)).toBe(BAD_LENGTH);
+    expect(cosine(input.pointer, 8, output.pointer, 2, 0xffff_ffff, 1)).toBe(BAD_LENGTH);
+    // Geometry past the input, and an output of the wrong length: the kernel refuses.
+    expect(cosine(input.pointer, 7, output.pointer, 2)).toBe(OUT_OF_BOUNDS);
+    expect(cosine(input.pointer, 8, output.pointer, 3)).toBe(OUTPUT_LENGTH);
+    // Output overlapping an input.
+    expect(cosine(input.pointer, 8, input.pointer + 4, 2)).toBe(OVERLAP);
+    input.check();
+    output.check();
+  });
+
+  test('normalize: a layout whose element count wraps 32 bits is refused', () => {
+    const abi = instantiate(variant);
+    const data = patterned(abi, 16, 7);
+    const normalize = (outer: number, reduced: number, inner: number, outputPointer = data.pointer) =>
+      abi.ck_normalize_f32(data.pointer, outputPointer, outer, reduced, inner, 2, 1e-12);
+    // 65536 · 65536 = 2^32 elements, 2^16 · 2^14 · 1 floats = 2^32 bytes: both wrap.
+    expect(normalize(65536, 65536, 1)).toBe(BAD_LENGTH);
+    expect(normalize(1, 65536, 16384)).toBe(BAD_LENGTH);
+    expect(normalize(0xffff_ffff, 2, 1)).toBe(BAD_LENGTH);
+    // Fits in 32 bits but runs past the end of memory.
+    expect(normalize(1, 2 ** 29, 1)).toBe(BAD_POINTER);
+    // Partial overlap of output and input.
+    expect(normalize(2, 8, 1, data.pointer + 4)).toBe(OVERLAP);
+    data.check();
+    expect(normalize(2, 8, 1)).toBe(0);
+  });
+
+  test('the allocator refuses impossible sizes, survives frees of foreign pointers, keeps live blocks intact', () => {
+    const abi = instantiate(variant);
+    const blocks = [patterned(abi, 5, 10), patterned(abi, 100, 20), patterned(abi, 3, 30)];
+    const heap = abi.ck_heap_bytes_in_use() >>> 0;
+    const memory = abi.memory.buffer.byteLength;
+    // Sizes that cannot exist (≥ 2^31 bytes, or header + size wrapping 32 bits).
+    for (const bytes of [0xffff_ffff, 0xffff_fff0, 0x8000_0010, 0x8000_0000]) {
+      expect(abi.ck_alloc(bytes) >>> 0, `ck_alloc(${bytes})`).toBe(0);
+    }
+    expect(abi.memory.buffer.byteLength).toBe(memory);
+    // Frees of pointers the heap never handed out: ignored.
+    for (const pointer of [1, 3, 8, 16, blocks[1]!.pointer + 16, blocks[1]!.pointer + 4, 0xffff_fff0, memory, memory + 65536]) abi.ck_free(pointer);
+    // A double free is ignored too.
+    const extra = abi.ck_alloc(64) >>> 0;
+    abi.ck_free(extra);
+    abi.ck_free(extra);
+    expect(abi.ck_heap_bytes_in_use() >>> 0).toBe(heap);
+    for (const block of blocks) block.check();
+    // Real growth that the engine then refuses: 2 GiB − 64 fits once (memory is only
+    // reserved, never touched), a second one cannot (4 GiB is all of wasm32).
+    const huge = abi.ck_alloc(2 ** 31 - 64) >>> 0;
+    expect(huge).not.toBe(0);
+    const grown = abi.memory.buffer.byteLength;
+    expect(abi.ck_alloc(2 ** 31 - 64) >>> 0).toBe(0);
+    expect(abi.memory.buffer.byteLength).toBe(grown);
+    for (const block of blocks) block.check();
+    abi.ck_free(huge);
+    expect(abi.ck_heap_bytes_in_use() >>> 0).toBe(heap);
+    // The heap still works: allocate, use and free.
+    const after = patterned(abi, 1000, 40);
+    after.check();
+    abi.ck_free(after.pointer);
+    expect(abi.ck_heap_bytes_in_use() >>> 0).toBe(heap);
+  });
+});
