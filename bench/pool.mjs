@@ -4,9 +4,10 @@
 // the pool stops being slower than one thread (the fallback threshold, `parallelThreshold`).
 // Every pool result is checked bitwise against the single-thread result before it is timed.
 //
-//   node pool.mjs [--quick] [--rounds=N] [--threads=1,2,3,4] [--variant=simd128] [--no-sweep] [--json=PATH]
+//   node pool.mjs [--quick] [--only=pairwise,topk,sweep] [--rounds=N] [--threads=1,2,3,4] [--variant=simd128] [--no-sweep] [--json=PATH]
 //
 //   --quick       smoke run: small sizes, 2 rounds, short sweep (every result still checked)
+//   --only=…      run only these parts: pairwise, topk, sweep (default: all three)
 //   --rounds=N    timed rounds per contender (default 5; topK default 3)
 //   --threads=…   pool sizes to time (default 1,2,3,4)
 //   --variant=…   wasm build for every contender (default: what `auto` picks)
@@ -26,7 +27,7 @@ import { createInstanceSync, createPool } from 'cosinekit';
 
 // ───────────────────────────── options ─────────────────────────────
 
-const options = { quick: false, rounds: null, threads: [1, 2, 3, 4], variant: 'auto', sweep: true, json: null };
+const options = { quick: false, rounds: null, threads: [1, 2, 3, 4], variant: 'auto', sweep: true, json: null, only: ['pairwise', 'topk', 'sweep'] };
 for (const argument of process.argv.slice(2)) {
   const [name, value = ''] = argument.split('=');
   if (name === '--quick') options.quick = true;
@@ -34,6 +35,7 @@ for (const argument of process.argv.slice(2)) {
   else if (name === '--threads') options.threads = value.split(',').map(Number);
   else if (name === '--variant') options.variant = value;
   else if (name === '--no-sweep') options.sweep = false;
+  else if (name === '--only') options.only = value.split(',');
   else if (name === '--json') options.json = value;
   else {
     console.error(`pool.mjs: unknown argument ${argument}`);
@@ -211,7 +213,7 @@ async function compare(name, flops, rounds, singleCall, poolCalls) {
 
 const results = { environment, variant, workloads: [], sweeps: [] };
 
-{
+if (options.only.includes('pairwise')) {
   const [n, m, d] = options.quick ? [512, 512, 256] : [2048, 2048, 768];
   const a = { data: values(n * d, 1), shape: [n, d] };
   const b = { data: values(m * d, 2), shape: [m, d] };
@@ -219,7 +221,7 @@ const results = { environment, variant, workloads: [], sweeps: [] };
   results.workloads.push(await compare(`pairwise ${n}×${m}, D = ${d}`, 2 * n * m * d, options.rounds ?? (options.quick ? 2 : 5), () => single.pairwiseCosine(a, b), poolCalls));
 }
 
-{
+if (options.only.includes('topk')) {
   const [q, n, d, k] = options.quick ? [200, 10_000, 128, 10] : [2000, 100_000, 384, 10];
   const queries = { data: values(q * d, 3), shape: [q, d] };
   const corpus = { data: values(n * d, 4), shape: [n, d] };
@@ -292,7 +294,7 @@ async function sweep(name, sizes, makeCalls) {
   return { name, threads, rows, crossover };
 }
 
-if (options.sweep) {
+if (options.sweep && options.only.includes('sweep')) {
   const depth = 128;
   const pairwiseSizes = options.quick ? [16, 64, 128, 256] : [8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512];
   results.sweeps.push(

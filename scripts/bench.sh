@@ -5,4 +5,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_and_build
 step "benchmark"
 cd "$root/bench"
-node row-cosine.mjs "$@"
+node run.mjs "$@"

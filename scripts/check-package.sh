@@ -91,8 +91,9 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 console.log(`${entry.filename}: ${entry.entryCount} files`);
 for (const file of entry.files) console.log(`  ${String(file.size).padStart(8)}  ${file.path}`);
 
-// Exactly what a user needs: the four dist files and package.json (README/LICENSE/CHANGELOG allowed).
-const required = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'package.json'];
+// Exactly what a user needs: the entry points and their types, the worker-pool script that
+// createPool() starts in each worker (ESM and CJS), and package.json (README/LICENSE/CHANGELOG allowed).
+const required = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/pool-worker.js', 'dist/pool-worker.cjs', 'package.json'];
 const optional = /^(README|LICENSE|LICENCE|COPYING|CHANGELOG|NOTICE)(\.[A-Za-z-]+)?$/i;
 const paths = entry.files.map((file) => file.path);
 for (const path of required) if (!paths.includes(path)) problems.push(`missing from the tarball: ${path}`);

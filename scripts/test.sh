@@ -22,6 +22,6 @@ step "package hygiene (publint, attw, npm pack --dry-run, size budget)"
 bash "$root/scripts/check-package.sh"
 
 step "benchmark smoke run (--quick: correctness checks and ratios, no assertions on time)"
-(cd "$root/bench" && node row-cosine.mjs --quick)
+(cd "$root/bench" && node run.mjs --quick)
 
 node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-browser.json"

@@ -399,7 +399,7 @@ describe('failures inside a worker', () => {
   test('a corpus no worker can hold: handle.ready and every call with it reject', async () => {
     const corpus = tensor([(ALLOCATION_LIMIT / 4 / 16) * 2, 16], 52);
     const handle = pool.setCorpus(corpus);
-    await expect(handle.ready).rejects.toThrow(/^cannot allocate 2097152 bytes for a WasmTensor of shape \[32768,16\]: .* \(in pool worker [12]\)$/);
+    await expect(handle.ready).rejects.toThrow(/^cannot allocate 2097152 bytes for a pool worker's tensor of shape \[32768,16\]: .* \(in pool worker [12]\)$/);
     await expect(pool.topK(tensor([300, 16], 53), handle, 2)).rejects.toThrow(RangeError);
     handle.release();
     const queries = tensor([300, 16], 54);

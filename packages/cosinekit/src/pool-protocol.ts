@@ -63,13 +63,16 @@ export interface PairwiseRequest {
 
 /**
  * Top-k of queries `[queryStart, queryStart + queryCount)` over corpus rows
- * `[corpusStart, corpusStart + corpusCount)` of an installed `[N,D]` corpus. Indices in the
- * reply are corpus indices (not relative to `corpusStart`).
+ * `[corpusStart, corpusStart + corpusCount)` of an installed `[N,D]` corpus, or of the rows
+ * the request carries. Indices in the reply are corpus indices (not relative to `corpusStart`).
  */
 export interface TopKRequest {
   kind: 'topk';
   id: number;
+  /** The installed corpus (ignored when `corpusRows` is set). */
   corpus: number;
+  /** The corpus rows `[corpusStart, corpusStart + corpusCount)` themselves, or null: use `corpus`. */
+  corpusRows: Float32Array | null;
   /** The chunk's queries (`queryCount × D`). */
   queries: Float32Array;
   queryStart: number;

@@ -6,10 +6,11 @@
 
 import { type Cosinekit, bind } from './api.js';
 import { Runtime } from './runtime.js';
+import { formatShape } from './shapes.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './pool-port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './pool-protocol.js';
 import { dropSelfEntries } from './pool-rank.js';
-import type { WasmTensor } from './tensor.js';
+import { WasmTensor } from './tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
   if (thrown instanceof Error) return { name: thrown.name, message: thrown.message };
@@ -26,6 +27,7 @@ function withPrefix(error: Error, prefix: string): Error {
 
 class WorkerState {
   #kit: Cosinekit | null = null;
+  #runtime: Runtime | null = null;
   /** Installed corpora, or why installing one failed (reported by every task that uses it). */
   readonly #corpora = new Map<number, WasmTensor | Error>();
 
@@ -37,7 +39,10 @@ class WorkerState {
   async handle(request: PoolRequest, transfer: ArrayBuffer[]): Promise<Omit<SuccessReply, 'id' | 'ok'>> {
     switch (request.kind) {
       case 'init': {
-        this.#kit ??= bind(new Runtime(await WebAssembly.instantiate(request.module, {})));
+        if (this.#kit === null) {
+          this.#runtime = new Runtime(await WebAssembly.instantiate(request.module, {}));
+          this.#kit = bind(this.#runtime);
+        }
         const variant = this.#kit.backendInfo().variant;
         if (variant !== request.variant) throw new Error(`cosinekit internal error: the pool sent a ${variant} module as ${request.variant}`);
         return { variant };
@@ -45,9 +50,7 @@ class WorkerState {
       case 'install': {
         this.#release(request.corpus);
         try {
-          const tensor = this.kit.alloc(request.shape);
-          tensor.data.set(request.data);
-          this.#corpora.set(request.corpus, tensor);
+          this.#corpora.set(request.corpus, this.#staged(request.data, request.shape));
         } catch (thrown) {
           const error = thrown instanceof Error ? thrown : new Error(String(thrown));
           this.#corpora.set(request.corpus, error);
@@ -79,12 +82,24 @@ class WorkerState {
   }
 
   /**
+   * A WasmTensor of `shape` whose contents are not set: every element is written before it
+   * is read (a copy, or a kernel's output), so it skips alloc()'s zero-fill.
+   */
+  #uninitialised(shape: number[]): WasmTensor {
+    const runtime = this.#runtime;
+    if (runtime === null) throw new Error('cosinekit internal error: a pool worker got a task before init');
+    const count = shape.reduce((product, extent) => product * extent, 1);
+    const pointer = runtime.alloc(count * 4, `a pool worker's tensor of shape ${formatShape(shape)}`);
+    return new WasmTensor(runtime, shape, pointer);
+  }
+
+  /**
    * A WasmTensor holding a copy of `data` (rows from shared memory or a transferred buffer).
    * Kernels then read it in place; a view of a SharedArrayBuffer passed to them directly
    * would cost an exception per call in the single-thread API's detach check.
    */
   #staged(data: Float32Array, shape: number[]): WasmTensor {
-    const tensor = this.kit.alloc(shape);
+    const tensor = this.#uninitialised(shape);
     tensor.data.set(data);
     return tensor;
   }
@@ -98,7 +113,7 @@ class WorkerState {
     const rows = request.rows === null ? null : this.#staged(request.rows, [rowCount, depth]);
     let result: WasmTensor | null = null;
     try {
-      result = this.kit.alloc([rowCount, bRows]);
+      result = this.#uninitialised([rowCount, bRows]);
       // Rows are counted across batches; a chunk may start or end inside a batch, so it is
       // one call per batch it touches (each exactly the rows the batched kernel computes).
       // Every operand and the output are views of live WasmTensors: no copies.
@@ -130,20 +145,20 @@ class WorkerState {
   }
 
   #topK(request: TopKRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
-    const corpus = this.#corpus(request.corpus);
-    const depth = corpus.shape[1] as number;
     const { queryStart, queryCount, corpusStart, corpusCount, k, eps, dropSelf } = request;
-    const queries = this.#staged(request.queries, [queryCount, depth]);
+    const depth = request.queries.length / queryCount;
+    // The corpus rows come with the request (a slice for this call only), or from an installed corpus.
+    const slice = request.corpusRows === null ? null : this.#staged(request.corpusRows, [corpusCount, depth]);
     let found: { indices: Int32Array; scores: Float32Array };
+    let queries: WasmTensor | null = null;
     try {
-      found = this.kit.topK(
-        queries,
-        { data: corpus.data.subarray(corpusStart * depth, (corpusStart + corpusCount) * depth), shape: [corpusCount, depth] },
-        k,
-        { eps },
-      );
+      queries = this.#staged(request.queries, [queryCount, depth]);
+      const corpus = slice ?? this.#corpus(request.corpus);
+      const offset = slice === null ? corpusStart * depth : 0;
+      found = this.kit.topK(queries, { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] }, k, { eps });
     } finally {
-      queries.dispose();
+      queries?.dispose();
+      slice?.dispose();
     }
     if (corpusStart > 0) {
       for (let entry = 0; entry < found.indices.length; entry++) found.indices[entry] = (found.indices[entry] as number) + corpusStart;

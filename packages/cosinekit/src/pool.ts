@@ -964,36 +964,33 @@ class PoolImpl implements Pool {
     const second = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : this.#tensor(corpus, 'corpus');
     const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
     checkTopK(k, queryRows, corpusRows, excludeSelf);
-    const lease: SharedArrayBuffer[] = [];
-    const rows = this.#snapshot(first.source, queryRows * depth, false, lease);
-    const record = this.#corpusFor(second, rows, first.shape, lease);
-    try {
-      return await this.#topKOnWorkers(record, rows, queryRows, corpusRows, depth, k, excludeSelf, eps);
-    } finally {
-      this.unuse(record, false);
-      if (!this.#destroyed) this.#arena.give(lease);
-    }
-  }
-
-  #topKOnWorkers(
-    record: CorpusRecord,
-    rows: Float32Array,
-    queryRows: number,
-    corpusRows: number,
-    depth: number,
-    k: number,
-    excludeSelf: boolean,
-    eps: number,
-  ): Promise<TopKResult> {
     // With excludeSelf every chunk asks for one more and drops the query's own row itself:
     // the kernel's own excludeSelf only knows chunks that start at query 0.
     const listLength = excludeSelf ? k + 1 : k;
+    const lease: SharedArrayBuffer[] = [];
+    const rows = this.#snapshot(first.source, queryRows * depth, false, lease);
     if (queryRows / this.threads >= MIN_QUERY_CHUNK || this.threads === 1) {
+      // By queries: every worker needs the whole corpus (the handle's, or a copy for this call).
       let queryChunk = Math.max(this.#chunkRows(queryRows, corpusRows * depth), MIN_QUERY_CHUNK);
       if (queryChunk > QUERY_BLOCK) queryChunk = Math.min(Math.ceil(queryChunk / QUERY_BLOCK) * QUERY_BLOCK, queryRows);
-      return this.#topKByQueries(record, rows, queryRows, corpusRows, depth, k, listLength, excludeSelf, eps, queryChunk);
+      const record = this.#corpusFor(second, rows, first.shape, lease);
+      try {
+        return await this.#topKByQueries(record, rows, queryRows, corpusRows, depth, k, listLength, excludeSelf, eps, queryChunk);
+      } finally {
+        this.unuse(record, false);
+        if (!this.#destroyed) this.#arena.give(lease);
+      }
     }
-    return this.#topKBySlices(record, rows, queryRows, corpusRows, depth, k, listLength, excludeSelf, eps);
+    // By corpus slices: a handle's corpus is in every worker already; otherwise each chunk
+    // carries its own slice, so the corpus is copied into the workers once in all, not once each.
+    const source: CorpusRecord | Float32Array =
+      'record' in second ? this.#holdCorpus(second, rows, first.shape, false) : this.#snapshot(second.source, corpusRows * depth, false, lease);
+    try {
+      return await this.#topKBySlices(source, rows, queryRows, corpusRows, depth, k, listLength, excludeSelf, eps);
+    } finally {
+      if (!(source instanceof Float32Array)) this.unuse(source, false);
+      if (!this.#destroyed) this.#arena.give(lease);
+    }
   }
 
   async #topKByQueries(
@@ -1025,6 +1022,7 @@ class PoolImpl implements Pool {
               request: {
                 kind: 'topk',
                 corpus: record.id,
+                corpusRows: null,
                 queries,
                 queryStart: start,
                 queryCount: count,
@@ -1052,7 +1050,7 @@ class PoolImpl implements Pool {
   }
 
   async #topKBySlices(
-    record: CorpusRecord,
+    corpus: CorpusRecord | Float32Array,
     rows: Float32Array,
     queryRows: number,
     corpusRows: number,
@@ -1077,10 +1075,18 @@ class PoolImpl implements Pool {
           work: queryRows * count * depth,
           build: () => {
             const queries = this.sharedMemory ? rows : rows.slice();
+            const transfer = this.sharedMemory ? [] : [queries.buffer as ArrayBuffer];
+            let corpusRows: Float32Array | null = null;
+            if (corpus instanceof Float32Array) {
+              const view = corpus.subarray(start * depth, (start + count) * depth);
+              corpusRows = this.sharedMemory ? view : view.slice();
+              if (!this.sharedMemory) transfer.push(corpusRows.buffer as ArrayBuffer);
+            }
             return {
               request: {
                 kind: 'topk',
-                corpus: record.id,
+                corpus: corpus instanceof Float32Array ? 0 : corpus.id,
+                corpusRows,
                 queries,
                 queryStart: 0,
                 queryCount: queryRows,
@@ -1092,7 +1098,7 @@ class PoolImpl implements Pool {
                 outIndices: null,
                 outScores: null,
               },
-              transfer: this.sharedMemory ? [] : [queries.buffer as ArrayBuffer],
+              transfer,
             };
           },
           accept: (reply) => {

@@ -2,12 +2,14 @@
 // multiply-adds, a kernel call costs more in fixed overhead (scratch allocations, copies into
 // WASM memory, the call itself) than the arithmetic; these paths run after the same
 // validation and planning, read the validated operands directly, and give the same results
-// (in float64, so at least as accurate). The thresholds were measured: see bench/ and README.
+// (in float64, so at least as accurate). The thresholds were measured (see below).
 
 import type { AxisGroup } from './shapes.js';
 
-/** Largest (outputs × reduced length) computed in JS by cosineSimilarity / cosineDistance. */
-export const SMALL_COSINE_WORK = 2048;
+/** Largest (outputs × reduced length) computed in JS by cosineSimilarity / cosineDistance:
+ * measured (Node 20, x86-64), a single pair costs about 3 µs either way up to D ≈ 512, and
+ * the JS path loses beyond (D = 1536: 7.0 µs in JS, 3.4 µs in WASM). */
+export const SMALL_COSINE_WORK = 512;
 /** Largest element count normalised in JS by normalize. */
 export const SMALL_NORMALIZE_ELEMENTS = 1024;
 
