@@ -126,6 +126,56 @@ async function coreScaling() {
   return best;
 }
 
+/**
+ * The machine's own limit for this kernel: pairwiseCosine on data already in each thread's
+ * wasm memory (no pool, no copies, no messages), all rows on one worker thread versus half
+ * the rows on each of two at once. Returns the per-round ratios (one thread / two threads).
+ */
+async function bareKernelScaling(n, m, d, rounds, variant) {
+  const packageUrl = import.meta.resolve('cosinekit');
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    let kit, a, b, out;
+    parentPort.on('message', async (message) => {
+      if (message.rows !== undefined) {
+        const { createInstanceSync } = await import(${JSON.stringify(packageUrl)});
+        kit = createInstanceSync({ variant: ${JSON.stringify(variant)} });
+        a = kit.alloc([message.rows, ${d}]);
+        b = kit.alloc([${m}, ${d}]);
+        out = kit.alloc([message.rows, ${m}]);
+        a.data.fill(0.5); b.data.fill(0.25);
+        for (let index = 0; index < a.data.length; index += 7) a.data[index] = -1;
+        parentPort.postMessage('ready');
+        return;
+      }
+      const start = performance.now();
+      kit.pairwiseCosine(a, b, { out });
+      parentPort.postMessage(performance.now() - start);
+    });`;
+  const start = (rows) =>
+    new Promise((resolve) => {
+      const thread = new Worker(code, { eval: true });
+      thread.once('message', () => resolve(thread));
+      thread.postMessage({ rows });
+    });
+  const run = (thread) => new Promise((resolve) => {
+    thread.once('message', resolve);
+    thread.postMessage({});
+  });
+  const whole = await start(n);
+  const halves = [await start(Math.ceil(n / 2)), await start(Math.floor(n / 2))];
+  await run(whole);
+  await Promise.all(halves.map(run));
+  const ratios = [];
+  for (let round = 0; round < rounds; round++) {
+    const one = await seconds(() => run(whole));
+    const two = await seconds(() => Promise.all(halves.map(run)));
+    ratios.push(one / two);
+  }
+  await Promise.all([whole, ...halves].map((thread) => thread.terminate()));
+  return ratios;
+}
+
 // ───────────────────────────── set-up ─────────────────────────────
 
 const cpus = os.cpus();
@@ -218,7 +268,16 @@ if (options.only.includes('pairwise')) {
   const a = { data: values(n * d, 1), shape: [n, d] };
   const b = { data: values(m * d, 2), shape: [m, d] };
   const poolCalls = [...pools].map(([threads, pool]) => [`pool, ${threads} thread${threads > 1 ? 's' : ''}`, threads, () => pool.pairwiseCosine(a, b)]);
-  results.workloads.push(await compare(`pairwise ${n}×${m}, D = ${d}`, 2 * n * m * d, options.rounds ?? (options.quick ? 2 : 5), () => single.pairwiseCosine(a, b), poolCalls));
+  const rounds = options.rounds ?? (options.quick ? 2 : 9);
+  const workload = await compare(`pairwise ${n}×${m}, D = ${d}`, 2 * n * m * d, rounds, () => single.pairwiseCosine(a, b), poolCalls);
+  // What this machine allows at all: the bare kernel on two threads, nothing else.
+  const bare = await bareKernelScaling(n, m, d, rounds, variant);
+  workload.bareKernelScaling = bare;
+  console.log(
+    `machine limit: the bare kernel (data already in wasm memory, no pool) on 2 threads runs ${format(median(bare), 2)}× as fast as on 1 ` +
+      `(median of ${bare.length} rounds; min ${format(Math.min(...bare), 2)}×, max ${format(Math.max(...bare), 2)}×)`,
+  );
+  results.workloads.push(workload);
 }
 
 if (options.only.includes('topk')) {

@@ -3,6 +3,7 @@
 
 import type { Runtime } from './runtime.js';
 import { MAX_ELEMENTS, booleanOption, checkOptions, describe, formatShape, nonNegativeOption, readProperty } from './shapes.js';
+import { finiteOption, pairSizes } from './pool-validate.js';
 import { type Operand, type Tensor, type WasmTensor, WasmTensor as WasmTensorClass, execute, operand, outputTarget } from './tensor.js';
 
 /** Options of {@link pairwiseCosine}. */
@@ -53,55 +54,6 @@ const BLOCKS_OPTIONS = ['eps', 'blockRows'] as const;
 const TOPK_OPTIONS = ['eps', 'excludeSelf'] as const;
 /** Default block size of pairwiseCosineBlocks: 4 Mi floats = 16 MiB. */
 const BLOCK_FLOATS = 4 * 1024 * 1024;
-
-function finiteOption(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
-  return value;
-}
-
-interface PairSizes {
-  batch: number;
-  aRows: number;
-  bRows: number;
-  depth: number;
-  batched: boolean;
-}
-
-/** Checks `a` `[N,D]` or `[B,N,D]` and `b` of the same rank, D and B; no zero-size dims. */
-function pairSizes(first: Operand, second: Operand | null, functionName: string, ranks: readonly number[] = [2, 3]): PairSizes {
-  const check = (entry: Operand) => {
-    if (!ranks.includes(entry.shape.length)) {
-      const wanted = ranks.length === 1 ? '[N, D]' : '[N, D] or [B, N, D]';
-      throw new RangeError(`${functionName}: ${entry.name} must have shape ${wanted}, got ${formatShape(entry.shape)}`);
-    }
-    if (entry.shape.includes(0)) {
-      throw new RangeError(`${functionName}: ${entry.name} has an empty dimension (shape ${formatShape(entry.shape)}); every dimension must be at least 1`);
-    }
-  };
-  check(first);
-  const other = second ?? first;
-  if (second !== null) {
-    check(second);
-    if (second.shape.length !== first.shape.length) {
-      throw new RangeError(`${functionName}: ${first.name} ${formatShape(first.shape)} and ${second.name} ${formatShape(second.shape)} must have the same rank`);
-    }
-  }
-  const rank = first.shape.length;
-  const depth = first.shape[rank - 1] as number;
-  if (other.shape[rank - 1] !== depth) {
-    throw new RangeError(
-      `${functionName}: rows of ${first.name} ${formatShape(first.shape)} have length ${depth} but rows of ${other.name} ${formatShape(other.shape)} have length ${other.shape[rank - 1]}`,
-    );
-  }
-  const batched = rank === 3;
-  const batch = batched ? (first.shape[0] as number) : 1;
-  if (batched && other.shape[0] !== batch) {
-    throw new RangeError(`${functionName}: batch sizes differ: ${first.name} ${formatShape(first.shape)}, ${other.name} ${formatShape(other.shape)}`);
-  }
-  return { batch, aRows: first.shape[rank - 2] as number, bRows: other.shape[rank - 2] as number, depth, batched };
-}
 
 function optionalSecond(runtime: Runtime, b: unknown, functionName: string): Operand | null {
   if (b === undefined) return null;

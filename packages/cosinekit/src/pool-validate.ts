@@ -1,6 +1,6 @@
-// Argument checks of the pool's calls, done on the calling thread before any work is sent
-// to a worker. They mirror pairwise.ts word for word (same rules, same error classes and
-// messages as the single-thread functions), for operands that may be corpus handles.
+// Shape and option checks of the pairwise family, shared by the single-thread functions
+// (pairwise.ts) and the worker pool, which runs them on the calling thread before any work is
+// sent to a worker; operands may be validated tensors or the pool's corpus handles.
 
 import { MAX_ELEMENTS, describe, formatShape } from './shapes.js';
 

@@ -42,9 +42,10 @@ export interface PoolOptions {
   sharedMemory?: boolean;
   /**
    * Multiply-adds (B·N·M·D for pairwise, Q·N·D for topK) below which a call runs on the
-   * calling thread instead of the workers. Default {@link DEFAULT_PARALLEL_THRESHOLD},
-   * measured by bench/pool.mjs as the size where the pool stops being slower. 0 sends
-   * every call to the workers.
+   * calling thread, through the single-thread function, instead of the workers. Default
+   * 2^26 (67 108 864, about 6 ms of one thread): bench/pool.mjs measures where the pool
+   * stops being slower than one thread (prints the crossover). 0 sends every call to the
+   * workers.
    */
   parallelThreshold?: number;
   /**
@@ -87,12 +88,19 @@ export interface CorpusHandle {
 
 /**
  * Worker threads running the `[N,D]×[M,D]` functions in parallel. Results are bitwise equal
- * to the single-thread functions of the same variant. Result arrays may be backed by a
- * SharedArrayBuffer (when {@link Pool.sharedMemory} is true).
+ * to the single-thread functions of the same variant. Result arrays of calls that ran on the
+ * workers are backed by a SharedArrayBuffer when {@link Pool.sharedMemory} is true; calls
+ * below {@link Pool.parallelThreshold} run on the calling thread and return ordinary arrays.
  *
  * Inputs are read when the call is made (later changes to them do not affect it), except
  * Float32Arrays that already live in a SharedArrayBuffer: the workers read those directly,
- * so do not write to them until the call settles.
+ * so do not write to them until the call settles. Every worker holds its own copy of each
+ * corpus in use (memory ≈ threads × corpus size).
+ *
+ * Argument errors are the single-thread functions' own, as rejections. An error inside a
+ * worker (e.g. its memory is full) rejects that call only. A worker that dies rejects every
+ * call in progress; it is replaced, corpus handles are copied into the new worker, and later
+ * calls work as before.
  */
 export interface Pool {
   /** Worker threads. */
@@ -143,11 +151,13 @@ export interface Pool {
 }
 
 /**
- * Multiply-adds below which a call runs on the calling thread. Measured with bench/pool.mjs
- * (2-vCPU Xeon, Node 20, simd128): pairwise and topK with two workers break even with the
- * calling thread between 2^22 and 2^23 multiply-adds (about 0.5 ms of work).
+ * Multiply-adds below which a call runs on the calling thread: 2^26, about 6 ms of one
+ * thread. Measured with bench/pool.mjs (2-vCPU EPYC, Node 20, simd128, two workers, size
+ * sweeps in quiet spells): the pool overtakes one thread from about 2^24 multiply-adds for
+ * pairwise and from 2^25–2^26 for top-k with few queries (its corpus must be copied into the
+ * workers on every call without a handle). A message round trip costs about 0.3 ms here.
  */
-export const DEFAULT_PARALLEL_THRESHOLD = 2 ** 23;
+const DEFAULT_PARALLEL_THRESHOLD = 2 ** 26;
 /** Most threads `threads` may ask for, and most the default picks. */
 const MAX_THREADS = 64;
 const MAX_DEFAULT_THREADS = 8;
