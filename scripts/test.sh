@@ -24,4 +24,7 @@ bash "$root/scripts/check-package.sh"
 step "benchmark smoke run (--quick: correctness checks and ratios, no assertions on time)"
 (cd "$root/bench" && node run.mjs --quick)
 
+step "worker pool smoke run (--quick: every pool result checked bitwise against one thread)"
+(cd "$root/bench" && node pool.mjs --quick)
+
 node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-browser.json"

@@ -2,8 +2,8 @@
 // are validated here; the kernels pack, normalise and multiply (crates/cosinekit-core gemm).
 
 import type { Runtime } from './runtime.js';
-import { MAX_ELEMENTS, booleanOption, checkOptions, describe, formatShape, nonNegativeOption, readProperty } from './shapes.js';
-import { finiteOption, pairSizes } from './pool-validate.js';
+import { booleanOption, checkOptions, describe, nonNegativeOption, readProperty } from './shapes.js';
+import { blockRowsFor, checkPairwiseResult, checkTopK, finiteOption, pairSizes } from './pool-validate.js';
 import { type Operand, type Tensor, type WasmTensor, WasmTensor as WasmTensorClass, execute, operand, outputTarget } from './tensor.js';
 
 /** Options of {@link pairwiseCosine}. */
@@ -52,8 +52,6 @@ export interface TopKResult {
 const PAIRWISE_OPTIONS = ['eps', 'scale', 'out'] as const;
 const BLOCKS_OPTIONS = ['eps', 'blockRows'] as const;
 const TOPK_OPTIONS = ['eps', 'excludeSelf'] as const;
-/** Default block size of pairwiseCosineBlocks: 4 Mi floats = 16 MiB. */
-const BLOCK_FLOATS = 4 * 1024 * 1024;
 
 function optionalSecond(runtime: Runtime, b: unknown, functionName: string): Operand | null {
   if (b === undefined) return null;
@@ -79,14 +77,10 @@ export function pairwiseCosineIn(runtime: Runtime, a: unknown, b: unknown, optio
   const scale = finiteOption(settings.scale, 1, 'scale');
   const first = operand(runtime, a, 'a');
   const second = optionalSecond(runtime, b, 'pairwiseCosine');
-  const { batch, aRows, bRows, depth, batched } = pairSizes(first, second, 'pairwiseCosine');
-  const resultShape = Object.freeze(batched ? [batch, aRows, bRows] : [aRows, bRows]);
+  const sizes = pairSizes(first, second, 'pairwiseCosine');
+  const { batch, aRows, bRows, depth } = sizes;
+  const resultShape = checkPairwiseResult(sizes);
   const resultLength = batch * aRows * bRows;
-  if (resultLength > MAX_ELEMENTS) {
-    throw new RangeError(
-      `pairwiseCosine: the result ${formatShape(resultShape)} has ${resultLength} elements, more than WASM memory holds; stream it with pairwiseCosineBlocks or keep only the best with topK`,
-    );
-  }
   const output = outputTarget(runtime, settings.out, resultLength, resultShape);
   const scratchFloats = runtime.exports.ck_pairwise_scratch_floats(aRows, bRows, depth) >>> 0;
   const operands = second === null ? [first] : [first, second];
@@ -122,16 +116,7 @@ export function pairwiseCosineBlocksIn(runtime: Runtime, a: unknown, b: unknown,
   const first = operand(runtime, a, 'a');
   const second = optionalSecond(runtime, b, 'pairwiseCosineBlocks');
   const { aRows, bRows, depth } = pairSizes(first, second, 'pairwiseCosineBlocks', [2]);
-  let blockRows = Math.max(1, Math.min(aRows, Math.floor(BLOCK_FLOATS / bRows)));
-  if (settings.blockRows !== undefined) {
-    const requested: unknown = settings.blockRows;
-    if (typeof requested !== 'number') throw new TypeError(`blockRows must be a positive integer, got ${describe(requested)}`);
-    if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`blockRows must be a positive integer, got ${describe(requested)}`);
-    blockRows = requested;
-  }
-  if (blockRows * bRows > MAX_ELEMENTS) {
-    throw new RangeError(`pairwiseCosineBlocks: a block of ${blockRows} rows × ${bRows} columns is more than WASM memory holds; lower blockRows`);
-  }
+  const blockRows = blockRowsFor(settings.blockRows, aRows, bRows);
   // Pin what was validated: a WasmTensor (its live view is re-read per block, as memory may
   // move), or the data array itself — never re-reading a user getter at iteration time.
   const pin = (value: unknown, entry: Operand): WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] } =>
@@ -154,22 +139,14 @@ export function pairwiseCosineBlocksIn(runtime: Runtime, a: unknown, b: unknown,
   };
 }
 
-export function topKIn(runtime: Runtime, queries: unknown, corpus: unknown, k: unknown, options?: unknown): TopKResult {
+export function topKIn(runtime: Runtime, queries: unknown, corpus: unknown, requestedK: unknown, options?: unknown): TopKResult {
   const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
   const first = operand(runtime, queries, 'queries');
   const second = operand(runtime, corpus, 'corpus');
   const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
-  if (typeof k !== 'number') throw new TypeError(`k must be an integer, got ${describe(k)}`);
-  const available = excludeSelf ? corpusRows - 1 : corpusRows;
-  if (!Number.isInteger(k) || k < 1 || k > available) {
-    const limit = excludeSelf ? `the corpus minus the query itself (${available})` : `the corpus size (${corpusRows})`;
-    throw new RangeError(`k must be an integer from 1 to ${limit}, got ${describe(k)}`);
-  }
-  if (excludeSelf && queryRows > corpusRows) {
-    throw new RangeError(`excludeSelf means the queries are the corpus, but there are ${queryRows} queries and ${corpusRows} corpus rows`);
-  }
+  const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
   const resultLength = queryRows * k;
   const scratchFloats = runtime.exports.ck_topk_scratch_floats(queryRows, depth) >>> 0;
   let indices = new Int32Array(0);
