@@ -15,31 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { type Cosinekit, type Pool, type TensorLike, createInstanceSync, createPool } from 'cosinekit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectAllClose } from './helpers/assertions.js';
+import { tensor, tiedCorpus, values } from './pool/inputs.mjs';
 
 const distDirectory = fileURLToPath(new URL('../packages/cosinekit/dist/', import.meta.url));
 const faultyWorker = new URL('./pool/faulty-worker.mjs', import.meta.url);
 /** Must match test/pool/faulty-worker.mjs. */
 const ALLOCATION_LIMIT = 1 << 20;
 const CRASH_EPS = 0.015625;
-
-/** Deterministic values in [-1, 1) (xorshift32), so every run sees the same inputs. */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < count; index++) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    out[index] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function tensor(shape: number[], seed: number): { data: Float32Array; shape: number[] } {
-  return { data: values(shape.reduce((count, extent) => count * extent, 1), seed), shape };
-}
 
 /** Same length and the same bits in every element (NaN payloads and -0 included). */
 function expectBitwise(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array, context: string): void {
@@ -67,20 +49,6 @@ function referenceMatrix(a: Float32Array, b: Float32Array, n: number, m: number,
     }
   }
   return out;
-}
-
-/**
- * A corpus built to produce ties and special scores: rows 3j+1 repeat row 3j (equal scores,
- * lower index must come first), every 50th row is zero (cosine 0), row 7 is NaN (ranks first).
- */
-function tiedCorpus(rows: number, depth: number, seed: number): { data: Float32Array; shape: number[] } {
-  const data = values(rows * depth, seed);
-  for (let row = 0; row < rows; row++) {
-    if (row % 3 === 1) data.copyWithin(row * depth, (row - 1) * depth, row * depth);
-    if (row % 50 === 49) data.fill(0, row * depth, (row + 1) * depth);
-  }
-  if (rows > 7) data[7 * depth + 2] = Number.NaN;
-  return { data, shape: [rows, depth] };
 }
 
 const modes = [

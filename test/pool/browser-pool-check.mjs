@@ -14,38 +14,9 @@
 // hardwareConcurrency, checks, comparisons, failures, milliseconds }.
 
 import { createInstance, createPool } from '../../packages/cosinekit/dist/index.js';
+import { tensor, tiedCorpus, values } from './inputs.mjs';
 
 const MAX_REPORTED_FAILURES = 20;
-
-/** Deterministic values in [-1, 1) (xorshift32): the same inputs as test/pool.test.ts. */
-function values(count, seed) {
-  const out = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < count; index++) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    out[index] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function tensor(shape, seed) {
-  return { data: values(shape.reduce((count, extent) => count * extent, 1), seed), shape };
-}
-
-/** Rows 3j+1 repeat row 3j, every 50th row is zero, row 7 holds a NaN: ties and special scores. */
-function tiedCorpus(rows, depth, seed) {
-  const data = values(rows * depth, seed);
-  for (let row = 0; row < rows; row++) {
-    if (row % 3 === 1) data.copyWithin(row * depth, (row - 1) * depth, row * depth);
-    if (row % 50 === 49) data.fill(0, row * depth, (row + 1) * depth);
-  }
-  if (rows > 7) data[7 * depth + 2] = Number.NaN;
-  return { data, shape: [rows, depth] };
-}
 
 /**
  * Runs every check on a new pool and returns the report. Options: `threads` (default 2),
