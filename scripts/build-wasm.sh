@@ -21,6 +21,9 @@ for variant in scalar simd128 relaxed; do
   esac
   target_dir="$root/target/wasm-$variant"
   flags="-C target-feature=$features"
+  # SIMD variants: no loop strength reduction, so LLVM keeps the micro-kernel's constant
+  # load offsets (V8 folds them into addressing modes; see crates/cosinekit-core/src/gemm/kernel.rs).
+  [ "$variant" = scalar ] || flags="$flags -C llvm-args=-disable-lsr"
   extra=()
   if [ "$TOOLCHAIN_MODE" = debian-build-std ]; then
     flags="$flags -C linker=$WASM_LINKER"

@@ -4,6 +4,7 @@
 // the single-thread functions of the same variant — the checks of test/pool.test.ts, minus
 // the Node-only ones (fault injection, CJS, process exit).
 //
+// test/browser/pool.test.ts runs it in headless Chromium (plain and cross-origin isolated).
 // Use: serve the repository root, open test/pool/browser-pool-check.html (it puts this
 // module on `window.cosinekitPoolCheck` and sets `document.body.dataset.ready`), then
 //   await page.evaluate('window.cosinekitPoolCheck.runPoolChecks({ sharedMemory: false })')
@@ -156,4 +157,15 @@ export async function runPoolChecks({ threads = 2, sharedMemory } = {}) {
   await rejects('destroyed pool', pool.pairwiseCosine(tensor([4, 4], 1)), /destroyed pool/);
   report.milliseconds = performance.now() - started;
   return report;
+}
+
+/** The message createPool(options) rejects with, or null when it starts (then destroyed). */
+export async function createPoolError(options) {
+  try {
+    const pool = await createPool(options);
+    await pool.destroy();
+    return null;
+  } catch (error) {
+    return `${error?.name}: ${error?.message}`;
+  }
 }

@@ -212,6 +212,20 @@ describe('accepted unusual inputs give correct results', () => {
     stillWorks(heapBefore);
   });
 
+  test('a detached ArrayBuffer dressed up with the SharedArrayBuffer tag is still refused', () => {
+    const descriptor = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, Symbol.toStringTag);
+    Object.defineProperty(ArrayBuffer.prototype, Symbol.toStringTag, { value: 'SharedArrayBuffer', configurable: true });
+    try {
+      expect(Object.prototype.toString.call(new ArrayBuffer(0))).toBe('[object SharedArrayBuffer]');
+      expect(() => api.cosineSimilarity({ data: detachedView(12), shape: [3, 4] }, good())).toThrow(/x1\.data cannot be read: its ArrayBuffer is detached/);
+      expect(() => api.normalize(good(), { out: detachedView(12) })).toThrow(/out cannot be written: its ArrayBuffer is detached/);
+    } finally {
+      if (descriptor === undefined) Reflect.deleteProperty(ArrayBuffer.prototype, Symbol.toStringTag);
+      else Object.defineProperty(ArrayBuffer.prototype, Symbol.toStringTag, descriptor);
+    }
+    expect(Object.prototype.toString.call(new ArrayBuffer(0))).toBe('[object ArrayBuffer]');
+  });
+
   test('views of a resizable ArrayBuffer: read at their current length, refused once out of bounds', () => {
     const heapBefore = api.heapBytesInUse();
     const buffer = resizableBuffer(48, 96);

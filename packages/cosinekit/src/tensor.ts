@@ -37,6 +37,10 @@ const typedArrayLengthGetter = intrinsicGetter(typedArrayPrototype, 'length');
 const typedArrayBufferGetter = intrinsicGetter(typedArrayPrototype, 'buffer');
 const typedArrayByteOffsetGetter = intrinsicGetter(typedArrayPrototype, 'byteOffset');
 const arrayBufferByteLengthGetter = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
+const objectToString = Object.prototype.toString;
+// SharedArrayBuffer exists in Node and in cross-origin isolated pages only.
+const sharedArrayBufferByteLengthGetter: (() => unknown) | null =
+  typeof SharedArrayBuffer === 'function' ? intrinsicGetter(SharedArrayBuffer.prototype, 'byteLength') : null;
 const typedArraySet = (typedArrayPrototype as { set: (source: ArrayLike<number>, offset?: number) => void }).set;
 
 /** What the engine knows about a genuine typed array (any realm), or null for anything else. */
@@ -76,6 +80,16 @@ export function copyInto(target: Float32Array, source: ArrayLike<number>, offset
  * over a detached buffer throws.
  */
 function isDetached(buffer: ArrayBufferLike): boolean {
+  // A SharedArrayBuffer cannot detach. Recognising one by its brand first keeps the pool's
+  // shared operands off the throwing path below (a caught exception costs microseconds).
+  if (sharedArrayBufferByteLengthGetter !== null && Reflect.apply(objectToString, buffer, []) === '[object SharedArrayBuffer]') {
+    try {
+      Reflect.apply(sharedArrayBufferByteLengthGetter, buffer, []);
+      return false;
+    } catch {
+      // a tag that lies (a mutated prototype): decide below
+    }
+  }
   let byteLength: number;
   try {
     byteLength = Reflect.apply(arrayBufferByteLengthGetter, buffer, []) as number;

@@ -30,8 +30,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `rootDirectory` on 127.0.0.1 (port chosen by the OS). */
-export async function startStaticServer(rootDirectory: string): Promise<StaticServer> {
+/**
+ * Serves `rootDirectory` on 127.0.0.1 (port chosen by the OS). `headers` are added to every
+ * file response (e.g. the COOP/COEP pair that makes a page cross-origin isolated).
+ */
+export async function startStaticServer(rootDirectory: string, headers: Readonly<Record<string, string>> = {}): Promise<StaticServer> {
   const root = resolve(rootDirectory);
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
@@ -54,6 +57,7 @@ export async function startStaticServer(rootDirectory: string): Promise<StaticSe
       (info) => {
         if (!info.isFile()) return send(404, 'not found');
         response.writeHead(200, {
+          ...headers,
           'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
           'content-length': info.size,
           'cache-control': 'no-store',

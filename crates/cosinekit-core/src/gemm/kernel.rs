@@ -1,16 +1,19 @@
 //! The register-tiled micro-kernel: a 4×8 block of `A·Bᵀ` from packed panels.
 //!
-//! Per step along the depth: two loads of B (8 floats), the step's 4 values of A broadcast
-//! to all lanes, eight multiply-adds into eight independent accumulators — 8 + 2 + 1..4
-//! registers, inside the 16 vector registers engines map wasm SIMD onto on x86-64. Taller
-//! tiles (5×8, 6×8) measured slower in V8 (register spills).
+//! Per step along the depth: two loads of B (8 floats), one `load32_splat` per row of A
+//! (4 values), eight multiply-adds into eight independent accumulators. That is 8 + 2 + 4
+//! vector registers: V8's optimising compiler issues every load of a step before its
+//! multiply-adds, and keeps 15 of the 16 x86-64 vector registers for values, so taller
+//! tiles spill accumulators to the stack (measured: 6×8 runs at half the speed of 4×8).
 //!
-//! A is broadcast either by four `load32_splat`s or by one load and four lane shuffles,
-//! per lane type ([`F32x4::BROADCAST_BY_LOAD`]): LLVM does not fold the per-row constant
-//! offsets into wasm load immediates, so each load-splat costs an address computation in
-//! V8's code, while shuffles share ports with fused multiply-adds. Measured at
-//! 1024×1024×768 on x86-64 Node 20: simd128 18 → 22 GFLOP/s with shuffles; relaxed 28 with
-//! load-splats vs 24 with shuffles.
+//! The loop walks two pointers so that LLVM addresses a step's floats with constant load
+//! offsets (`v128.load32_splat offset=12`), which V8 folds into the x86 addressing mode. The
+//! wasm build turns off LLVM's loop strength reduction (`-disable-lsr`, in
+//! `scripts/build-wasm.sh`), which otherwise rewrites those addresses into separate adds,
+//! an extra instruction per load in V8's code; with it, the loop is 6 loads, 8 multiply-adds
+//! (16 instructions without relaxed FMA) and 3 integer instructions per step. Measured at
+//! 1024×1024×768 on x86-64 Node 20 against the previous indexed loop with lane shuffles
+//! for simd128: +8–9 % for simd128, +2–10 % for relaxed.
 
 use crate::lanes::F32x4;
 
@@ -20,34 +23,35 @@ pub const TILE_ROWS: usize = 4;
 pub const TILE_COLUMNS: usize = 8;
 
 /// One micro-tile: `Σₖ a[k][r] · b[k][c]` for r < 4, c < 8, over the given panel slices
-/// (`a_panel`: `depth × 4` floats, `b_panel`: `depth × 8` floats, k-major). Returns the
-/// accumulators as `[row][half]`, each half holding 4 columns.
+/// (`a_panel`: `depth × 4` floats, `b_panel`: `depth × 8` floats, k-major; the shorter
+/// panel decides the depth). Returns the accumulators as `[row][half]`, each half holding
+/// 4 columns.
 #[inline(always)]
 pub fn tile_4x8_f32x4<V: F32x4>(a_panel: &[f32], b_panel: &[f32]) -> [[V; 2]; TILE_ROWS] {
     let (a_steps, _) = a_panel.as_chunks::<TILE_ROWS>();
     let (b_steps, _) = b_panel.as_chunks::<TILE_COLUMNS>();
+    let steps = a_steps.len().min(b_steps.len());
     let mut sums = [[V::zero(); 2]; TILE_ROWS];
-    for (a_step, b_step) in a_steps.iter().zip(b_steps) {
-        let (b_quads, _) = b_step.as_chunks::<4>();
-        let b_low = V::load(&b_quads[0]);
-        let b_high = V::load(&b_quads[1]);
-        let rows = if V::BROADCAST_BY_LOAD {
-            // Four load-splats (an address computation each in V8's code, but no shuffle
-            // competing with the FMA pipes).
-            [V::splat(a_step[0]), V::splat(a_step[1]), V::splat(a_step[2]), V::splat(a_step[3])]
-        } else {
-            // One load of the step's 4 A values, then a lane broadcast per row.
-            let a_values = V::load(a_step);
-            [
-                a_values.broadcast_lane::<0>(),
-                a_values.broadcast_lane::<1>(),
-                a_values.broadcast_lane::<2>(),
-                a_values.broadcast_lane::<3>(),
-            ]
-        };
+    let mut a_next: *const [f32; TILE_ROWS] = a_steps.as_ptr();
+    let mut b_next: *const [[f32; 4]; 2] = b_steps.as_ptr().cast();
+    for _ in 0..steps {
+        // SAFETY: the loop runs `steps` times, at most the number of whole steps in either
+        // panel, and each pointer advances by one step per iteration, so both point at a
+        // whole step inside their slices here. `[[f32; 4]; 2]` has the layout of
+        // `[f32; 8]` (same size, align 4).
+        let (a_step, b_step) = unsafe { (&*a_next, &*b_next) };
+        let b_low = V::load(&b_step[0]);
+        let b_high = V::load(&b_step[1]);
         for row in 0..TILE_ROWS {
-            sums[row][0] = rows[row].mul_add(b_low, sums[row][0]);
-            sums[row][1] = rows[row].mul_add(b_high, sums[row][1]);
+            let a_value = V::splat(a_step[row]);
+            sums[row][0] = a_value.mul_add(b_low, sums[row][0]);
+            sums[row][1] = a_value.mul_add(b_high, sums[row][1]);
+        }
+        // SAFETY: after the last step each pointer is one past its last whole step, which
+        // is inside the slice or one past its end: `add` stays in bounds.
+        unsafe {
+            a_next = a_next.add(1);
+            b_next = b_next.add(1);
         }
     }
     sums

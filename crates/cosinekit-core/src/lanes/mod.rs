@@ -27,11 +27,6 @@ pub use relaxed::Relaxed;
 
 /// Four `f32` lanes. Every operation is lane-wise unless its name says otherwise.
 pub trait F32x4: Copy {
-    /// How the GEMM micro-kernel broadcasts A: `true` = one `load32_splat` per row (best
-    /// when multiply-add is fused and shuffles would compete with the FMA pipes), `false` =
-    /// one vector load and a lane shuffle per row (best without fusion: no per-row address
-    /// arithmetic). Measured on x86-64 V8; see `gemm::kernel`.
-    const BROADCAST_BY_LOAD: bool;
     /// All lanes 0.0.
     fn zero() -> Self;
     /// All lanes `value`.
@@ -54,8 +49,6 @@ pub trait F32x4: Copy {
     fn max_nan_propagating(self, other: Self) -> Self;
     /// The four lanes, lane 0 first.
     fn to_array(self) -> [f32; 4];
-    /// All four lanes set to lane `LANE` of `self` (one shuffle).
-    fn broadcast_lane<const LANE: usize>(self) -> Self;
 
     /// `(l0 + l1) + (l2 + l3)`: the horizontal sum, in a fixed pairwise order.
     #[inline(always)]

@@ -22,7 +22,6 @@ impl Portable {
 }
 
 impl F32x4 for Portable {
-    const BROADCAST_BY_LOAD: bool = false;
     #[inline(always)]
     fn zero() -> Self {
         Portable([0.0; 4])
@@ -66,9 +65,5 @@ impl F32x4 for Portable {
     #[inline(always)]
     fn to_array(self) -> [f32; 4] {
         self.0
-    }
-    #[inline(always)]
-    fn broadcast_lane<const LANE: usize>(self) -> Self {
-        Portable([self.0[LANE]; 4])
     }
 }

@@ -17,7 +17,6 @@ impl Relaxed {
 }
 
 impl F32x4 for Relaxed {
-    const BROADCAST_BY_LOAD: bool = true;
     #[inline(always)]
     fn zero() -> Self {
         Relaxed(Simd128::zero().0)
@@ -61,9 +60,5 @@ impl F32x4 for Relaxed {
     #[inline(always)]
     fn to_array(self) -> [f32; 4] {
         self.plain().to_array()
-    }
-    #[inline(always)]
-    fn broadcast_lane<const LANE: usize>(self) -> Self {
-        Relaxed(self.plain().broadcast_lane::<LANE>().0)
     }
 }

@@ -4,7 +4,7 @@
 use super::F32x4;
 use core::arch::wasm32::{
     f32x4_abs, f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_splat,
-    i32x4_shuffle, v128, v128_load, v128_store,
+    v128, v128_load, v128_store,
 };
 
 /// Four `f32` lanes in a wasm `v128`.
@@ -12,7 +12,6 @@ use core::arch::wasm32::{
 pub struct Simd128(pub v128);
 
 impl F32x4 for Simd128 {
-    const BROADCAST_BY_LOAD: bool = false;
     #[inline(always)]
     fn zero() -> Self {
         Simd128(f32x4_splat(0.0))
@@ -57,16 +56,6 @@ impl F32x4 for Simd128 {
     fn max_nan_propagating(self, other: Self) -> Self {
         // wasm f32x4.max returns NaN when either lane is NaN.
         Simd128(f32x4_max(self.0, other.0))
-    }
-    #[inline(always)]
-    fn broadcast_lane<const LANE: usize>(self) -> Self {
-        // Lane indices of a 2-vector shuffle; both inputs are `self`.
-        match LANE {
-            0 => Simd128(i32x4_shuffle::<0, 0, 0, 0>(self.0, self.0)),
-            1 => Simd128(i32x4_shuffle::<1, 1, 1, 1>(self.0, self.0)),
-            2 => Simd128(i32x4_shuffle::<2, 2, 2, 2>(self.0, self.0)),
-            _ => Simd128(i32x4_shuffle::<3, 3, 3, 3>(self.0, self.0)),
-        }
     }
     #[inline(always)]
     fn to_array(self) -> [f32; 4] {
