@@ -1,8 +1,9 @@
 // examples/semantic-search end to end: typecheck and `vite build` the example, serve dist/ on
 // 127.0.0.1, drive it in headless Chromium (type a query, pick a sentence, change k, click
-// the heatmap) and check every number on the page against an independent float64 reference
-// of the same embedding and cosine (support/reference-embedding.ts, no cosinekit). Saves a
-// screenshot to test/output/semantic-search.png.
+// the heatmap, find the closest pairs on the worker pool that Vite bundled) and check every
+// number on the page against an independent float64 reference of the same embedding and
+// cosine (support/reference-embedding.ts, no cosinekit). Saves a screenshot to
+// test/output/semantic-search.png.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -153,6 +154,41 @@ test('the heatmap shows the expected subset, and a clicked cell shows its pairwi
     expect(Math.abs(Number(shown.score) - want), `cell (${row}, ${column})`).toBeLessThanOrEqual(SCORE_TOLERANCE);
     expect(shown.text).toContain(want.toFixed(2).slice(0, 3)); // the value is printed too
   }
+});
+
+test('closest pairs on the worker pool: the Vite-built worker runs and matches the float64 reference', async () => {
+  await page.click('#pairs');
+  await page.waitForFunction(() => document.querySelector('#pairs-timing')?.getAttribute('data-state') === 'done', null, { timeout: 30_000 });
+  const shown = await page.$$eval('#pairs-list li', (items) =>
+    items.map((item) => {
+      const { first, second, score } = (item as HTMLElement).dataset;
+      return { first: Number(first), second: Number(second), score: Number(score) };
+    }),
+  );
+  // Reference: every sentence's float64 nearest neighbour, distinct pairs, best first.
+  const pairs = new Map<string, { first: number; second: number; score: number }>();
+  corpusVectors.forEach((vector, row) => {
+    const nearest = rankAll(vector, corpusVectors).find((entry) => entry.index !== row)!;
+    const [first, second] = row < nearest.index ? [row, nearest.index] : [nearest.index, row];
+    pairs.set(`${first},${second}`, { first, second, score: nearest.score });
+  });
+  const expected = [...pairs.values()].sort((x, y) => y.score - x.score).slice(0, 5);
+  expect(shown).toHaveLength(5);
+  shown.forEach((pair, rank) => {
+    expect(pair.first).toBeLessThan(pair.second);
+    expect(Math.abs(pair.score - expected[rank]!.score), `rank ${rank + 1}`).toBeLessThanOrEqual(SCORE_TOLERANCE);
+    // The pair itself: the expected one, or one whose float64 cosine ties it within tolerance.
+    const own = cosine64(corpusVectors[pair.first]!, corpusVectors[pair.second]!);
+    expect(Math.abs(own - expected[rank]!.score), `rank ${rank + 1}: ${pair.first} ↔ ${pair.second}`).toBeLessThanOrEqual(SCORE_TOLERANCE);
+  });
+  expect(await page.textContent('#pairs-timing')).toMatch(/^2 workers \(relaxed, transferred buffers\): nearest neighbour of all 240 sentences in [\d.]+ (µs|ms)/);
+  // Vite emitted the pool's worker script as an asset and the page started it from there.
+  expect(requested.filter((url) => /\/assets\/pool-worker-[\w-]+\.js$/.test(url)).length).toBeGreaterThan(0);
+  // A second click reuses the pool: same pairs.
+  await page.click('#pairs');
+  await page.waitForFunction(() => document.querySelector('#pairs-timing')?.getAttribute('data-state') === 'done', null, { timeout: 30_000 });
+  const again = await page.$$eval('#pairs-list li', (items) => items.map((item) => (item as HTMLElement).dataset.score));
+  expect(again.map(Number)).toEqual(shown.map((pair) => pair.score));
 });
 
 test('screenshot, no errors, and no request left the local server', async () => {
