@@ -74,6 +74,16 @@ impl core::ops::Mul<InverseNorm> for f32 {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ScaleFactor(f64);
 
+impl ScaleFactor {
+    /// The factor as a float32 when that is a normal number (then `x * factor` is exactly
+    /// `x * narrow` for every `x`), else `None`.
+    #[inline(always)]
+    pub(crate) fn normal_f32(self) -> Option<f32> {
+        let narrow = self.0 as f32;
+        narrow.is_normal().then_some(narrow)
+    }
+}
+
 impl core::ops::Mul<ScaleFactor> for f32 {
     type Output = f32;
     #[inline(always)]

@@ -29,15 +29,18 @@ pub fn pack_normalized_rows<V: F32x4>(
         for lane in 0..width {
             let row = panel_index * width + lane;
             if row >= rows {
-                for step in 0..depth {
-                    panel[step * width + lane] = 0.0;
-                }
+                panel[lane..].iter_mut().step_by(width).for_each(|slot| *slot = 0.0);
                 continue;
             }
             let values = &source[row * row_stride..row * row_stride + depth];
             let factor = scale * inverse_norm::<V>(values, eps);
-            for (step, &value) in values.iter().enumerate() {
-                panel[step * width + lane] = value * factor;
+            // The row's slots: every `width`-th float of the panel from `lane` (no index
+            // arithmetic or bounds check per value). The factor is decided once per row.
+            let slots = panel[lane..].iter_mut().step_by(width);
+            if let Some(narrow) = factor.normal_f32() {
+                slots.zip(values).for_each(|(slot, &value)| *slot = value * narrow);
+            } else {
+                slots.zip(values).for_each(|(slot, &value)| *slot = value * factor);
             }
         }
     }
