@@ -87,6 +87,38 @@ fn normalized_packing_scales_rows_and_rescues_extremes() {
 }
 
 #[test]
+fn normalized_packing_matches_a_value_by_value_reference_bit_for_bit() {
+    // The four-row lane path and the one-value path must write every slot, with the same
+    // float32 product as `value * (scale · inverse norm)` value by value.
+    let mut rng = TestRng::new(53);
+    for &width in &[TILE_ROWS, TILE_COLUMNS] {
+        for &(rows, depth, row_stride) in &[(1, 1, 1), (3, 3, 5), (4, 4, 4), (5, 5, 7), (8, 8, 8), (9, 17, 20), (13, 6, 6), (16, 33, 40)] {
+            let mut source = rng.vector(rows * row_stride);
+            if rows > 5 {
+                source[2 * row_stride] = 3e38; // an overflowing row: its group falls back to float64 factors
+                source[5 * row_stride..5 * row_stride + depth].fill(0.0); // a zero row
+            }
+            for &(scale, eps) in &[(1.0f32, 1e-8f32), (2.5, 0.0), (0.5, 10.0)] {
+                let mut packed = vec![f32::NAN; packed_len(rows, depth, width).unwrap()];
+                pack_normalized_rows::<Portable>(&source, rows, depth, row_stride, width, scale, eps, &mut packed);
+                for (slot, &got) in packed.iter().enumerate() {
+                    let (panel, within) = (slot / (width * depth), slot % (width * depth));
+                    let (step, lane) = (within / width, within % width);
+                    let row = panel * width + lane;
+                    let expected = if row < rows {
+                        let values = &source[row * row_stride..row * row_stride + depth];
+                        values[step] * (scale * inverse_norm::<Portable>(values, eps))
+                    } else {
+                        0.0
+                    };
+                    assert_eq!(got.to_bits(), expected.to_bits(), "width {width}, {rows}x{depth}, scale {scale}, eps {eps}: row {row} step {step}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn symmetric_product_equals_the_general_one_mirrored() {
     let mut rng = TestRng::new(52);
     for &(n, d) in &[(1, 3), (5, 7), (13, 40), (70, 300), (257, 33)] {

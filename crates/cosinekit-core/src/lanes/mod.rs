@@ -49,6 +49,9 @@ pub trait F32x4: Copy {
     fn max_nan_propagating(self, other: Self) -> Self;
     /// The four lanes, lane 0 first.
     fn to_array(self) -> [f32; 4];
+    /// The 4×4 transpose: lane `j` of output `i` is lane `i` of input `j` (shuffles only,
+    /// values copied bit for bit).
+    fn transpose4(rows: [Self; 4]) -> [Self; 4];
 
     /// `(l0 + l1) + (l2 + l3)`: the horizontal sum, in a fixed pairwise order.
     #[inline(always)]

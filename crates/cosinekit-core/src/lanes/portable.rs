@@ -23,6 +23,10 @@ impl Portable {
 
 impl F32x4 for Portable {
     #[inline(always)]
+    fn transpose4(rows: [Self; 4]) -> [Self; 4] {
+        core::array::from_fn(|lane| Portable(core::array::from_fn(|row| rows[row].0[lane])))
+    }
+    #[inline(always)]
     fn zero() -> Self {
         Portable([0.0; 4])
     }

@@ -58,6 +58,10 @@ impl F32x4 for Relaxed {
         Relaxed(self.plain().max_nan_propagating(other.plain()).0)
     }
     #[inline(always)]
+    fn transpose4(rows: [Self; 4]) -> [Self; 4] {
+        Simd128::transpose4(rows.map(Relaxed::plain)).map(|row| Relaxed(row.0))
+    }
+    #[inline(always)]
     fn to_array(self) -> [f32; 4] {
         self.plain().to_array()
     }

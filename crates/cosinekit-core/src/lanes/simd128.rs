@@ -4,7 +4,7 @@
 use super::F32x4;
 use core::arch::wasm32::{
     f32x4_abs, f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_splat,
-    v128, v128_load, v128_store,
+    i32x4_shuffle, v128, v128_load, v128_store,
 };
 
 /// Four `f32` lanes in a wasm `v128`.
@@ -56,6 +56,21 @@ impl F32x4 for Simd128 {
     fn max_nan_propagating(self, other: Self) -> Self {
         // wasm f32x4.max returns NaN when either lane is NaN.
         Simd128(f32x4_max(self.0, other.0))
+    }
+    #[inline(always)]
+    fn transpose4(rows: [Self; 4]) -> [Self; 4] {
+        let [r0, r1, r2, r3] = rows.map(|row| row.0);
+        // Interleave pairs of rows, then pairs of 64-bit halves.
+        let low01 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+        let high01 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+        let low23 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+        let high23 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+        [
+            Simd128(i32x4_shuffle::<0, 1, 4, 5>(low01, low23)),
+            Simd128(i32x4_shuffle::<2, 3, 6, 7>(low01, low23)),
+            Simd128(i32x4_shuffle::<0, 1, 4, 5>(high01, high23)),
+            Simd128(i32x4_shuffle::<2, 3, 6, 7>(high01, high23)),
+        ]
     }
     #[inline(always)]
     fn to_array(self) -> [f32; 4] {
