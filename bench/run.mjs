@@ -389,6 +389,53 @@ if (relaxed === 'child') {
   }
 }
 
+/**
+ * Extra memory of one topK call (issue: ≤ 64 MiB at Q = 1000, N = 100 000, D = 384): a fresh
+ * instance gets the queries and the corpus as WasmTensors, then one call runs; WASM memory
+ * only grows when the heap has no free block for a request (and then by exactly the missing
+ * pages), so the growth over the call bounds everything the call held in WASM memory at
+ * once (scratch, result staging). The JS-owned results (Q·k indices and scores) come on top.
+ */
+function measureTopKMemory(workload) {
+  const variant = ['simd128', 'scalar'].find((name) => cosinekit.isVariantSupported(name));
+  const { Q, N, D, k } = workload.params;
+  const api = cosinekit.createInstanceSync({ variant });
+  const queries = api.alloc([Q, D]);
+  const corpus = api.alloc([N, D]);
+  try {
+    let seed = 12345;
+    for (const tensor of [queries, corpus]) {
+      const data = tensor.data;
+      for (let index = 0; index < data.length; index++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        data[index] = seed / 2 ** 31 - 1;
+      }
+    }
+    const memoryBefore = api.backendInfo().memoryBytes;
+    const heapBefore = api.heapBytesInUse();
+    const result = api.topK(queries, corpus, k);
+    const memoryAfter = api.backendInfo().memoryBytes;
+    return {
+      workload: workload.id,
+      variant,
+      inputBytes: (Q + N) * D * 4,
+      wasmGrowthBytes: memoryAfter - memoryBefore,
+      resultBytes: result.indices.byteLength + result.scores.byteLength,
+      heapLeakBytes: api.heapBytesInUse() - heapBefore,
+    };
+  } finally {
+    queries.dispose();
+    corpus.dispose();
+  }
+}
+
+const topKWorkload = records.some((record) => record.op === 'topk') ? workloads.find((workload) => workload.op === 'topk') : undefined;
+const topKMemory = topKWorkload === undefined ? null : measureTopKMemory(topKWorkload);
+if (topKMemory !== null) {
+  const mib = (bytes) => (bytes / 2 ** 20).toFixed(2);
+  log(`${topKMemory.workload}: extra memory of one call: ${mib(topKMemory.wasmGrowthBytes)} MiB WASM memory growth + ${mib(topKMemory.resultBytes)} MiB results (inputs ${mib(topKMemory.inputBytes)} MiB; heap after − before: ${topKMemory.heapLeakBytes} B)`);
+}
+
 const report = {
   schema: 'cosinekit-bench/1',
   mode,
@@ -410,6 +457,7 @@ const report = {
   },
   elapsedSeconds: (performance.now() - started) / 1000,
   workloads: records,
+  topKMemory,
 };
 analyse(report);
 

@@ -23,8 +23,10 @@ use crate::geometry::Axes;
 use crate::math::{clamp_min_f64, sqrt_f64};
 use crate::lanes::{F32x4, Native};
 
-/// Query rows per block.
-pub const QUERY_BLOCK: usize = 256;
+/// Query rows per block. The corpus is normalised and packed once per block, so larger
+/// blocks pack it fewer times: 512 measured 5 % faster than 256 with relaxed-simd at
+/// Q = 1000, N = 100 000, D = 384 (same with simd128); scratch at D = 384 is 1.6 MiB.
+pub const QUERY_BLOCK: usize = 512;
 /// Corpus rows per tile (a multiple of the 8-row panel).
 pub const CORPUS_TILE: usize = 256;
 
@@ -76,6 +78,41 @@ fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_inde
     }
     scores[slot] = candidate;
     indices[slot] = candidate_index;
+}
+
+/// Offers one row of a score tile (corpus rows `first_index..`) to a query's sorted list,
+/// skipping corpus row `skip`. Once the list is full, only a score above its last entry
+/// (or NaN) can enter: four scores at a time are tested against that floor with one lane
+/// compare, and only a group that passes goes through [`offer`] value by value, so the
+/// result is exactly that of offering every score in index order.
+#[inline(always)]
+fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
+    let last = scores.len() - 1;
+    let consider = |offset: usize, score: f32, scores: &mut [f32], indices: &mut [i32]| {
+        let corpus_index = first_index + offset;
+        if skip != Some(corpus_index) {
+            offer(scores, indices, score, corpus_index as i32);
+        }
+    };
+    // Until the list is full every candidate enters (even −∞).
+    let mut start = 0;
+    while start < tile_scores.len() && indices[last] < 0 {
+        consider(start, tile_scores[start], scores, indices);
+        start += 1;
+    }
+    let (quads, tail) = tile_scores[start..].as_chunks::<4>();
+    for (quad_index, quad) in quads.iter().enumerate() {
+        if !V::load(quad).any_above_or_nan(scores[last]) {
+            continue;
+        }
+        for (lane, &score) in quad.iter().enumerate() {
+            consider(start + quad_index * 4 + lane, score, scores, indices);
+        }
+    }
+    let tail_start = start + quads.len() * 4;
+    for (lane, &score) in tail.iter().enumerate() {
+        consider(tail_start + lane, score, scores, indices);
+    }
 }
 
 /// For every query row, the `k` corpus rows of highest cosine similarity: `indices` and
@@ -182,13 +219,7 @@ fn topk_with<V: F32x4>(
                 let row_scores = &mut scores[query * k..(query + 1) * k];
                 let row_indices = &mut indices[query * k..(query + 1) * k];
                 let tile_scores = &score_tile[row * CORPUS_TILE..row * CORPUS_TILE + tile_length];
-                for (offset, &score) in tile_scores.iter().enumerate() {
-                    let corpus_index = tile_start + offset;
-                    if exclude_self && corpus_index == query {
-                        continue;
-                    }
-                    offer(row_scores, row_indices, score, corpus_index as i32);
-                }
+                fold_tile::<V>(tile_scores, tile_start, exclude_self.then_some(query), row_scores, row_indices);
             }
         }
     }

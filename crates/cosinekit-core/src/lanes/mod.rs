@@ -49,6 +49,9 @@ pub trait F32x4: Copy {
     fn max_nan_propagating(self, other: Self) -> Self;
     /// The four lanes, lane 0 first.
     fn to_array(self) -> [f32; 4];
+    /// Whether any lane is NaN or greater than `floor` (a filter: false means no lane can
+    /// rank above `floor` in top-k order).
+    fn any_above_or_nan(self, floor: f32) -> bool;
     /// The 4×4 transpose: lane `j` of output `i` is lane `i` of input `j` (shuffles only,
     /// values copied bit for bit).
     fn transpose4(rows: [Self; 4]) -> [Self; 4];

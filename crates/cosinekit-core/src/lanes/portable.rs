@@ -23,6 +23,10 @@ impl Portable {
 
 impl F32x4 for Portable {
     #[inline(always)]
+    fn any_above_or_nan(self, floor: f32) -> bool {
+        self.0.iter().any(|&value| value > floor || value.is_nan())
+    }
+    #[inline(always)]
     fn transpose4(rows: [Self; 4]) -> [Self; 4] {
         core::array::from_fn(|lane| Portable(core::array::from_fn(|row| rows[row].0[lane])))
     }

@@ -58,6 +58,10 @@ impl F32x4 for Relaxed {
         Relaxed(self.plain().max_nan_propagating(other.plain()).0)
     }
     #[inline(always)]
+    fn any_above_or_nan(self, floor: f32) -> bool {
+        self.plain().any_above_or_nan(floor)
+    }
+    #[inline(always)]
     fn transpose4(rows: [Self; 4]) -> [Self; 4] {
         Simd128::transpose4(rows.map(Relaxed::plain)).map(|row| Relaxed(row.0))
     }

@@ -3,8 +3,8 @@
 
 use super::F32x4;
 use core::arch::wasm32::{
-    f32x4_abs, f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_splat,
-    i32x4_shuffle, v128, v128_load, v128_store,
+    f32x4_abs, f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_gt, f32x4_max, f32x4_mul, f32x4_ne,
+    f32x4_splat, i32x4_shuffle, v128, v128_any_true, v128_load, v128_or, v128_store,
 };
 
 /// Four `f32` lanes in a wasm `v128`.
@@ -56,6 +56,11 @@ impl F32x4 for Simd128 {
     fn max_nan_propagating(self, other: Self) -> Self {
         // wasm f32x4.max returns NaN when either lane is NaN.
         Simd128(f32x4_max(self.0, other.0))
+    }
+    #[inline(always)]
+    fn any_above_or_nan(self, floor: f32) -> bool {
+        // x != x only for NaN lanes.
+        v128_any_true(v128_or(f32x4_gt(self.0, f32x4_splat(floor)), f32x4_ne(self.0, self.0)))
     }
     #[inline(always)]
     fn transpose4(rows: [Self; 4]) -> [Self; 4] {

@@ -32,7 +32,7 @@ fn run(queries: &[f32], corpus: &[f32], shape: TopKShape, exclude_self: bool) ->
 #[test]
 fn matches_the_sorted_reference_across_tiles_and_blocks() {
     let mut rng = TestRng::new(70);
-    for &(q, n, d, k) in &[(1, 1, 1, 1), (3, 10, 5, 3), (5, 600, 17, 10), (300, 260, 9, 7), (2, 513, 64, 513), (1, 700, 33, 20), (4, 700, 33, 20)] {
+    for &(q, n, d, k) in &[(1, 1, 1, 1), (3, 10, 5, 3), (5, 600, 17, 10), (300, 260, 9, 7), (530, 270, 6, 5), (2, 513, 64, 513), (1, 700, 33, 20), (4, 700, 33, 20)] {
         let queries = rng.vector(q * d);
         let corpus = rng.vector(n * d);
         let (indices, scores) = run(&queries, &corpus, TopKShape { queries: q, corpus_rows: n, depth: d, k }, false);
@@ -48,6 +48,23 @@ fn matches_the_sorted_reference_across_tiles_and_blocks() {
             let mismatches = got.iter().zip(&expected[i]).filter(|(left, right)| left != right).count();
             assert!(mismatches <= 2, "q{i}: {got:?} vs {:?}", expected[i]);
         }
+    }
+}
+
+#[test]
+fn exclude_self_across_query_blocks_and_corpus_tiles() {
+    // 600 rows: two query blocks and three corpus tiles; each query's own row lies in a
+    // different (block, tile) pair depending on the row.
+    let mut rng = TestRng::new(71);
+    let (n, d, k) = (600, 7, 4);
+    let rows = rng.vector(n * d);
+    let (indices, _) = run(&rows, &rows, TopKShape { queries: n, corpus_rows: n, depth: d, k }, true);
+    let expected = reference(&rows, &rows, n, n, d, k, true);
+    for i in 0..n {
+        let got: Vec<usize> = indices[i * k..(i + 1) * k].iter().map(|&index| index as usize).collect();
+        assert!(!got.contains(&i), "row {i} lists itself: {got:?}");
+        let mismatches = got.iter().zip(&expected[i]).filter(|(left, right)| left != right).count();
+        assert!(mismatches <= 2, "row {i}: {got:?} vs {:?}", expected[i]);
     }
 }
 
