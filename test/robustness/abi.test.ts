@@ -16,6 +16,7 @@ interface RawExports {
   ck_heap_bytes_in_use(): number;
   ck_cosine_f32(...args: number[]): number;
   ck_normalize_f32(...args: number[]): number;
+  ck_exp_f64(values: number, count: number, paired: number): number;
 }
 
 const BAD_POINTER = 16;
@@ -108,6 +109,59 @@ describe.each(VARIANTS)('raw wasm32 ABI, %s', (variant) => {
     expect(normalize(2, 8, 1, data.pointer + 4)).toBe(OVERLAP);
     data.check();
     expect(normalize(2, 8, 1)).toBe(0);
+  });
+
+  test('exp: the paired path of the softmax loops equals the scalar eˣ bit for bit, inside and outside its range', () => {
+    // Inputs: the softmax range (x − max ≤ 0), the whole finite range in steps, both ends of
+    // the range and just past them (subnormal results, 0, +∞), and NaN/±∞/±0 — shuffled into
+    // pairs so in-range values meet out-of-range partners too.
+    const EXP_OVERFLOW = 709.782712893384;
+    const EXP_UNDERFLOW = -745.1332191019411;
+    const values: number[] = [0, -0, 1, -1, 0.5, -0.5, Math.LN2, -Math.LN2, NaN, Infinity, -Infinity];
+    for (const edge of [EXP_OVERFLOW, EXP_UNDERFLOW, -708.39641853226408, -708.4, -720, -740]) {
+      let below = edge;
+      let above = edge;
+      for (let step = 0; step < 4; step++) {
+        values.push(below, above);
+        below -= Math.abs(below) * Number.EPSILON;
+        above += Math.abs(above) * Number.EPSILON;
+      }
+    }
+    for (let x = -800; x <= 800; x += 0.37) values.push(x);
+    let seed = 99;
+    const random = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (let index = 0; index < 20_000; index++) values.push(-60 * random() ** 2);
+    for (let index = values.length - 1; index > 0; index--) {
+      const other = Math.floor(random() * (index + 1));
+      [values[index], values[other]] = [values[other]!, values[index]!];
+    }
+    values.push(-3.25); // an odd count: the last value goes alone on the paired path
+    const abi = instantiate(variant);
+    const run = (paired: number): Float64Array => {
+      const pointer = abi.ck_alloc(values.length * 8) >>> 0;
+      new Float64Array(abi.memory.buffer, pointer, values.length).set(values);
+      expect(abi.ck_exp_f64(pointer, values.length, paired)).toBe(0);
+      const result = new Float64Array(abi.memory.buffer, pointer, values.length).slice();
+      abi.ck_free(pointer);
+      return result;
+    };
+    const one = run(0);
+    const two = run(1);
+    const oneBits = new BigUint64Array(one.buffer);
+    const twoBits = new BigUint64Array(two.buffer);
+    for (let index = 0; index < values.length; index++) {
+      if (oneBits[index] !== twoBits[index]) expect.fail(`exp(${values[index]}): paired ${two[index]}, scalar ${one[index]}`);
+      // And eˣ itself is right: within 4 ulp of Math.exp where the result is normal.
+      const want = Math.exp(values[index]!);
+      if (Number.isNaN(want)) expect(one[index]).toBeNaN();
+      else if (want === 0 || want === Infinity) expect(one[index], `exp(${values[index]})`).toBe(want);
+      else if (want > 2.2250738585072014e-308) {
+        expect(Math.abs(one[index]! - want), `exp(${values[index]})`).toBeLessThanOrEqual(4 * Number.EPSILON * want);
+      }
+    }
   });
 
   test('the allocator refuses impossible sizes, survives frees of foreign pointers, keeps live blocks intact', () => {

@@ -19,7 +19,7 @@ use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};
 use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, multiply_packed_symmetric, pack_strided, packed_len};
 use crate::geometry::Axes;
 use crate::lanes::{F32x4, Native};
-use crate::math::{exp_f64, ln_f64, sqrt_f64};
+use crate::math::{exp_f64, exp_f64_pair, ln_f64, sqrt_f64};
 
 /// The eps of `F.normalize`, used by every loss here.
 pub const NORMALIZE_EPS: f32 = 1e-12;
@@ -231,15 +231,29 @@ fn infonce_with<V: F32x4>(
             line.fill(f32::NAN);
             continue;
         }
+        // The weights two columns at a time (the exponentials are independent); the sum
+        // stays one left-to-right chain, and the diagonal's weight is computed and dropped.
         let mut total = 0.0f64;
-        for (column, slot) in line.iter_mut().enumerate() {
-            if column == row {
-                *slot = 0.0;
-                continue;
+        let (pairs, tail) = line.as_chunks_mut::<2>();
+        for (pair_index, pair) in pairs.iter_mut().enumerate() {
+            let weights = exp_f64_pair(pair.map(|similarity| f64::from(similarity) * inverse_temperature - maximum));
+            for (lane, slot) in pair.iter_mut().enumerate() {
+                if 2 * pair_index + lane == row {
+                    *slot = 0.0;
+                } else {
+                    total += weights[lane];
+                    *slot = weights[lane] as f32;
+                }
             }
-            let weight = exp_f64(f64::from(*slot) * inverse_temperature - maximum);
-            total += weight;
-            *slot = weight as f32;
+        }
+        if let [slot] = tail {
+            if rows - 1 == row {
+                *slot = 0.0;
+            } else {
+                let weight = exp_f64(f64::from(*slot) * inverse_temperature - maximum);
+                total += weight;
+                *slot = weight as f32;
+            }
         }
         row_losses[row] = maximum + ln_f64(total) - positive_logit;
         if want_gradient {
@@ -357,8 +371,9 @@ fn clip_with<V: F32x4>(
         let mut total = 0.0;
         for column in 0..rows {
             let logit = scale * f64::from(similarities[row * rows + column]);
-            total += exp_f64(logit - row_lse[row]);
-            column_sums[column] += exp_f64(logit - column_lse[column]);
+            let [by_row, by_column] = exp_f64_pair([logit - row_lse[row], logit - column_lse[column]]);
+            total += by_row;
+            column_sums[column] += by_column;
         }
         row_lse[row] += ln_f64(total);
         loss += row_lse[row] - scale * f64::from(similarities[row * rows + row]);
@@ -377,7 +392,8 @@ fn clip_with<V: F32x4>(
     for row in 0..rows {
         for column in 0..rows {
             let logit = scale * f64::from(similarities[row * rows + column]);
-            let mut delta = exp_f64(logit - row_lse[row]) + exp_f64(logit - column_lse[column]);
+            let [by_row, by_column] = exp_f64_pair([logit - row_lse[row], logit - column_lse[column]]);
+            let mut delta = by_row + by_column;
             if row == column {
                 delta -= 2.0;
             }

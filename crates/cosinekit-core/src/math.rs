@@ -84,6 +84,62 @@ fn power_of_two(exponent: i64) -> f64 {
     }
 }
 
+/// Above this `exp_f64` is +∞.
+const EXP_OVERFLOW: f64 = 709.782_712_893_384;
+/// Below this `exp_f64` is 0.
+const EXP_UNDERFLOW: f64 = -745.133_219_101_941_1;
+
+/// `[exp_f64(a), exp_f64(b)]`, bit for bit. In the wasm SIMD builds both run at once in
+/// `f64x2` lanes with the same operations in the same order (separate multiplies and adds,
+/// never fused), when both values are inside the finite range; otherwise, and in other
+/// builds, as two scalar calls. Meant for loops of independent exponentials (softmax).
+#[inline]
+pub fn exp_f64_pair(values: [f64; 2]) -> [f64; 2] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if let Some(pair) = exp_f64x2_in_range(values) {
+        return pair;
+    }
+    [exp_f64(values[0]), exp_f64(values[1])]
+}
+
+/// The lane version of [`exp_f64`] for two values in `[EXP_UNDERFLOW, EXP_OVERFLOW]` (None
+/// when either is outside or NaN). There the exponent k is within ±1075, so it is computed in
+/// i32 lanes, and both halves of the 2ᵏ split (|k/2| ≤ 538) are normal powers of two built
+/// from their bits, exactly as `power_of_two` builds them.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn exp_f64x2_in_range(values: [f64; 2]) -> Option<[f64; 2]> {
+    use core::arch::wasm32::{
+        f64x2, f64x2_add, f64x2_convert_low_i32x4, f64x2_extract_lane, f64x2_ge, f64x2_le, f64x2_mul, f64x2_splat,
+        f64x2_sub, i32x4_add, i32x4_shr, i32x4_splat, i32x4_sub, i32x4_trunc_sat_f64x2_zero, i64x2_all_true,
+        i64x2_extend_low_i32x4, i64x2_shl, u32x4_shr, v128, v128_and, v128_bitselect,
+    };
+    let value = f64x2(values[0], values[1]);
+    let inside = v128_and(f64x2_ge(value, f64x2_splat(EXP_UNDERFLOW)), f64x2_le(value, f64x2_splat(EXP_OVERFLOW)));
+    if !i64x2_all_true(inside) {
+        return None;
+    }
+    // k = round half away from zero of x·log2(e): trunc(scaled ± 0.5), as `as i64` does.
+    let scaled = f64x2_mul(value, f64x2_splat(LOG2_E));
+    let half_step = v128_bitselect(f64x2_splat(0.5), f64x2_splat(-0.5), f64x2_ge(scaled, f64x2_splat(0.0)));
+    let exponent = i32x4_trunc_sat_f64x2_zero(f64x2_add(scaled, half_step));
+    let exponent_f64 = f64x2_convert_low_i32x4(exponent);
+    let reduced = f64x2_sub(
+        f64x2_sub(value, f64x2_mul(exponent_f64, f64x2_splat(LN_2_HIGH))),
+        f64x2_mul(exponent_f64, f64x2_splat(LN_2_LOW)),
+    );
+    let mut polynomial = f64x2_splat(EXP_TAYLOR[13]);
+    for degree in (0..13).rev() {
+        polynomial = f64x2_add(f64x2_mul(polynomial, reduced), f64x2_splat(EXP_TAYLOR[degree]));
+    }
+    // k / 2 truncated toward zero (as i64 division does): (k + (k < 0)) >> 1.
+    let half = i32x4_shr(i32x4_add(exponent, u32x4_shr(exponent, 31)), 1);
+    let rest = i32x4_sub(exponent, half);
+    let power = |part: v128| i64x2_shl(i64x2_extend_low_i32x4(i32x4_add(part, i32x4_splat(1023))), 52);
+    let result = f64x2_mul(f64x2_mul(polynomial, power(half)), power(rest));
+    Some([f64x2_extract_lane::<0>(result), f64x2_extract_lane::<1>(result)])
+}
+
 /// `eˣ` in float64, within 2 ulp: Cody–Waite reduction `x = k·ln 2 + r` (|r| ≤ ln2/2),
 /// a degree-13 Taylor polynomial for `eʳ`, then scaling by `2ᵏ` (in two steps near the
 /// subnormal range). NaN for NaN, 0 below −745.2, ∞ above 709.8.
@@ -91,10 +147,10 @@ pub fn exp_f64(value: f64) -> f64 {
     if value.is_nan() {
         return value;
     }
-    if value > 709.782_712_893_384 {
+    if value > EXP_OVERFLOW {
         return f64::INFINITY;
     }
-    if value < -745.133_219_101_941_1 {
+    if value < EXP_UNDERFLOW {
         return 0.0;
     }
     let scaled = value * LOG2_E;

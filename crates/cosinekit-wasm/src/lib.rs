@@ -22,6 +22,7 @@ pub mod raw;
 use cosinekit_core::cosine::{CosineOptions, cosine_f32};
 use cosinekit_core::geometry::{Axes, MAX_RANK};
 use cosinekit_core::loss::{PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len};
+use cosinekit_core::math::{exp_f64, exp_f64_pair};
 use cosinekit_core::normalize::{NormOrder, NormalizeLayout, normalize_f32, normalize_in_place_f32};
 use cosinekit_core::pairwise::{PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len};
 use cosinekit_core::topk::{TopKShape, topk_cosine_f32, topk_scratch_len};
@@ -393,6 +394,27 @@ pub extern "C" fn ck_cosine_embedding_f32(
         let (first, second, targets, row_losses) =
             unsafe { (first.as_f32_slice(), second.as_f32_slice(), targets.as_f32_slice(), row_losses.as_f64_slice_mut()) };
         cosine_embedding_f32(first, second, rows, depth, targets, margin, row_losses).map_err(KernelError::code)
+    })())
+}
+
+/// Overwrites `count` float64 values with eˣ: two at a time by the path the softmax loops
+/// use (`paired` ≠ 0; an odd last value alone), or one at a time. The two must agree bit for
+/// bit in every build (checked by the JS tests against each variant).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_exp_f64(values_pointer: usize, count: usize, paired: u32) -> i32 {
+    status((|| {
+        let values = Region::of_f64(values_pointer, count)?;
+        // SAFETY: the region was checked (non-null, 8-aligned, inside memory, no overflow)
+        // and this is the only borrow of it.
+        let values = unsafe { values.as_f64_slice_mut() };
+        if paired != 0 {
+            let (pairs, tail) = values.as_chunks_mut::<2>();
+            pairs.iter_mut().for_each(|pair| *pair = exp_f64_pair(*pair));
+            tail.iter_mut().for_each(|value| *value = exp_f64(*value));
+        } else {
+            values.iter_mut().for_each(|value| *value = exp_f64(*value));
+        }
+        Ok(())
     })())
 }
 
