@@ -105,6 +105,6 @@ export function measureInterleaved(entries, timing) {
     const seconds = median(state.samples);
     const secondsMin = Math.min(...state.samples);
     const secondsMax = Math.max(...state.samples);
-    return { seconds, secondsMin, secondsMax, spread: (secondsMax - secondsMin) / seconds, rounds: state.samples.length, calls: state.calls, warmCalls: state.warmCalls };
+    return { seconds, secondsMin, secondsMax, spread: (secondsMax - secondsMin) / seconds, rounds: state.samples.length, calls: state.calls, warmCalls: state.warmCalls, samples: [...state.samples] };
   });
 }

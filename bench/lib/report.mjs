@@ -2,6 +2,7 @@
 // Markdown / console tables.
 
 import { environmentLine } from './environment.mjs';
+import { median } from './measure.mjs';
 
 const BASELINE = 'js-optimised';
 const XNNPACK = 'tfjs-xnnpack';
@@ -52,6 +53,21 @@ function findRecord(report, op, predicate = () => true) {
   return candidates.sort((left, right) => right.flopsPerCall - left.flopsPerCall)[0] ?? null;
 }
 
+/**
+ * The median over rounds of one contender's throughput divided by another's in the same
+ * round (interleaved rounds run back to back, so a slow spell of a shared machine hits both
+ * sides of a pair): a second estimate beside the ratio of medians, less moved by such spells.
+ * Null without per-round samples (older reports) or with fewer than 3 rounds on either side.
+ */
+function pairedRatio(result, other) {
+  const rounds = Math.min(result.samples?.length ?? 0, other.samples?.length ?? 0);
+  if (rounds < 3) return null;
+  const flops = result.gflops * result.seconds;
+  const otherFlops = other.gflops * other.seconds;
+  const ratios = Array.from({ length: rounds }, (_, round) => flops / result.samples[round] / (otherFlops / other.samples[round]));
+  return median(ratios);
+}
+
 /** The targets of PERF.md, each as measured in this run (ratios from one run). */
 function targets(report) {
   const checks = [];
@@ -74,7 +90,9 @@ function targets(report) {
     const result = okResult(record, contender);
     if (result === null || result.ratioVsXnnpack === undefined) return { value: null, missing: result === null ? `${contender} not measured` : 'tfjs XNNPACK not measured' };
     const xnnpack = result.sameProcessXnnpack?.status === 'ok' ? result.sameProcessXnnpack : okResult(record, XNNPACK);
-    return { value: result.ratioVsXnnpack, detail: `${result.gflops.toPrecision(3)} vs ${xnnpack.gflops.toPrecision(3)} GFLOP/s, same process` };
+    const paired = pairedRatio(result, xnnpack);
+    const pairedDetail = paired === null ? '' : `; paired per-round median ${paired.toFixed(2)}×`;
+    return { value: result.ratioVsXnnpack, detail: `${result.gflops.toPrecision(3)} vs ${xnnpack.gflops.toPrecision(3)} GFLOP/s, same process${pairedDetail}` };
   };
   const vsJs = (record, contender) => {
     const result = okResult(record, contender);
