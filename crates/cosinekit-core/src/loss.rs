@@ -234,26 +234,23 @@ fn infonce_with<V: F32x4>(
         // The weights two columns at a time (the exponentials are independent); the sum
         // stays one left-to-right chain, and the diagonal's weight is computed and dropped.
         let mut total = 0.0f64;
+        let mut settle = |column: usize, slot: &mut f32, weight: f64| {
+            if column == row {
+                *slot = 0.0;
+            } else {
+                total += weight;
+                *slot = weight as f32;
+            }
+        };
         let (pairs, tail) = line.as_chunks_mut::<2>();
         for (pair_index, pair) in pairs.iter_mut().enumerate() {
             let weights = exp_f64_pair(pair.map(|similarity| f64::from(similarity) * inverse_temperature - maximum));
             for (lane, slot) in pair.iter_mut().enumerate() {
-                if 2 * pair_index + lane == row {
-                    *slot = 0.0;
-                } else {
-                    total += weights[lane];
-                    *slot = weights[lane] as f32;
-                }
+                settle(2 * pair_index + lane, slot, weights[lane]);
             }
         }
         if let [slot] = tail {
-            if rows - 1 == row {
-                *slot = 0.0;
-            } else {
-                let weight = exp_f64(f64::from(*slot) * inverse_temperature - maximum);
-                total += weight;
-                *slot = weight as f32;
-            }
+            settle(rows - 1, slot, exp_f64(f64::from(*slot) * inverse_temperature - maximum));
         }
         row_losses[row] = maximum + ln_f64(total) - positive_logit;
         if want_gradient {

@@ -94,8 +94,10 @@ impl core::ops::Mul<ScaleFactor> for f32 {
     type Output = f32;
     #[inline(always)]
     fn mul(self, factor: ScaleFactor) -> f32 {
-        let narrow = factor.0 as f32;
-        if narrow.is_normal() { self * narrow } else { (f64::from(self) * factor.0) as f32 }
+        match factor.normal_f32() {
+            Some(narrow) => self * narrow,
+            None => (f64::from(self) * factor.0) as f32,
+        }
     }
 }
 
