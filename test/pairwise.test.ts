@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectAllClose } from './helpers/assertions.js';
 import { type FixtureTensor, toFloat32, toFloat64 } from './helpers/fixtures.js';
+import { matrixReference } from './helpers/reference.js';
 
 interface PairwiseCase {
   name: string;
@@ -30,24 +31,6 @@ const pairwise = load<PairwiseCase>('pairwise');
 const topk = load<TopKCase>('topk');
 const variants = (['scalar', 'simd128', 'relaxed'] as const).filter(isVariantSupported);
 const tensor = (fixture: FixtureTensor) => ({ data: toFloat32(fixture), shape: fixture.shape });
-
-/** float64 cosine matrix of row-major a [n,d] and b [m,d]. */
-function matrixReference(a: ArrayLike<number>, b: ArrayLike<number>, n: number, m: number, d: number, scale = 1, eps = 1e-8): number[] {
-  const norm = (values: ArrayLike<number>, row: number) => {
-    let sum = 0;
-    for (let k = 0; k < d; k++) sum += values[row * d + k]! ** 2;
-    return Math.max(Math.sqrt(sum), eps);
-  };
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += a[i * d + k]! * b[j * d + k]!;
-      out.push((scale * dot) / (norm(a, i) * norm(b, j)));
-    }
-  }
-  return out;
-}
 
 test('fixtures are real PyTorch output', () => {
   expect(pairwise.torch).toMatch(/^1\.13|^2\./);

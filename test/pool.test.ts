@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { type Cosinekit, type Pool, type TensorLike, createInstanceSync, createPool } from 'cosinekit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectAllClose } from './helpers/assertions.js';
+import { matrixReference } from './helpers/reference.js';
 import { tensor, tiedCorpus, values } from './pool/inputs.mjs';
 
 const distDirectory = fileURLToPath(new URL('../packages/cosinekit/dist/', import.meta.url));
@@ -31,24 +32,6 @@ function expectBitwise(actual: Float32Array | Int32Array, expected: Float32Array
   for (let index = 0; index < left.length; index++) {
     if (left[index] !== right[index]) expect.fail(`${context}[${index}]: got ${actual[index]}, expected ${expected[index]} (bits differ)`);
   }
-}
-
-/** float64 cosine matrix of a [n,d] and b [m,d], for one independent check of the values. */
-function referenceMatrix(a: Float32Array, b: Float32Array, n: number, m: number, d: number, scale: number): number[] {
-  const norm = (data: Float32Array, row: number) => {
-    let sum = 0;
-    for (let k = 0; k < d; k++) sum += data[row * d + k]! ** 2;
-    return Math.max(Math.sqrt(sum), 1e-8);
-  };
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += a[i * d + k]! * b[j * d + k]!;
-      out.push((scale * dot) / (norm(a, i) * norm(b, j)));
-    }
-  }
-  return out;
 }
 
 const modes = [
@@ -84,7 +67,7 @@ describe.each(modes)('pool with $name', ({ sharedMemory }) => {
     expectBitwise(result.data, kit.pairwiseCosine(a, b, { scale: 2.5, eps: 1e-6 }).data, 'pairwise');
     expect(result.data.buffer instanceof SharedArrayBuffer).toBe(sharedMemory);
     const rows = 40;
-    expectAllClose(result.data.subarray(0, rows * 509), referenceMatrix(a.data, b.data, rows, 509, 37, 2.5), { absolute: 2.5e-5, context: 'reference' });
+    expectAllClose(result.data.subarray(0, rows * 509), matrixReference(a.data, b.data, rows, 509, 37, 2.5), { absolute: 2.5e-5, context: 'reference' });
   });
 
   test('pairwise of a with itself (b omitted)', async () => {

@@ -110,3 +110,21 @@ export function normalizeReference(x: NumericArray, shape: readonly number[], p:
   }
   return result;
 }
+
+/** float64 cosine matrix of row-major a [n,d] and b [m,d]. */
+export function matrixReference(a: ArrayLike<number>, b: ArrayLike<number>, n: number, m: number, d: number, scale = 1, eps = 1e-8): number[] {
+  const norm = (values: ArrayLike<number>, row: number) => {
+    let sum = 0;
+    for (let k = 0; k < d; k++) sum += values[row * d + k]! ** 2;
+    return Math.max(Math.sqrt(sum), eps);
+  };
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let dot = 0;
+      for (let k = 0; k < d; k++) dot += a[i * d + k]! * b[j * d + k]!;
+      out.push((scale * dot) / (norm(a, i) * norm(b, j)));
+    }
+  }
+  return out;
+}
