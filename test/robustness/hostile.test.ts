@@ -82,6 +82,7 @@ const cases = (): Case[] => {
     ['shape getter throws', () => api.normalize(Object.defineProperty({ data: [1] }, 'shape', throwingGetter('boom')) as never), TypeError, /reading x\.shape threw Error: boom/],
     ['operand a Proxy whose get trap throws', () => api.normalize(new Proxy({}, { get: () => { throw new RangeError('trap'); } }) as never), TypeError, /reading x\.data threw RangeError: trap/],
     ['operand a revoked Proxy', () => { const r = Proxy.revocable({}, {}); r.revoke(); return api.normalize(r.proxy as never); }, TypeError, /x .*(Proxy|revoked)/],
+    ['number[] element getter throws', () => api.normalize({ data: Object.defineProperty([1, 2, 3], 1, throwingGetter('boom')), shape: [3] }), TypeError, /reading x\.data\[1\] threw Error: boom/],
     ['number[] with a hole', () => api.normalize({ data: [1, , 3] as never, shape: [3] }), TypeError, /x\.data\[1\] must be a number, got undefined/],
     ['number[] with a bigint', () => api.normalize({ data: [1, 2n, 3] as never, shape: [3] }), TypeError, /x\.data\[1\] must be a number, got 2n/],
     ['number[] with a numeric object', () => api.normalize({ data: [1, { valueOf: () => 2 }, 3] as never, shape: [3] }), TypeError, /x\.data\[1\] must be a number, got an object/],
@@ -209,6 +210,21 @@ describe('accepted unusual inputs give correct results', () => {
     const result = api.cosineSimilarity({ data: shared, shape: [3, 4] }, ones(), { out });
     expect(result.data).toBe(out);
     assertClose(out, [10 / (Math.sqrt(30) * 2), 26 / (Math.sqrt(174) * 2), 42 / (Math.sqrt(446) * 2)], 1e-6, 0, 'shared');
+    stillWorks(heapBefore);
+  });
+
+  test('a SharedArrayBuffer dressed up with ArrayBuffer.prototype is still read (never taken for detached)', () => {
+    const heapBefore = api.heapBytesInUse();
+    const buffer = new SharedArrayBuffer(48);
+    Object.setPrototypeOf(buffer, ArrayBuffer.prototype);
+    expect(buffer instanceof ArrayBuffer).toBe(true);
+    const shared = new Float32Array(buffer);
+    shared.set(good().data);
+    const result = api.cosineSimilarity({ data: shared, shape: [3, 4] }, ones());
+    assertClose(result.data, [10 / (Math.sqrt(30) * 2), 26 / (Math.sqrt(174) * 2), 42 / (Math.sqrt(446) * 2)], 1e-6, 0, 'dressed shared');
+    const empty = new SharedArrayBuffer(0);
+    Object.setPrototypeOf(empty, ArrayBuffer.prototype);
+    expect(api.normalize({ data: new Float32Array(empty), shape: [0] }, { dim: 0 }).data).toHaveLength(0);
     stillWorks(heapBefore);
   });
 

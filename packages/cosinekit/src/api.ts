@@ -74,7 +74,7 @@ export interface Cosinekit {
 
 export function bind(runtime: Runtime): Cosinekit {
   return {
-    backendInfo: () => ({ variant: runtime.variant, memoryBytes: runtime.memory.buffer.byteLength }),
+    backendInfo: () => ({ variant: runtime.variant, memoryBytes: runtime.buffer.byteLength }),
     alloc: (shape) => allocTensor(runtime, shape),
     cosineSimilarity: (x1, x2, options) => cosineSimilarityIn(runtime, x1, x2, options),
     cosineDistance: (x1, x2, options) => cosineDistanceIn(runtime, x1, x2, options),

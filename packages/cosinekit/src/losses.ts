@@ -135,7 +135,7 @@ export function infoNCEIn(runtime: Runtime, features: unknown, options?: unknown
         pointers.scratch + lossesBytes,
         scratchFloats,
       );
-      if (status === 0) rowLosses = new Float64Array(runtime.memory.buffer, pointers.scratch, rows).slice();
+      if (status === 0) rowLosses = new Float64Array(runtime.buffer, pointers.scratch, rows).slice();
       return status;
     },
     'ck_infonce_f32',
@@ -186,8 +186,8 @@ export function clipLossIn(runtime: Runtime, image: unknown, text: unknown, opti
         pointers.scratch,
       );
       if (status === 0) {
-        results = new Float64Array(runtime.memory.buffer, pointers.scratch, 2).slice();
-        if (grad) gradText = new Float32Array(runtime.memory.buffer, textGradient, rows * depth).slice();
+        results = new Float64Array(runtime.buffer, pointers.scratch, 2).slice();
+        if (grad) gradText = new Float32Array(runtime.buffer, textGradient, rows * depth).slice();
       }
       return status;
     },
@@ -255,7 +255,7 @@ export function cosineEmbeddingLossIn(runtime: Runtime, x1: unknown, x2: unknown
         marginValue,
         pointers.scratch,
       );
-      if (status === 0) rowLosses = new Float64Array(runtime.memory.buffer, pointers.scratch, rows).slice();
+      if (status === 0) rowLosses = new Float64Array(runtime.buffer, pointers.scratch, rows).slice();
       return status;
     },
     'ck_cosine_embedding_f32',

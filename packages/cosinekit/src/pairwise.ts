@@ -120,7 +120,7 @@ export function pairwiseCosineBlocksIn(runtime: Runtime, a: unknown, b: unknown,
   // Pin what was validated: a WasmTensor (its live view is re-read per block, as memory may
   // move), or the data array itself — never re-reading a user getter at iteration time.
   const pin = (value: unknown, entry: Operand): WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] } =>
-    value instanceof WasmTensorClass ? value : { data: entry.source ?? (readProperty(value as object, 'data', `${entry.name}.data`) as Float32Array), shape: entry.shape };
+    value instanceof WasmTensorClass ? value : { data: entry.source ?? (readProperty(value as object, 'data', entry.name) as Float32Array), shape: entry.shape };
   const source = pin(a, first);
   const corpus = second === null ? source : pin(b, second);
   return {
@@ -174,7 +174,7 @@ export function topKIn(runtime: Runtime, queries: unknown, corpus: unknown, requ
         scratchFloats,
       );
       // Copy the indices out before execute() frees the scratch (no allocation happens in between).
-      if (status === 0) indices = new Int32Array(runtime.memory.buffer, pointers.scratch, resultLength).slice();
+      if (status === 0) indices = new Int32Array(runtime.buffer, pointers.scratch, resultLength).slice();
       return status;
     },
     'ck_topk_cosine_f32',
@@ -209,7 +209,7 @@ export function meanCosineIn(runtime: Runtime, a: unknown, b?: unknown): number 
         pointers.scratch,
         pointers.scratch + sumsBytes,
       );
-      if (status === 0) mean = new Float64Array(runtime.memory.buffer, pointers.scratch + sumsBytes, 1)[0] as number;
+      if (status === 0) mean = new Float64Array(runtime.buffer, pointers.scratch + sumsBytes, 1)[0] as number;
       return status;
     },
     'ck_mean_cosine_f32',

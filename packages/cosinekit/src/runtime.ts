@@ -2,6 +2,7 @@
 // allocator, and per-call scratch. Views are re-created whenever `memory.buffer` has been
 // replaced by `memory.grow`, so no caller ever holds a stale one across an allocation.
 
+import { viewLength } from './intrinsics.js';
 import { type LazyText, textOf } from './shapes.js';
 
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
@@ -141,6 +142,7 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
 export class Runtime {
   readonly exports: CosinekitExports;
   readonly variant: Variant;
+  #buffer: ArrayBuffer;
   #floatView: Float32Array;
   #wordView: Uint32Array;
   /** Live WasmTensor allocations: pointer → byte length. */
@@ -155,27 +157,44 @@ export class Runtime {
     const variant = INSTRUCTION_SETS[exports.ck_instruction_set()];
     if (variant === undefined) throw new Error('cosinekit: the wasm module reports an unknown instruction set');
     this.variant = variant;
-    this.#floatView = new Float32Array(exports.memory.buffer);
-    this.#wordView = new Uint32Array(exports.memory.buffer);
+    this.#buffer = exports.memory.buffer;
+    this.#floatView = new Float32Array(this.#buffer);
+    this.#wordView = new Uint32Array(this.#buffer);
+  }
+
+  /**
+   * Re-creates the views if memory grew since the last call. Growing detaches the old
+   * buffer, and a view of a detached buffer has length 0: checking that (through the
+   * intrinsic getter) is a few nanoseconds, where `memory.buffer` is a call into the engine
+   * each time, and comparing a view's `buffer` with it costs ten times more.
+   */
+  #refresh(): void {
+    if (viewLength(this.#floatView) === 0) {
+      this.#buffer = this.exports.memory.buffer;
+      this.#floatView = new Float32Array(this.#buffer);
+      this.#wordView = new Uint32Array(this.#buffer);
+    }
   }
 
   get memory(): WebAssembly.Memory {
     return this.exports.memory;
   }
 
+  /** Memory's current buffer (the one `memory.buffer` would return). */
+  get buffer(): ArrayBuffer {
+    this.#refresh();
+    return this.#buffer;
+  }
+
   /** A float32 view of all of memory, re-created if memory grew since the last call. */
   floats(): Float32Array {
-    if (this.#floatView.buffer !== this.exports.memory.buffer) {
-      this.#floatView = new Float32Array(this.exports.memory.buffer);
-    }
+    this.#refresh();
     return this.#floatView;
   }
 
   /** A uint32 view of all of memory, re-created if memory grew since the last call. */
   words(): Uint32Array {
-    if (this.#wordView.buffer !== this.exports.memory.buffer) {
-      this.#wordView = new Uint32Array(this.exports.memory.buffer);
-    }
+    this.#refresh();
     return this.#wordView;
   }
 

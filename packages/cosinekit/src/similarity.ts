@@ -13,6 +13,7 @@ import {
   describe,
   elementCount,
   formatShape,
+  frozenShape,
   nonNegativeOption,
   wrapDim,
   wrapDims,
@@ -70,18 +71,19 @@ function cosine(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, di
   const secondStrides = broadcastStrides(second.shape, shape);
   const kept: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
   const reduced: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
-  shape.forEach((extent, axis) => {
+  for (let axis = 0; axis < shape.length; axis++) {
     const group = dims.includes(axis) ? reduced : kept;
-    group.extents.push(extent);
+    group.extents.push(shape[axis] as number);
     group.firstStrides.push(firstStrides[axis] as number);
     group.secondStrides.push(secondStrides[axis] as number);
-  });
-  const resultShape = Object.freeze([...kept.extents]);
+  }
+  // Counted on the plain array: V8 iterates frozen arrays several times slower.
+  const resultLength = elementCount(kept.extents);
+  const resultShape = frozenShape(kept.extents);
   const keptAxes = coalesce(kept);
   const reducedAxes = coalesce(reduced);
   checkKernelRank(keptAxes, 'kept');
   checkKernelRank(reducedAxes, 'reduced');
-  const resultLength = elementCount(resultShape);
   const output = outputTarget(runtime, settings.out, resultLength, resultShape);
   if (resultLength * elementCount(reducedAxes.extents) <= SMALL_COSINE_WORK) {
     recheckArguments([first, second], output);
@@ -143,7 +145,7 @@ export function normalizeIn(runtime: Runtime, x: unknown, options?: unknown): Te
   const outer = elementCount(shape.slice(0, dim));
   const reduced = shape[dim] as number;
   const inner = elementCount(shape.slice(dim + 1));
-  const resultShape = Object.freeze([...shape]);
+  const resultShape = frozenShape(shape);
   const output = outputTarget(runtime, settings.out, input.length, resultShape);
   if (input.length <= SMALL_NORMALIZE_ELEMENTS) {
     recheckArguments([input], output);

@@ -6,8 +6,20 @@
 // once, typed arrays measured through intrinsics, number[] copied), and `execute` re-checks
 // what user code run since then (getters, Proxy traps) could have invalidated.
 
+import {
+  arrayBufferByteLengthGetter,
+  arrayBufferPrototype,
+  copyInto,
+  objectToString,
+  sharedArrayBufferByteLengthGetter,
+  typedArrayBufferGetter,
+  typedArrayByteOffsetGetter,
+  typedArrayLengthGetter,
+  typedArrayTagGetter,
+  viewLength,
+} from './intrinsics.js';
 import { type Runtime, Scratch } from './runtime.js';
-import { type Shape, checkShape, describe, elementCount, formatShape, isArrayValue, readProperty } from './shapes.js';
+import { type Shape, checkShape, describe, elementCount, formatShape, isArrayValue, readNumbers, readProperty } from './shapes.js';
 
 /** A row-major float32 array with its shape. */
 export interface Tensor {
@@ -19,29 +31,6 @@ export interface Tensor {
 export type TensorLike = Tensor | WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: Shape };
 
 const disposeKey: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
-
-// Typed-array intrinsics, captured once. Reading a view's length, buffer and offset through
-// these (not through `view.length`) means an own property or a subclass getter cannot lie
-// about them, and the [[TypedArrayName]] slot is a brand check no Proxy or object made from
-// Float32Array.prototype passes.
-const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
-
-function intrinsicGetter(owner: object, key: PropertyKey): () => unknown {
-  const getter = Object.getOwnPropertyDescriptor(owner, key)?.get;
-  if (getter === undefined) throw new Error(`cosinekit: this engine has no ${String(key)} getter on typed arrays`);
-  return getter as () => unknown;
-}
-
-const typedArrayTagGetter = intrinsicGetter(typedArrayPrototype, Symbol.toStringTag);
-const typedArrayLengthGetter = intrinsicGetter(typedArrayPrototype, 'length');
-const typedArrayBufferGetter = intrinsicGetter(typedArrayPrototype, 'buffer');
-const typedArrayByteOffsetGetter = intrinsicGetter(typedArrayPrototype, 'byteOffset');
-const arrayBufferByteLengthGetter = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
-const objectToString = Object.prototype.toString;
-// SharedArrayBuffer exists in Node and in cross-origin isolated pages only.
-const sharedArrayBufferByteLengthGetter: (() => unknown) | null =
-  typeof SharedArrayBuffer === 'function' ? intrinsicGetter(SharedArrayBuffer.prototype, 'byteLength') : null;
-const typedArraySet = (typedArrayPrototype as { set: (source: ArrayLike<number>, offset?: number) => void }).set;
 
 /** What the engine knows about a genuine typed array (any realm), or null for anything else. */
 interface ViewFacts {
@@ -64,16 +53,6 @@ function viewFacts(value: unknown): ViewFacts | null {
   };
 }
 
-/** The intrinsic length of a typed array (0 once its buffer is detached or it is out of bounds). */
-function viewLength(view: Float32Array | Float64Array): number {
-  return Reflect.apply(typedArrayLengthGetter, view, []) as number;
-}
-
-/** `target.set(source, offset)` through the intrinsic, whatever `target` overrides. */
-export function copyInto(target: Float32Array, source: ArrayLike<number>, offset = 0): void {
-  Reflect.apply(typedArraySet, target, [source, offset]);
-}
-
 /**
  * Whether an ArrayBuffer is detached (transferred, or a view of WASM memory that has grown).
  * A SharedArrayBuffer never is. Only a 0-byte buffer needs the probe: constructing a view
@@ -82,7 +61,15 @@ export function copyInto(target: Float32Array, source: ArrayLike<number>, offset
 function isDetached(buffer: ArrayBufferLike): boolean {
   // A SharedArrayBuffer cannot detach. Recognising one by its brand first keeps the pool's
   // shared operands off the throwing path below (a caught exception costs microseconds).
-  if (sharedArrayBufferByteLengthGetter !== null && Reflect.apply(objectToString, buffer, []) === '[object SharedArrayBuffer]') {
+  // The brand is looked up only for buffers whose prototype is not this realm's
+  // ArrayBuffer.prototype (reading the prototype of a genuine buffer runs no user code, and
+  // costs a third of the tag): a SharedArrayBuffer dressed in that prototype still ends up
+  // below, where ArrayBuffer's getter refuses it.
+  if (
+    sharedArrayBufferByteLengthGetter !== null &&
+    Object.getPrototypeOf(buffer) !== arrayBufferPrototype &&
+    Reflect.apply(objectToString, buffer, []) === '[object SharedArrayBuffer]'
+  ) {
     try {
       Reflect.apply(sharedArrayBufferByteLengthGetter, buffer, []);
       return false;
@@ -162,9 +149,10 @@ export class WasmTensor {
     if (disposed) {
       throw new TypeError(`this WasmTensor ${formatShape(this.#internals.shape)} was disposed; its memory is freed`);
     }
-    const buffer = runtime.memory.buffer;
-    if (this.#view === null || this.#view.buffer !== buffer) {
-      this.#view = new Float32Array(buffer, pointer, length);
+    // Growing memory detaches the old buffer, which leaves every view of it with length 0
+    // (a tensor with no elements gets a new, empty view each time).
+    if (this.#view === null || viewLength(this.#view) === 0) {
+      this.#view = new Float32Array(runtime.buffer, pointer, length);
     }
     return this.#view;
   }
@@ -283,8 +271,8 @@ export function operand(runtime: Runtime, value: unknown, name: string): Operand
     throw new TypeError(`${name} must be a tensor { data, shape } or a WasmTensor, got ${describe(value)}`);
   }
   if (impersonatesWasmTensor(value, name)) throw impostorError(name);
-  const data = readProperty(value, 'data', `${name}.data`);
-  const rawShape = readProperty(value, 'shape', `${name}.shape`);
+  const data = readProperty(value, 'data', name);
+  const rawShape = readProperty(value, 'shape', name);
   const shape = checkShape(rawShape, `${name}.shape`);
   const length = elementCount(shape);
   const facts = viewFacts(data);
@@ -297,7 +285,7 @@ export function operand(runtime: Runtime, value: unknown, name: string): Operand
       throw new RangeError(`${name}.data has ${facts.length} elements but shape ${formatShape(shape)} needs ${length}`);
     }
     const view = data as Float32Array | Float64Array;
-    if (facts.buffer === runtime.memory.buffer) {
+    if (facts.buffer === runtime.buffer) {
       if (facts.tag === 'Float32Array' && runtime.insideLiveTensor(facts.byteOffset, length * 4)) {
         const pointer = facts.byteOffset;
         return {
@@ -331,19 +319,14 @@ export function operand(runtime: Runtime, value: unknown, name: string): Operand
     };
   }
   if (isArrayValue(data, `${name}.data`)) {
-    const arrayLength = readProperty(data, 'length', `${name}.data.length`);
+    const label = `${name}.data`;
+    const arrayLength = readProperty(data, 'length', label);
     if (arrayLength !== length) {
       throw new RangeError(`${name}.data has ${describe(arrayLength)} elements but shape ${formatShape(shape)} needs ${length}`);
     }
     // Read each element exactly once, check it, and keep the float32 value.
     const values = new Float32Array(length);
-    for (let index = 0; index < length; index++) {
-      const element = readProperty(data, index, `${name}.data[${index}]`);
-      if (typeof element !== 'number') {
-        throw new TypeError(`${name}.data[${index}] must be a number, got ${describe(element)}`);
-      }
-      values[index] = element;
-    }
+    readNumbers(data, label, values, length);
     return { name, shape, length, pointer: null, source: values };
   }
   throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describeNotAView(data)}`);
@@ -385,7 +368,7 @@ export function outputTarget(runtime: Runtime, out: unknown, length: number, res
   if (isDetached(facts.buffer)) throw new TypeError(`out cannot be written: ${DETACHED_HINT}`);
   if (facts.length !== length) throw sizeError(facts.length);
   const view = out as Float32Array;
-  if (facts.buffer === runtime.memory.buffer) {
+  if (facts.buffer === runtime.buffer) {
     const pointer = facts.byteOffset;
     if (!runtime.insideLiveTensor(pointer, length * 4)) {
       throw new RangeError('out is a view of WASM memory outside every live WasmTensor; writing there would corrupt the heap');
@@ -429,7 +412,7 @@ export function deliver(runtime: Runtime, output: OutputTarget, values: Float32A
     return { data: target, shape: resultShape };
   }
   if (output.pointer !== null) {
-    const target = new Float32Array(runtime.memory.buffer, output.pointer, output.length);
+    const target = new Float32Array(runtime.buffer, output.pointer, output.length);
     copyInto(target, values);
     return { data: target, shape: resultShape };
   }
@@ -442,7 +425,7 @@ export function deliver(runtime: Runtime, output: OutputTarget, values: Float32A
 
 /** An operand's values for reading in JS: its validated source, or a view of WASM memory. */
 export function operandValues(runtime: Runtime, entry: Operand): ArrayLike<number> {
-  return entry.source ?? new Float32Array(runtime.memory.buffer, entry.pointer as number, entry.length);
+  return entry.source ?? new Float32Array(runtime.buffer, entry.pointer as number, entry.length);
 }
 
 /** Pointers for one kernel call. */
@@ -514,7 +497,7 @@ export function execute(
     const resultFloats = runtime.floats();
     const start = resultPointer >>> 2;
     if (direct) {
-      const data = output.tensor !== null ? viewOf(output.tensor) : new Float32Array(runtime.memory.buffer, resultPointer, output.length);
+      const data = output.tensor !== null ? viewOf(output.tensor) : new Float32Array(runtime.buffer, resultPointer, output.length);
       return { data, shape: resultShape };
     }
     if (output.array !== null || output.tensor !== null) {
@@ -524,7 +507,7 @@ export function execute(
       return { data: target, shape: resultShape };
     }
     if (output.pointer !== null) {
-      const target = new Float32Array(runtime.memory.buffer, output.pointer, output.length);
+      const target = new Float32Array(runtime.buffer, output.pointer, output.length);
       copyInto(target, resultFloats.subarray(start, start + output.length));
       return { data: target, shape: resultShape };
     }
