@@ -65,9 +65,9 @@ function readFailure(label: string, thrown: unknown): TypeError {
 }
 
 /**
- * Reads `array[0]`, `array[1]`, … once each, in order, into `values` (as many as it holds),
- * with the errors of {@link readProperty}, and a TypeError at the first element that is not
- * a number. One exception handler around the whole loop: a few nanoseconds an element.
+ * Reads `array[0 .. length)` once each, in order, into `values`, with the errors of
+ * {@link readProperty}, and a TypeError at the first element that is not a number. One
+ * exception handler around the whole loop: a few nanoseconds an element.
  */
 export function readNumbers(array: readonly unknown[], owner: string, values: Float32Array, length: number): void {
   let index = 0;
