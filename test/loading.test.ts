@@ -14,17 +14,20 @@ function run(args: string[]): unknown {
 
 const program = `const info = await init(); const again = await init({ variant: 'scalar' });
 const r = cosineSimilarity({ data: [3, 4, 4, 3], shape: [2, 2] }, { data: [3, 4, 3, 4], shape: [2, 2] });
-console.log(JSON.stringify({ info, again, shape: r.shape, data: Array.from(r.data) }));`;
+const same = again === info && initSync() === info && Object.isFrozen(info);
+console.log(JSON.stringify({ info, again, same, shape: r.shape, data: Array.from(r.data) }));`;
 
 test('ESM import of dist/index.js', () => {
-  const result = run(['--input-type=module', '-e', `import { init, cosineSimilarity } from 'cosinekit';\n${program}`]) as {
+  const result = run(['--input-type=module', '-e', `import { init, initSync, cosineSimilarity } from 'cosinekit';\n${program}`]) as {
     info: { variant: string };
     again: { variant: string };
+    same: boolean;
     shape: number[];
     data: number[];
   };
   expect(result.info.variant).toBe(expectedAuto);
   expect(result.again.variant).toBe(expectedAuto);
+  expect(result.same).toBe(true); // a second init returns the first result itself
   expect(result.shape).toEqual([2]);
   expect(result.data[0]).toBeCloseTo(1, 6);
   expect(result.data[1]).toBeCloseTo(24 / 25, 6);
@@ -36,9 +39,11 @@ test('CJS require of dist/index.cjs, initSync', () => {
     `const { initSync, normalize, backendInfo } = require('cosinekit');
      const info = initSync({ variant: 'scalar' });
      const n = normalize({ data: [3, 4], shape: [1, 2] });
-     console.log(JSON.stringify({ info, after: backendInfo(), data: Array.from(n.data) }));`,
-  ]) as { info: { variant: string }; after: { variant: string }; data: number[] };
+     const same = initSync() === info;
+     console.log(JSON.stringify({ info, after: backendInfo(), same, data: Array.from(n.data) }));`,
+  ]) as { info: { variant: string }; after: { variant: string }; same: boolean; data: number[] };
   expect(result.info.variant).toBe('scalar');
+  expect(result.same).toBe(true);
   expect(result.after.variant).toBe('scalar');
   expect(result.data[0]).toBeCloseTo(0.6, 6);
 });

@@ -45,7 +45,18 @@ export { WasmTensor } from './tensor.js';
 export { createInstance, createInstanceSync, isVariantSupported };
 
 let current: Cosinekit | null = null;
+/** What the first successful `init`/`initSync` returned: every later call returns this same object. */
+let first: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
+
+/** Binds the first instance and records its result (an instance loaded by a call that lost a race is dropped). */
+function adopt(load: () => Cosinekit): BackendInfo {
+  if (first === null) {
+    current = load();
+    first = Object.freeze(current.backendInfo());
+  }
+  return first;
+}
 
 function instance(caller: string): Cosinekit {
   if (current === null) {
@@ -56,15 +67,15 @@ function instance(caller: string): Cosinekit {
 
 /**
  * Loads the fastest variant the engine supports (or `options.variant`). Idempotent: later
- * calls return the first call's instance, whatever their options.
+ * calls keep the first instance, whatever their options, and return the first call's
+ * result, the same (frozen) object; {@link backendInfo} tells the current memory size.
  */
 export function init(options?: InitOptions): Promise<BackendInfo> {
-  if (current !== null) return Promise.resolve(current.backendInfo());
+  if (first !== null) return Promise.resolve(first);
   if (pending === null) {
     pending = (async () => {
       const runtime = await instantiate(chooseVariant(options));
-      current ??= bind(runtime);
-      return current.backendInfo();
+      return adopt(() => bind(runtime));
     })();
     pending.catch(() => {
       pending = null;
@@ -75,8 +86,7 @@ export function init(options?: InitOptions): Promise<BackendInfo> {
 
 /** {@link init}, synchronously (Node and workers; browsers refuse synchronous compiles of this size on the main thread). */
 export function initSync(options?: InitOptions): BackendInfo {
-  if (current === null) current = bind(instantiateSync(chooseVariant(options)));
-  return current.backendInfo();
+  return first ?? adopt(() => bind(instantiateSync(chooseVariant(options))));
 }
 
 /** The variant in use and its memory size. */
