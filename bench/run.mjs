@@ -7,8 +7,10 @@
 //
 //   --quick          CI smoke run: reduced sizes, 2 short rounds, still checks every result
 //   --only=…         workloads whose id, kind or family contains one of the words
-//                    (e.g. --only=rowwise,single-d8; kinds: single rowwise normalize pairwise topk infonce)
-//   --contenders=…   contenders whose id contains one of the words (js-optimised is always run)
+//                    (e.g. --only=rowwise,single-f32-d8; kinds: single rowwise normalize pairwise topk infonce;
+//                    --only=single is the whole single-pair section: Float32Array and number[], every D)
+//   --contenders=…   contenders whose id contains one of the words (js-optimised is always run, and
+//                    compute-cosine-similarity on the single pair: the baselines of the ratios)
 //   --no-relaxed-child  do not start the child process for the relaxed variant
 //   --out-dir=PATH   where to write latest.* / quick.* (default: results/ next to this file)
 
@@ -19,12 +21,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cosinekit from 'cosinekit';
 import { renderChart } from './lib/chart.mjs';
-import { COSINEKIT_FUNCTIONS, cosinekitContender, jsNaive, jsOptimised, peerContenders, tfjsContenders } from './lib/contenders.mjs';
+import { COSINEKIT_FUNCTIONS, cosinekitContender, cosinekitPairContenders, jsNaive, jsOptimised, peerContenders, tfjsContenders } from './lib/contenders.mjs';
 import { describeEnvironment, environmentLine } from './lib/environment.mjs';
 import { collectGarbage, measureInterleaved, probeSeconds, timeOneCall } from './lib/measure.mjs';
 import { installedVersion, loadComputeCosineSimilarity, loadMlDistance, loadSimsimd, loadTfjsWasm } from './lib/peers.mjs';
 import { analyse, consoleReport, markdownReport } from './lib/report.mjs';
-import { FORMULAS, sweepFor, workloadsFor } from './lib/workloads.mjs';
+import { FORMULAS, workloadsFor } from './lib/workloads.mjs';
 
 const benchDirectory = path.dirname(fileURLToPath(import.meta.url));
 const VARIANTS = ['scalar', 'simd128', 'relaxed'];
@@ -71,7 +73,8 @@ const BUDGET_SECONDS = options.quick
 const TIMING = options.quick
   ? { warmSeconds: 0.01, warmCalls: 1, rounds: 2, slowRounds: 2, roundSeconds: 0.005 }
   : { warmSeconds: 0.2, warmCalls: 2, rounds: 7, slowRounds: 3, roundSeconds: 0.05 };
-const SWEEP_TIMING = options.quick ? TIMING : { warmSeconds: 0.1, warmCalls: 2, rounds: 7, slowRounds: 3, roundSeconds: 0.025 };
+/** Single pair: a run is microseconds, so more, shorter rounds (per-call times come from run time / callsPerRun). */
+const SINGLE_TIMING = options.quick ? TIMING : { warmSeconds: 0.1, warmCalls: 2, rounds: 9, slowRounds: 3, roundSeconds: 0.03 };
 
 function budgetOf(contender) {
   if (isChild && contender.id === 'tfjs-xnnpack') return BUDGET_SECONDS.baseline;
@@ -81,7 +84,7 @@ function budgetOf(contender) {
 // ───────────────────────────── set-up ─────────────────────────────
 
 function selectedWorkloads() {
-  const all = [...workloadsFor(mode), ...sweepFor(mode)];
+  const all = workloadsFor(mode);
   if (options.only === null) return all;
   return all.filter((workload) =>
     options.only.some((word) => workload.id.includes(word) || workload.op === word || workload.family.toLowerCase() === word.toLowerCase()),
@@ -99,21 +102,33 @@ function loadCosinekitVariant(variant) {
   }
 }
 
+/** Contenders run whatever --contenders says: the baselines of a workload's ratios. */
+function baselinesOf(workload) {
+  return workload.op === 'single' ? ['js-optimised', 'compute-cosine-similarity'] : ['js-optimised'];
+}
+
+const wantedByOption = (contender) => options.contenders === null || options.contenders.some((word) => contender.id.includes(word));
+
+/**
+ * Every contender this process runs. The single pair has cosinekit contenders of its own
+ * (cosinekitPairContenders) for the SIMD variants — the ones an engine picks by default.
+ */
 async function buildContenders() {
-  const wanted = (contender) =>
-    contender.id === 'js-optimised' || options.contenders === null || options.contenders.some((word) => contender.id.includes(word));
+  const ccs = loadComputeCosineSimilarity();
+  const pairContenders = (variant, instance) => cosinekitPairContenders(variant, instance, loadCosinekitVariant(variant));
   if (isChild) {
-    // The child measures its own JS baseline and XNNPACK reference, so that its ratios
-    // come from one process like the parent's.
+    // The child measures its own baselines (JS loop, compute-cosine-similarity, XNNPACK), so
+    // that its ratios come from one process like the parent's.
     const instance = loadCosinekitVariant(options.child);
     const xnnpack = tfjsContenders(await loadTfjsWasm()).filter((contender) => contender.id === 'tfjs-xnnpack');
+    const ccsOnly = peerContenders({ ccs, ml: { reason: 'not run in the child' }, simsimd: { reason: 'not run in the child' } }).filter((contender) => contender.id === 'compute-cosine-similarity');
     return {
-      contenders: [jsOptimised, ...xnnpack, cosinekitContender(options.child, true, instance), cosinekitContender(options.child, false, instance)].filter(wanted),
+      contenders: [jsOptimised, ...ccsOnly, ...xnnpack, cosinekitContender(options.child, true, instance), cosinekitContender(options.child, false, instance), ...pairContenders(options.child, instance)],
       peers: {},
       relaxed: null,
     };
   }
-  const [ccs, ml, simsimd, tfjs] = [loadComputeCosineSimilarity(), await loadMlDistance(), await loadSimsimd(), await loadTfjsWasm()];
+  const [ml, simsimd, tfjs] = [await loadMlDistance(), await loadSimsimd(), await loadTfjsWasm()];
   const contenders = [jsNaive, jsOptimised, ...peerContenders({ ccs, ml, simsimd }), ...tfjsContenders(tfjs)];
   let relaxed = 'in-process';
   for (const variant of VARIANTS) {
@@ -123,15 +138,16 @@ async function buildContenders() {
     }
     const instance = loadCosinekitVariant(variant);
     contenders.push(cosinekitContender(variant, true, instance), cosinekitContender(variant, false, instance));
+    if (variant !== 'scalar') contenders.push(...pairContenders(variant, instance));
   }
   const peers = {
     'compute-cosine-similarity': { version: ccs.version ?? null, status: ccs.reason ?? 'ok' },
     'ml-distance': { version: ml.version ?? null, status: ml.reason ?? 'ok' },
-    simsimd: { version: simsimd.version ?? null, status: simsimd.reason ?? 'ok' },
+    simsimd: { version: simsimd.version ?? null, status: simsimd.reason ?? 'ok (native N-API addon)' },
     '@tensorflow/tfjs-backend-wasm': { version: tfjs.version ?? null, status: tfjs.reason ?? `ok (${tfjs.detail})` },
     '@tensorflow/tfjs-core': { version: installedVersion('@tensorflow/tfjs-core'), status: tfjs.reason ?? 'ok' },
   };
-  return { contenders: contenders.filter(wanted), peers, relaxed };
+  return { contenders, peers, relaxed };
 }
 
 // ───────────────────────────── running one contender ─────────────────────────────
@@ -181,7 +197,7 @@ function rowsWithin(workload, rate, budget, minRows) {
  */
 function chooseRows(contender, workload, instanceAt, minRows) {
   const full = workload.fullRows;
-  if (full === 1 || workload.sweep || contender.budget === 'headline') return full;
+  if (full === 1 || contender.budget === 'headline') return full;
   const budget = budgetOf(contender);
   let rows = minRows;
   while (rows < full && workload.flops(rows) < 1e6) rows = Math.min(full, rows * 2);
@@ -231,7 +247,7 @@ function prepareChecked(contender, workload, instanceAt) {
         throw error;
       }
       const budget = budgetOf(contender);
-      if (attempt === 0 && seconds > budget * 1.5 && rows > minRows && !workload.sweep) {
+      if (attempt === 0 && seconds > budget * 1.5 && rows > minRows) {
         const smaller = rowsWithin(workload, workload.flops(rows) / seconds, budget, minRows);
         if (smaller < rows) {
           prepared.dispose?.();
@@ -251,22 +267,43 @@ function prepareChecked(contender, workload, instanceAt) {
 function formatResultLine(workload, result) {
   const name = result.short.padEnd(40);
   if (result.status !== 'ok') return `${workload.id.padEnd(34)} ${name} ${result.status.toUpperCase()}: ${result.reason}`;
-  const time = result.seconds < 1e-3 ? `${(result.seconds * 1e6).toFixed(2)} µs` : `${(result.seconds * 1e3).toFixed(2)} ms`;
+  const time =
+    result.seconds < 1e-6 ? `${(result.seconds * 1e9).toFixed(1)} ns` : result.seconds < 1e-3 ? `${(result.seconds * 1e6).toFixed(2)} µs` : `${(result.seconds * 1e3).toFixed(2)} ms`;
   const rows = result.rows < result.fullRows ? `  (${result.rows} of ${result.fullRows} rows)` : '';
   return `${workload.id.padEnd(34)} ${name} ${time.padStart(11)}  ${result.gflops.toFixed(3).padStart(8)} GFLOP/s  ±${(result.spread * 100).toFixed(0)}%  err ${result.maxError.toExponential(1)}${rows}`;
+}
+
+/**
+ * A timing of runs as a timing of calls: single-pair workloads make `callsPerRun` calls per
+ * run, and their seconds (median, best, worst, per-round samples) are per call.
+ */
+function perCall(timing, callsPerRun) {
+  if (callsPerRun === 1) return timing;
+  return {
+    ...timing,
+    seconds: timing.seconds / callsPerRun,
+    secondsMin: timing.secondsMin / callsPerRun,
+    secondsMax: timing.secondsMax / callsPerRun,
+    samples: timing.samples.map((seconds) => seconds / callsPerRun),
+    runs: timing.calls,
+    callsPerRun,
+    calls: timing.calls * callsPerRun,
+  };
 }
 
 function runWorkload(workload, contenders) {
   const started = performance.now();
   const instanceAt = workload.create();
+  const baselines = baselinesOf(workload);
   const applicable = contenders.filter(
-    (contender) => contender.ops[workload.op] !== undefined && (!workload.sweep || contender.id === 'js-optimised' || contender.group === 'cosinekit'),
+    (contender) =>
+      contender.ops[workload.op] !== undefined && (contender.appliesTo?.(workload) ?? true) && (baselines.includes(contender.id) || wantedByOption(contender)),
   );
   const outcomes = applicable.map((contender) => prepareChecked(contender, workload, instanceAt));
   const entries = outcomes.filter((outcome) => outcome.entry).map((outcome) => outcome.entry);
   let timings = [];
   try {
-    timings = measureInterleaved(entries, workload.sweep ? SWEEP_TIMING : TIMING);
+    timings = measureInterleaved(entries, workload.op === 'single' ? SINGLE_TIMING : TIMING).map((timing) => perCall(timing, workload.callsPerRun ?? 1));
   } finally {
     for (const entry of entries) entry.prepared.dispose?.();
     collectGarbage();
@@ -297,7 +334,6 @@ function runWorkload(workload, contenders) {
     family: workload.family,
     title: workload.title,
     params: workload.params,
-    sweep: workload.sweep === true,
     memoryBound: workload.memoryBound,
     flopsPerCall: workload.flops(workload.fullRows),
     flopsFormula: FORMULAS[workload.op].flops,
@@ -332,16 +368,27 @@ function runRelaxedChild() {
   }
 }
 
-/** Adds the child's cosinekit results to the matching workloads; its JS and XNNPACK baselines are kept beside them. */
+/** The child's baselines: kept beside each of its results (`sameProcess`), not merged as results of their own. */
+const CHILD_BASELINES = ['js-optimised', 'tfjs-xnnpack', 'compute-cosine-similarity'];
+
+/** Adds the child's cosinekit results to the matching workloads; the baselines it measured are kept beside them. */
 function mergeChild(records, child) {
   for (const childRecord of child.workloads) {
     const record = records.find((candidate) => candidate.id === childRecord.id);
     if (record === undefined) continue;
-    const childBaseline = childRecord.results.find((result) => result.contender === 'js-optimised');
-    const childXnnpack = childRecord.results.find((result) => result.contender === 'tfjs-xnnpack');
+    const sameProcess = {};
+    for (const id of CHILD_BASELINES) {
+      const baseline = childRecord.results.find((result) => result.contender === id);
+      if (baseline !== undefined) sameProcess[id] = baseline;
+    }
     for (const result of childRecord.results) {
-      if (result.contender === 'js-optimised' || result.contender === 'tfjs-xnnpack') continue;
-      record.results.push({ ...result, sameProcessBaseline: childBaseline ?? null, sameProcessXnnpack: childXnnpack ?? null });
+      if (CHILD_BASELINES.includes(result.contender)) continue;
+      record.results.push({
+        ...result,
+        sameProcess,
+        sameProcessBaseline: sameProcess['js-optimised'] ?? null,
+        sameProcessXnnpack: sameProcess['tfjs-xnnpack'] ?? null,
+      });
     }
   }
 }
@@ -447,13 +494,15 @@ const report = {
   method: {
     budgetSeconds: BUDGET_SECONDS,
     timing: TIMING,
-    sweepTiming: SWEEP_TIMING,
+    singleTiming: SINGLE_TIMING,
     description:
       'Each result is checked against a float64 reference (tolerance 1e-5 for cosinekit, 1e-4 for the others) before it is timed. ' +
       'Warm-up: at least warmCalls calls and warmSeconds (none when the checked call took over 1 s); then the contenders of a workload are timed in interleaved rounds ' +
       '(round r of every contender before round r+1 of any), `rounds` rounds (slowRounds when a call takes over 1 s; the checked call alone when it took over 1 s and 4× its budget on the fewest rows), ' +
       'each repeating the call for at least roundSeconds; seconds = median per-call time over the rounds, spread = (slowest − fastest round) / median. ' +
-      'Contenders whose call would far exceed their budget run on a prefix of the rows (rows < fullRows); rates (GFLOP/s) and ratios compare throughput.',
+      'Contenders whose call would far exceed their budget run on a prefix of the rows (rows < fullRows); rates (GFLOP/s) and ratios compare throughput. ' +
+      'Single pair: one run calls the contender on each of the workload\'s distinct pairs (params.pairs), params.repeat times over, through a driver loop compiled for that contender alone ' +
+      '(the pure-JS functions also get a fresh copy per input kind, so V8 sees one array kind per function); its seconds are per call (run time / callsPerRun), and every pair\'s result is checked.',
   },
   elapsedSeconds: (performance.now() - started) / 1000,
   workloads: records,

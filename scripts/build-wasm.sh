@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the three wasm variants of crates/cosinekit-wasm and embeds them into the
-# TypeScript package (packages/cosinekit/src/wasm/*.generated.ts, not committed).
+# TypeScript package (packages/cosinekit/src/wasm/*.generated.ts, not committed), and the
+# test-only crates/cosinekit-checks module of each variant (for the JS tests; never shipped).
 #   scalar   -C target-feature=-simd128             every engine with wasm
 #   simd128  -C target-feature=+simd128             all current engines
 #   relaxed  -C target-feature=+simd128,+relaxed-simd   Chrome ≥ 114, Firefox ≥ 120, Node ≥ 22
@@ -34,8 +35,9 @@ for variant in scalar simd128 relaxed; do
   fi
   printf 'build-wasm: %s (%s)\n' "$variant" "$features" >&2
   (cd "$root" && RUSTC="$WASM_RUSTC" RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
-    "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown -p cosinekit-wasm "${extra[@]}")
+    "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown -p cosinekit-wasm -p cosinekit-checks "${extra[@]}")
   cp "$target_dir/wasm32-unknown-unknown/release/cosinekit_wasm.wasm" "$out_dir/cosinekit-$variant.wasm"
+  cp "$target_dir/wasm32-unknown-unknown/release/cosinekit_checks.wasm" "$out_dir/checks-$variant.wasm"
 done
 
 node "$root/scripts/embed-wasm.mjs" "$out_dir" "$root/packages/cosinekit/src/wasm"

@@ -7,15 +7,24 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['**/*.test.ts'],
-          exclude: ['node_modules/**', 'browser/**'],
+          exclude: ['node_modules/**', 'browser/**', 'lifetimes/**'],
           pool: 'forks',
           testTimeout: 60_000,
         },
       },
       {
         test: {
+          name: 'gc',
+          include: ['lifetimes/**/*.test.ts'],
+          pool: 'forks',
+          execArgv: ['--expose-gc'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'relaxed',
-          include: ['variants/**/*.test.ts', 'robustness/fuzz.test.ts', 'robustness/abi.test.ts'],
+          include: ['variants/**/*.test.ts', 'binding.test.ts', 'robustness/fuzz.test.ts', 'robustness/abi.test.ts'],
           pool: 'forks',
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { COSINEKIT_EXPECT_RELAXED: '1' },

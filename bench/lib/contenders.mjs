@@ -2,10 +2,16 @@
 // that does the set-up outside the timing (copies into tensors, row views, scratch) and
 // returns { run, read?, release?, dispose? }: `run()` is what is timed, `read(result)`
 // turns its result into plain numbers for the correctness check, `release(result)` frees it
-// (timed too: it is part of a call's cost), `dispose()` undoes the set-up.
+// (timed too: it is part of a call's cost), `dispose()` undoes the set-up. A contender may
+// have `appliesTo(workload)`: the single-pair workloads come in two input kinds, and not every
+// contender takes both (compute-cosine-similarity takes arrays only, simsimd typed arrays).
+//
+// Single pair: one run calls the contender's cos(a, b) on each of the workload's pairs,
+// `repeat` times over, through a driver compiled for that contender alone (call-sites.mjs),
+// and leaves the pair results in a Float64Array for the check.
 
+import { freshCopy, freshPairDriver } from './call-sites.mjs';
 import {
-  cosineNaive,
   cosinePairOptimised,
   cosineRowsNaive,
   cosineRowsOptimised,
@@ -19,6 +25,39 @@ import {
   topKNaive,
   topKOptimised,
 } from './js-kernels.mjs';
+
+/** One timed run of a single-pair workload: `pairCosine` on every pair, `repeat` times; the pair results in a Float64Array. */
+function pairRun(pairCosine, { firsts, seconds, pairCount, repeat }, tag) {
+  const drive = freshPairDriver(tag);
+  const out = new Float64Array(pairCount);
+  return () => drive(pairCosine, firsts, seconds, out, repeat);
+}
+
+/** Arguments of the same kind as a workload's (so a probe call seeds a fresh copy with the right type feedback). */
+const probeArguments = (kind) => {
+  const first = [0.5, -1, 2, 0.25, 3];
+  const second = [1, 2, -0.5, 4, 0.125];
+  return kind === 'f32' ? [Float32Array.from(first), Float32Array.from(second)] : [first, second];
+};
+
+/**
+ * One fresh copy of a pure-JS cos(a, b) per input kind (`{ f32, array }`), each with its own
+ * V8 feedback; `shared` names the kinds that had to use `fn` itself (source not self-contained).
+ */
+function copiesPerKind(fn, name, kinds) {
+  const copies = {};
+  const shared = [];
+  for (const kind of kinds) {
+    copies[kind] = freshCopy(fn, `${name}-${kind}`, probeArguments(kind));
+    if (copies[kind] === null) {
+      copies[kind] = fn;
+      shared.push(kind);
+    }
+  }
+  return { copies, shared };
+}
+
+const singleKindsOf = (kinds) => (workload) => workload.op !== 'single' || kinds.includes(workload.params.kind);
 
 const flattenRows = (rows) => {
   const flat = [];
@@ -36,7 +75,6 @@ const jsNaive = {
   budget: 'small',
   tolerance: 1e-4,
   ops: {
-    single: ({ first, second }) => ({ run: () => cosineNaive(first, second) }),
     rowwise: ({ first, second, rows, length }) => {
       const firstRows = rowViews(first, rows, length);
       const secondRows = rowViews(second, rows, length);
@@ -69,6 +107,8 @@ const jsNaive = {
   },
 };
 
+const fusedPairLoops = copiesPerKind(cosinePairOptimised, 'js-fused', ['f32', 'array']);
+
 const jsOptimised = {
   id: 'js-optimised',
   label: 'JS optimised (fused loop, 4 accumulators, Float32Array, pre-normalised rows)',
@@ -77,7 +117,8 @@ const jsOptimised = {
   budget: 'baseline',
   tolerance: 1e-4,
   ops: {
-    single: ({ first, second }) => ({ run: () => cosinePairOptimised(first, second) }),
+    // The fused loop on the caller's arrays as they are (Float32Array or number[]), one copy per kind.
+    single: (instance) => ({ run: pairRun(fusedPairLoops.copies[instance.kind], instance, `js-fused-${instance.kind}`) }),
     rowwise: ({ first, second, rows, length }) => {
       const out = new Float32Array(rows);
       return { run: () => cosineRowsOptimised(first, second, rows, length, out) };
@@ -118,23 +159,30 @@ const jsOptimised = {
  * A contender built from a function cos(a, b) of two vectors (the API these packages have):
  * one call per pair, rows prepared beforehand as `rowsOf` gives them (typed-array views, or
  * plain arrays where the package accepts nothing else). TopK keeps a sorted list of k.
+ * Single pair: on the input kinds in `singleKinds`, the caller's arrays passed as they are;
+ * with `copyPerKind` (a self-contained pure-JS function taking both kinds) through a fresh
+ * copy per kind, as the JS loop.
  */
-function perPairContender({ id, label, short, budget, unavailable, pairCosine, rowsOf }) {
+function perPairContender({ id, label, short, budget, unavailable, pairCosine, rowsOf, singleKinds, copyPerKind = false }) {
   const views = (values, rows, length) => rowsOf(values, rows, length);
+  const perKind =
+    pairCosine === null
+      ? { copies: {}, shared: [] }
+      : copyPerKind
+        ? copiesPerKind(pairCosine, id, singleKinds)
+        : { copies: Object.fromEntries(singleKinds.map((kind) => [kind, pairCosine])), shared: [] };
+  const sharedNote = perKind.shared.length > 0 ? `; single pair on ${perKind.shared.join(', ')}: the package's own function (it did not copy), V8 feedback shared with the other workloads` : '';
   return {
     id,
-    label,
+    label: label + sharedNote,
     short,
     group: 'peer',
     budget,
     tolerance: 1e-4,
     unavailable,
+    appliesTo: singleKindsOf(singleKinds),
     ops: {
-      single: ({ first, second }) => {
-        const [firstRow] = views(first, 1, first.length);
-        const [secondRow] = views(second, 1, second.length);
-        return { run: () => pairCosine(firstRow, secondRow) };
-      },
+      single: (instance) => ({ run: pairRun(perKind.copies[instance.kind], instance, `${id}-${instance.kind}`) }),
       rowwise: ({ first, second, rows, length }) => {
         const firstRows = views(first, rows, length);
         const secondRows = views(second, rows, length);
@@ -205,6 +253,7 @@ export function peerContenders(peers) {
       unavailable: ccs.reason ?? null,
       pairCosine: ccs.module ?? null,
       rowsOf: plainArrayRows,
+      singleKinds: ['array'],
     }),
     perPairContender({
       id: 'ml-distance',
@@ -214,6 +263,8 @@ export function peerContenders(peers) {
       unavailable: ml.reason ?? null,
       pairCosine: ml.module?.similarity.cosine ?? null,
       rowsOf: typedRowViews,
+      singleKinds: ['f32', 'array'],
+      copyPerKind: true,
     }),
     perPairContender({
       id: 'simsimd',
@@ -223,6 +274,7 @@ export function peerContenders(peers) {
       unavailable: simsimd.reason ?? null,
       pairCosine: simsimd.module ? ((cosineDistance) => (first, second) => 1 - cosineDistance(first, second))(simsimd.module.cosine) : null,
       rowsOf: typedRowViews,
+      singleKinds: ['f32'],
     }),
   ];
 }
@@ -361,7 +413,7 @@ export function tfjsContenders(tfjs) {
 
 /** The cosinekit function each workload kind needs (feature-detected on the instance). */
 export const COSINEKIT_FUNCTIONS = {
-  single: 'cosineSimilarity',
+  single: 'cosine',
   rowwise: 'cosineSimilarity',
   normalize: 'normalize',
   pairwise: 'pairwiseCosine',
@@ -370,7 +422,8 @@ export const COSINEKIT_FUNCTIONS = {
 };
 
 /**
- * cosinekit, one variant, with zero-copy inputs (`alloc(shape)` WasmTensors, filled once
+ * cosinekit, one variant, on every workload but the single pair (see cosinekitPairContenders),
+ * with zero-copy inputs (`alloc(shape)` WasmTensors, filled once
  * outside the timing, and a WasmTensor `out` where the function takes one) or copy-in
  * inputs (plain Float32Arrays, copied into WASM memory by every call; fresh JS-owned results).
  */
@@ -389,17 +442,6 @@ export function cosinekitContender(variant, zeroCopy, instance) {
   };
   const copyOf = (values) => Float32Array.from(values);
   const prepared = {
-    single: ({ first, second, length }) => {
-      const firstTensor = tensorOf(first, [length]);
-      const secondTensor = tensorOf(second, [length]);
-      const out = outOf([]);
-      const options = out === undefined ? { dim: 0 } : { dim: 0, out };
-      return {
-        run: () => api.cosineSimilarity(firstTensor, secondTensor, options),
-        read: (result) => copyOf(result.data),
-        dispose: disposeAll(firstTensor, secondTensor, out),
-      };
-    },
     rowwise: ({ first, second, rows, length }) => {
       const firstTensor = tensorOf(first, [rows, length]);
       const secondTensor = tensorOf(second, [rows, length]);
@@ -471,6 +513,92 @@ export function cosinekitContender(variant, zeroCopy, instance) {
     missing,
     ops,
   };
+}
+
+/** The D at which the tensor-API rows are measured (the two D its targets name). */
+export const TENSOR_API_LENGTHS = [8, 768];
+
+/**
+ * cosinekit on the single pair, one variant, three ways:
+ * - `cosine` copy-in: `api.cosine(a, b)` on the caller's JS-owned arrays (Float32Array, or
+ *   the number[] itself), which the call copies into WASM memory;
+ * - `cosine` zero-copy (Float32Array only): `a`, `b` are `alloc([D]).data`, views of WASM
+ *   memory filled once, read in place. They live on an instance of their own (`zeroCopyInstance`),
+ *   so that no other contender's call can grow that memory and detach the views between
+ *   the check and the timing;
+ * - tensor API (Float32Array, D in TENSOR_API_LENGTHS): `api.cosineSimilarity` of two
+ *   `{ data, shape: [1, D] }` operands built once, default dim 1, the number read from `.data[0]`.
+ */
+export function cosinekitPairContenders(variant, instance, zeroCopyInstance) {
+  const api = instance.api ?? null;
+  const zeroCopyApi = zeroCopyInstance.api ?? null;
+  const missing = (name) => (api !== null && typeof api[name] !== 'function' ? { single: `${name} is not available in this build` } : {});
+  const base = {
+    group: 'cosinekit',
+    variant,
+    budget: variant === 'scalar' ? 'baseline' : 'large',
+    tolerance: 1e-5,
+    unavailable: instance.reason ?? null,
+  };
+  const copyIn = {
+    ...base,
+    id: `cosinekit-${variant}-cosine-copy-in`,
+    label: `cosinekit ${variant} cosine(a, b), copy-in (JS-owned Float32Array or number[], copied by the call)`,
+    short: `cosinekit ${variant} cosine, copy-in`,
+    zeroCopy: false,
+    missing: missing('cosine'),
+    appliesTo: singleKindsOf(['f32', 'array']),
+    ops: { single: (pairs) => ({ run: pairRun(api.cosine, pairs, `cosinekit-${variant}-copy-in-${pairs.kind}`) }) },
+  };
+  const zeroCopy = {
+    ...base,
+    id: `cosinekit-${variant}-cosine-zero-copy`,
+    label: `cosinekit ${variant} cosine(a, b), zero-copy (a, b = alloc([D]).data, views of WASM memory)`,
+    short: `cosinekit ${variant} cosine, zero-copy`,
+    zeroCopy: true,
+    unavailable: zeroCopyInstance.reason ?? instance.reason ?? null,
+    missing: missing('cosine'),
+    appliesTo: singleKindsOf(['f32']),
+    ops: {
+      single: (pairs) => {
+        const tensors = [];
+        const inWasm = (values) => {
+          const tensor = zeroCopyApi.alloc([values.length]);
+          tensors.push(tensor);
+          tensor.data.set(values);
+          return tensor;
+        };
+        const firstTensors = pairs.firsts.map(inWasm);
+        const secondTensors = pairs.seconds.map(inWasm);
+        // Views taken after the last alloc (an alloc may grow memory, which detaches older views).
+        const views = { ...pairs, firsts: firstTensors.map((tensor) => tensor.data), seconds: secondTensors.map((tensor) => tensor.data) };
+        return {
+          run: pairRun(zeroCopyApi.cosine, views, `cosinekit-${variant}-zero-copy`),
+          dispose: () => {
+            for (const tensor of tensors) tensor.dispose();
+          },
+        };
+      },
+    },
+  };
+  const tensorApi = {
+    ...base,
+    id: `cosinekit-${variant}-tensor`,
+    label: `cosinekit ${variant} cosineSimilarity({ data, shape: [1, D] }, …) (tensor API, default dim 1, Float32Array operands; .data[0])`,
+    short: `cosinekit ${variant} cosineSimilarity [1,D]`,
+    zeroCopy: false,
+    missing: missing('cosineSimilarity'),
+    appliesTo: (workload) => workload.op !== 'single' || (workload.params.kind === 'f32' && TENSOR_API_LENGTHS.includes(workload.params.D)),
+    ops: {
+      single: (pairs) => {
+        const operands = (vectors) => vectors.map((data) => ({ data, shape: [1, data.length] }));
+        const tensorPairs = { ...pairs, firsts: operands(pairs.firsts), seconds: operands(pairs.seconds) };
+        const similarity = (first, second) => api.cosineSimilarity(first, second).data[0];
+        return { run: pairRun(similarity, tensorPairs, `cosinekit-${variant}-tensor`) };
+      },
+    },
+  };
+  return [copyIn, zeroCopy, tensorApi];
 }
 
 export { jsNaive, jsOptimised };

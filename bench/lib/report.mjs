@@ -1,11 +1,32 @@
-// From measured results to ratios, the PERF.md targets, the single-pair crossover, and the
-// Markdown / console tables.
+// From measured results to ratios, the PERF.md targets, the single-pair section's ratio
+// tables, and the Markdown / console tables.
 
 import { environmentLine } from './environment.mjs';
 import { median } from './measure.mjs';
+import { SINGLE_PAIR_KINDS } from './workloads.mjs';
 
 const BASELINE = 'js-optimised';
 const XNNPACK = 'tfjs-xnnpack';
+const CCS = 'compute-cosine-similarity';
+
+/** PERF.md, turn 2: `cosine(a, b)` on JS-owned Float32Arrays vs the fused JS loop, per D. */
+export const COSINE_F32_TARGETS = [
+  { D: 8, need: 0.5 },
+  { D: 16, need: 0.8 },
+  { D: 64, need: 1.5 },
+  { D: 384, need: 3 },
+  { D: 1536, need: 4 },
+];
+/** PERF.md, turn 2: `cosine(a, b)` on number[] vs compute-cosine-similarity, by ranges of D (from 384 the 1.8× row applies). */
+export const COSINE_ARRAY_TARGETS = [
+  { from: 1, to: 16, need: 0.7, range: 'D ≤ 16' },
+  { from: 64, to: 383, need: 1.2, range: '64 ≤ D < 384' },
+  { from: 384, to: Infinity, need: 1.8, range: 'D ≥ 384' },
+];
+/** PERF.md, turn 2: the tensor API on two [1, D] operands. */
+export const TENSOR_API_TARGETS = { costAtD8AtMost: 10, speedAtD768AtLeast: 2 };
+/** The variants the single-pair targets are checked for (the ones an engine picks by default). */
+const SIMD_VARIANTS = ['simd128', 'relaxed'];
 
 // ───────────────────────────── analysis ─────────────────────────────
 
@@ -13,39 +34,73 @@ function okResult(record, contender) {
   return record?.results.find((result) => result.contender === contender && result.status === 'ok') ?? null;
 }
 
-/** Adds ratioVsJs and ratioVsXnnpack to every result, each against the baseline measured in the same process. */
+/**
+ * The result of baseline `id` measured in the same process as `result`: the one the relaxed
+ * child measured beside it (`sameProcess`, from mergeChild), else the record's own.
+ */
+function sameProcessBaseline(record, result, id) {
+  const child = result.sameProcess?.[id] ?? (id === BASELINE ? result.sameProcessBaseline : id === XNNPACK ? result.sameProcessXnnpack : undefined);
+  if (child !== undefined && child !== null) return child.status === 'ok' ? child : null;
+  return okResult(record, id);
+}
+
+/**
+ * Adds ratioVsJs and ratioVsXnnpack (pairwise, topK) to every result, and ratioVsCcs on the
+ * number[] single pair, each against the baseline measured in the same process.
+ */
 function addRatios(report) {
   for (const record of report.workloads) {
-    const baseline = okResult(record, BASELINE);
-    const xnnpack = okResult(record, XNNPACK);
     for (const result of record.results) {
       if (result.status !== 'ok') continue;
-      const sameProcess = result.sameProcessBaseline?.status === 'ok' ? result.sameProcessBaseline : baseline;
-      result.ratioVsJs = sameProcess ? result.gflops / sameProcess.gflops : null;
-      const sameProcessXnnpack = result.sameProcessXnnpack?.status === 'ok' ? result.sameProcessXnnpack : xnnpack;
-      if (sameProcessXnnpack && (record.op === 'pairwise' || record.op === 'topk')) {
-        result.ratioVsXnnpack = result.gflops / sameProcessXnnpack.gflops;
+      const baseline = sameProcessBaseline(record, result, BASELINE);
+      result.ratioVsJs = baseline ? result.gflops / baseline.gflops : null;
+      const xnnpack = sameProcessBaseline(record, result, XNNPACK);
+      if (xnnpack && (record.op === 'pairwise' || record.op === 'topk')) result.ratioVsXnnpack = result.gflops / xnnpack.gflops;
+      if (record.op === 'single' && record.params.kind === 'array') {
+        const ccs = sameProcessBaseline(record, result, CCS);
+        result.ratioVsCcs = ccs ? result.gflops / ccs.gflops : null;
       }
     }
   }
 }
 
-/** For each cosinekit contender: its ratio to JS at every single-pair D, and the D from which it is never slower. */
-function singlePairCrossover(report) {
-  const records = report.workloads.filter((record) => record.op === 'single').sort((left, right) => left.params.D - right.params.D);
-  const lengths = records.map((record) => record.params.D);
-  const contenders = [...new Set(records.flatMap((record) => record.results.filter((result) => result.group === 'cosinekit').map((result) => result.contender)))];
-  const rows = contenders.map((contender) => {
-    const ratios = records.map((record) => okResult(record, contender)?.ratioVsJs ?? null);
-    let from = null;
-    for (let index = ratios.length - 1; index >= 0; index--) {
-      if (ratios[index] === null || ratios[index] < 1) break;
-      from = lengths[index];
+/**
+ * The single-pair section by input kind: the D measured and, per contender (in the order
+ * they ran), its result at each D ({ status, seconds, ratioVsJs, ratioVsCcs, paired… } or null
+ * where it did not run).
+ */
+function singlePairSection(report) {
+  const section = {};
+  for (const [kind, input] of Object.entries(SINGLE_PAIR_KINDS)) {
+    const records = report.workloads.filter((record) => record.op === 'single' && record.params.kind === kind).sort((left, right) => left.params.D - right.params.D);
+    if (records.length === 0) continue;
+    const contenders = [];
+    for (const record of records) {
+      for (const result of record.results) if (!contenders.some((entry) => entry.contender === result.contender)) contenders.push(result);
     }
-    const label = records.flatMap((record) => record.results).find((result) => result.contender === contender)?.short ?? contender;
-    return { contender, label, ratios, neverSlowerFromD: from, slowerAtSomeD: ratios.some((ratio) => ratio !== null && ratio < 1) };
-  });
-  return { lengths, rows };
+    const rows = contenders.map((entry) => ({
+      contender: entry.contender,
+      label: entry.short + (entry.process === 'main' ? '' : ' ‡'),
+      group: entry.group,
+      byD: records.map((record) => {
+        const result = record.results.find((candidate) => candidate.contender === entry.contender);
+        if (result === undefined) return null;
+        if (result.status !== 'ok') return { status: result.status, reason: result.reason };
+        const baseline = sameProcessBaseline(record, result, BASELINE);
+        const ccs = kind === 'array' ? sameProcessBaseline(record, result, CCS) : null;
+        return {
+          status: 'ok',
+          seconds: result.seconds,
+          ratioVsJs: result.ratioVsJs,
+          ratioVsCcs: result.ratioVsCcs ?? null,
+          pairedVsJs: baseline && result.contender !== BASELINE ? pairedRatio(result, baseline) : null,
+          pairedVsCcs: ccs && result.contender !== CCS ? pairedRatio(result, ccs) : null,
+        };
+      }),
+    }));
+    section[kind] = { input, lengths: records.map((record) => record.params.D), workloads: records.map((record) => record.id), rows };
+  }
+  return section;
 }
 
 function findRecord(report, op, predicate = () => true) {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   // pool-worker is the script createPool() starts in every worker thread: it must sit next to
@@ -6,7 +9,8 @@ export default defineConfig({
   // wasm (the pool posts it the compiled module). No code splitting: each file stands alone.
   entry: ['src/index.ts', 'src/pool-worker.ts'],
   format: ['esm', 'cjs'],
-  dts: { entry: ['src/index.ts'] },
+  // @internal members (constructors that take the runtime) stay out of the declarations.
+  dts: { entry: ['src/index.ts'], compilerOptions: { stripInternal: true } },
   splitting: false,
   target: 'es2022',
   platform: 'neutral',
@@ -14,4 +18,6 @@ export default defineConfig({
   clean: true,
   treeshake: true,
   minify: false,
+  // The key under which ESM and CJS copies of this version share one instance (src/index.ts).
+  define: { __COSINEKIT_VERSION__: JSON.stringify(version) },
 });

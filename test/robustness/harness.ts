@@ -207,7 +207,9 @@ export function hostileOperand(scope: Scope, name: string, shape: readonly numbe
       return { label: 'number[] with a hole', value: { data: values, shape }, error: 'TypeError', message: new RegExp(`${quoted}\\.data\\[${count - 1}\\] must be a number, got undefined`) };
     },
     () => {
-      if (count === 0) return { label: 'options-like operand', value: {}, error: 'TypeError', message: new RegExp(`${quoted}\\.shape must be an array`) };
+      if (count === 0) {
+        return { label: 'options-like operand', value: {}, error: 'TypeError', message: new RegExp(`${quoted} must be a tensor \\{ data, shape \\} \\(or \\{ data, dims \\}\\) or a WasmTensor, got an object without shape or dims`) };
+      }
       const values: unknown[] = new Array(count).fill(1);
       values[0] = '1';
       return { label: 'number[] with a string', value: { data: values, shape }, error: 'TypeError', message: new RegExp(`${quoted}\\.data\\[0\\] must be a number, got "1"`) };

@@ -6,7 +6,7 @@
 import { type Cosinekit, createInstanceSync, init, isVariantSupported } from 'cosinekit';
 import { describe, expect, test } from 'vitest';
 import { expectAllClose } from '../helpers/assertions.js';
-import { cosineReference, normalizeReference } from '../helpers/reference.js';
+import { cosineReference, matrixReference, normalizeReference } from '../helpers/reference.js';
 
 const expectRelaxed = process.env.COSINEKIT_EXPECT_RELAXED === '1';
 const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -94,6 +94,139 @@ describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar'
         expectAllClose(got.data, want.data, { absolute: 1e-6, relative: 1e-6, context: `${String(shape)} p ${p}` });
         expectAllClose(got.data, normalizeReference(x, shape, p, dim, 1e-12), { absolute: 1e-6, relative: 1e-6 });
       }
+    }
+  });
+});
+
+// Every kernel at the sizes a JS copy of the kernels used to answer (below 512 multiply-adds
+// for cosine, 1024 elements for normalize): lengths 0..70, operands at unaligned offsets in
+// WASM memory, each variant against scalar and against a float64 reference.
+describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar at small sizes, every kernel', (variant) => {
+  const kit: Cosinekit = kits.get(variant)!;
+
+  /**
+   * `data` copied into a tensor of `instance` at `offset` floats; `view()` reads it from there
+   * (taken after every allocation: one that grows memory detaches earlier views).
+   */
+  function placed(instance: Cosinekit, data: Float32Array, offset: number): { readonly view: Float32Array; release: () => void } {
+    const tensor = instance.alloc([data.length + offset]);
+    tensor.data.set(data, offset);
+    return {
+      get view() {
+        return tensor.data.subarray(offset);
+      },
+      release: () => tensor.dispose(),
+    };
+  }
+
+  test('cosine (one pair): lengths 0..70, unaligned, bitwise equal to the same variant’s tensor result', () => {
+    for (let length = 0; length <= 70; length++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const a = values(length * 3 + offset, length);
+        const b = values(length * 3 + offset + 1, length);
+        const got = [kit, scalar].map((instance) => {
+          const first = placed(instance, a, offset);
+          const second = placed(instance, b, offset);
+          try {
+            const pair = instance.cosine(first.view, second.view);
+            const tensor = instance.cosineSimilarity({ data: first.view, shape: [length] }, { data: second.view, shape: [length] }, { dim: 0 }).data[0]!;
+            expect(Object.is(pair, tensor), `${instance.backendInfo().variant} length ${length}`).toBe(true);
+            return pair;
+          } finally {
+            first.release();
+            second.release();
+          }
+        });
+        expectAllClose([got[0]!], [got[1]!], { absolute: 1e-6, context: `length ${length} offset ${offset}` });
+        expectAllClose([got[0]!], cosineReference(a, [length], b, [length], [0], 1e-8).data, { absolute: 1e-6 });
+      }
+    }
+  });
+
+  test('normalize: lengths 0..70 along rows and columns, unaligned, p = 1, 2, ∞', () => {
+    for (let length = 0; length <= 70; length++) {
+      const offset = length % 4;
+      const x = values(length + 77, 3 * length);
+      for (const [shape, dim] of [
+        [[3, length], 1],
+        [[length, 3], 0],
+      ] as const) {
+        for (const p of [1, 2, Number.POSITIVE_INFINITY]) {
+          const results = [kit, scalar].map((instance) => {
+            const input = placed(instance, x, offset);
+            try {
+              return Array.from(instance.normalize({ data: input.view, shape }, { p, dim }).data);
+            } finally {
+              input.release();
+            }
+          });
+          const context = `shape [${String(shape)}] p ${p}`;
+          expectAllClose(results[0]!, results[1]!, { absolute: 1e-6, relative: 1e-6, context });
+          expectAllClose(results[0]!, normalizeReference(x, shape, p, dim, 1e-12), { absolute: 1e-6, relative: 1e-6, context });
+        }
+      }
+    }
+  });
+
+  test('pairwiseCosine, topK and meanCosine: D = 1..70, N, M = 1..9, unaligned', () => {
+    for (let depth = 1; depth <= 70; depth += 3) {
+      const rows = 1 + (depth % 9);
+      const columns = 1 + ((depth * 5) % 9);
+      const offset = depth % 4;
+      const a = values(depth, rows * depth);
+      const b = values(depth + 900, columns * depth);
+      const want = matrixReference(a, b, rows, columns, depth);
+      const results = [kit, scalar].map((instance) => {
+        const first = placed(instance, a, offset);
+        const second = placed(instance, b, offset);
+        try {
+          const matrix = instance.pairwiseCosine({ data: first.view, shape: [rows, depth] }, { data: second.view, shape: [columns, depth] }, { scale: 3 });
+          const found = instance.topK({ data: first.view, shape: [rows, depth] }, { data: second.view, shape: [columns, depth] }, Math.min(3, columns));
+          const mean = instance.meanCosine({ data: first.view, shape: [rows, depth] }, { data: second.view, shape: [columns, depth] });
+          return { matrix: Array.from(matrix.data), scores: Array.from(found.scores), indices: Array.from(found.indices), mean };
+        } finally {
+          first.release();
+          second.release();
+        }
+      });
+      const context = `D ${depth} (${rows}×${columns})`;
+      const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+      expectAllClose(got.matrix, reference.matrix, { absolute: 3e-6, context });
+      expectAllClose(got.matrix, want.map((value) => 3 * value), { absolute: 3e-6, context });
+      expectAllClose(got.scores, reference.scores, { absolute: 1e-6, context });
+      expectAllClose([got.mean], [want.reduce((sum, value) => sum + value, 0) / want.length], { absolute: 1e-6, context });
+      // Rows whose best scores are not near-ties pick the same neighbours in every build.
+      for (let row = 0; row < rows; row++) {
+        const k = Math.min(3, columns);
+        const expected = want.slice(row * columns, (row + 1) * columns).map((score, index) => ({ score, index })).sort((x, y) => y.score - x.score || x.index - y.index);
+        const gaps = expected.slice(0, k).every((entry, rank) => rank + 1 >= expected.length || entry.score - expected[rank + 1]!.score > 1e-5);
+        if (gaps) expect(got.indices.slice(row * k, (row + 1) * k), context).toEqual(expected.slice(0, k).map((entry) => entry.index));
+      }
+    }
+  });
+
+  test('the losses at small batches: infoNCE, clipLoss, cosineEmbeddingLoss with gradients', () => {
+    for (const [rows, depth] of [
+      [2, 1],
+      [2, 3],
+      [4, 7],
+      [6, 17],
+      [8, 70],
+    ] as const) {
+      const features = values(rows * depth, rows * depth);
+      const other = values(rows * depth + 5, rows * depth);
+      const target = Array.from({ length: rows }, (_, index) => (index % 3 === 0 ? -1 : 1));
+      const results = [kit, scalar].map((instance) => {
+        const nce = instance.infoNCE({ data: features, shape: [rows, depth] }, { grad: true });
+        const clip = instance.clipLoss({ data: features, shape: [rows, depth] }, { data: other, shape: [rows, depth] }, { grad: true });
+        const embedding = instance.cosineEmbeddingLoss({ data: features, shape: [rows, depth] }, { data: other, shape: [rows, depth] }, target, { margin: 0.1 });
+        return { nce: nce.loss, nceGrad: Array.from(nce.grad.data), clip: clip.loss, clipGrad: [...clip.gradImage.data, ...clip.gradText.data, clip.gradLogitScale], embedding };
+      });
+      const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+      const context = `[${rows}, ${depth}]`;
+      expectAllClose([got.nce, got.clip, got.embedding], [reference.nce, reference.clip, reference.embedding], { absolute: 1e-6, relative: 1e-5, context });
+      expectAllClose(got.nceGrad, reference.nceGrad, { absolute: 1e-6, relative: 1e-5, context });
+      expectAllClose(got.clipGrad, reference.clipGrad, { absolute: 1e-6, relative: 1e-5, context });
     }
   });
 });

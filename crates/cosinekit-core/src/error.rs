@@ -20,8 +20,51 @@ pub enum KernelError {
 }
 
 impl KernelError {
+    /// Every error, in code order.
+    pub const ALL: [KernelError; 5] =
+        [KernelError::OutOfBounds, KernelError::OutputLength, KernelError::RankTooLarge, KernelError::InvalidArgument, KernelError::MalformedGeometry];
+
     /// The code reported through the C ABI (never 0, which means success).
     pub const fn code(self) -> i32 {
         self as i32
+    }
+
+    /// The error with this code, if any.
+    pub const fn from_code(code: i32) -> Option<KernelError> {
+        let mut index = 0;
+        while index < KernelError::ALL.len() {
+            if KernelError::ALL[index].code() == code {
+                return Some(KernelError::ALL[index]);
+            }
+            index += 1;
+        }
+        None
+    }
+
+    /// What went wrong, as a noun phrase for messages ("… failed: an invalid argument").
+    pub const fn text(self) -> &'static str {
+        match self {
+            KernelError::OutOfBounds => "an index past the end of an operand",
+            KernelError::OutputLength => "an output of the wrong length",
+            KernelError::RankTooLarge => "too many dimensions",
+            KernelError::InvalidArgument => "an invalid argument",
+            KernelError::MalformedGeometry => "a malformed geometry",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KernelError;
+
+    #[test]
+    fn codes_round_trip_and_every_error_has_a_text() {
+        for (position, error) in KernelError::ALL.into_iter().enumerate() {
+            assert_eq!(error.code(), position as i32 + 1);
+            assert_eq!(KernelError::from_code(error.code()), Some(error));
+            assert!(!error.text().is_empty());
+        }
+        assert_eq!(KernelError::from_code(0), None);
+        assert_eq!(KernelError::from_code(6), None);
     }
 }

@@ -93,10 +93,11 @@ const EXP_UNDERFLOW: f64 = -745.133_219_101_941_1;
 /// `f64x2` lanes with the same operations in the same order (separate multiplies and adds,
 /// never fused), when both values are inside the finite range; otherwise, and in other
 /// builds, as two scalar calls. Meant for loops of independent exponentials (softmax).
+/// Native tests run the lane algorithm with portable lanes against [`exp_f64`].
 #[inline]
 pub fn exp_f64_pair(values: [f64; 2]) -> [f64; 2] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if let Some(pair) = exp_f64x2_in_range(values) {
+    if let Some(pair) = exp_f64x2_in_range::<lanes_f64x2::Simd128F64x2>(values) {
         return pair;
     }
     [exp_f64(values[0]), exp_f64(values[1])]
@@ -106,38 +107,172 @@ pub fn exp_f64_pair(values: [f64; 2]) -> [f64; 2] {
 /// when either is outside or NaN). There the exponent k is within ±1075, so it is computed in
 /// i32 lanes, and both halves of the 2ᵏ split (|k/2| ≤ 538) are normal powers of two built
 /// from their bits, exactly as `power_of_two` builds them.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn exp_f64x2_in_range(values: [f64; 2]) -> Option<[f64; 2]> {
-    use core::arch::wasm32::{
-        f64x2, f64x2_add, f64x2_convert_low_i32x4, f64x2_extract_lane, f64x2_ge, f64x2_le, f64x2_mul, f64x2_splat,
-        f64x2_sub, i32x4_add, i32x4_shr, i32x4_splat, i32x4_sub, i32x4_trunc_sat_f64x2_zero, i64x2_all_true,
-        i64x2_extend_low_i32x4, i64x2_shl, u32x4_shr, v128, v128_and, v128_bitselect,
-    };
-    let value = f64x2(values[0], values[1]);
-    let inside = v128_and(f64x2_ge(value, f64x2_splat(EXP_UNDERFLOW)), f64x2_le(value, f64x2_splat(EXP_OVERFLOW)));
-    if !i64x2_all_true(inside) {
+fn exp_f64x2_in_range<V: lanes_f64x2::F64x2>(values: [f64; 2]) -> Option<[f64; 2]> {
+    let value = V::new(values);
+    if !value.all_within(EXP_UNDERFLOW, EXP_OVERFLOW) {
         return None;
     }
     // k = round half away from zero of x·log2(e): trunc(scaled ± 0.5), as `as i64` does.
-    let scaled = f64x2_mul(value, f64x2_splat(LOG2_E));
-    let half_step = v128_bitselect(f64x2_splat(0.5), f64x2_splat(-0.5), f64x2_ge(scaled, f64x2_splat(0.0)));
-    let exponent = i32x4_trunc_sat_f64x2_zero(f64x2_add(scaled, half_step));
-    let exponent_f64 = f64x2_convert_low_i32x4(exponent);
-    let reduced = f64x2_sub(
-        f64x2_sub(value, f64x2_mul(exponent_f64, f64x2_splat(LN_2_HIGH))),
-        f64x2_mul(exponent_f64, f64x2_splat(LN_2_LOW)),
-    );
-    let mut polynomial = f64x2_splat(EXP_TAYLOR[13]);
+    let scaled = value.mul(V::splat(LOG2_E));
+    let exponent = scaled.add(scaled.half_with_sign()).truncate();
+    let exponent_f64 = V::from_exponents(exponent);
+    let reduced = value.sub(exponent_f64.mul(V::splat(LN_2_HIGH))).sub(exponent_f64.mul(V::splat(LN_2_LOW)));
+    let mut polynomial = V::splat(EXP_TAYLOR[13]);
     for degree in (0..13).rev() {
-        polynomial = f64x2_add(f64x2_mul(polynomial, reduced), f64x2_splat(EXP_TAYLOR[degree]));
+        polynomial = polynomial.mul(reduced).add(V::splat(EXP_TAYLOR[degree]));
     }
-    // k / 2 truncated toward zero (as i64 division does): (k + (k < 0)) >> 1.
-    let half = i32x4_shr(i32x4_add(exponent, u32x4_shr(exponent, 31)), 1);
-    let rest = i32x4_sub(exponent, half);
-    let power = |part: v128| i64x2_shl(i64x2_extend_low_i32x4(i32x4_add(part, i32x4_splat(1023))), 52);
-    let result = f64x2_mul(f64x2_mul(polynomial, power(half)), power(rest));
-    Some([f64x2_extract_lane::<0>(result), f64x2_extract_lane::<1>(result)])
+    let (half, rest) = V::split_exponents(exponent);
+    Some(polynomial.mul(V::power_of_two(half)).mul(V::power_of_two(rest)).to_array())
+}
+
+/// Two float64 lanes for [`exp_f64x2_in_range`]: `Simd128F64x2` in the wasm SIMD builds,
+/// `PortableF64x2` (plain arithmetic, mirroring each instruction) in native tests.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes_f64x2 {
+    /// Two float64 lanes and the operations the paired exponential needs.
+    pub(super) trait F64x2: Copy {
+        /// One i32 exponent per float64 lane.
+        type Exponents: Copy;
+        /// Lane 0 = `values[0]`, lane 1 = `values[1]`.
+        fn new(values: [f64; 2]) -> Self;
+        /// Both lanes `value`.
+        fn splat(value: f64) -> Self;
+        /// `self + other`.
+        fn add(self, other: Self) -> Self;
+        /// `self − other`.
+        fn sub(self, other: Self) -> Self;
+        /// `self · other` (never fused with an add).
+        fn mul(self, other: Self) -> Self;
+        /// Whether both lanes are in `[low, high]` (false for NaN).
+        fn all_within(self, low: f64, high: f64) -> bool;
+        /// 0.5 in lanes ≥ 0, −0.5 elsewhere.
+        fn half_with_sign(self) -> Self;
+        /// Each lane truncated toward zero to i32 (saturating).
+        fn truncate(self) -> Self::Exponents;
+        /// The exponents as float64 (exact).
+        fn from_exponents(exponents: Self::Exponents) -> Self;
+        /// `(k / 2 truncated toward zero, k − k / 2)`.
+        fn split_exponents(exponents: Self::Exponents) -> (Self::Exponents, Self::Exponents);
+        /// `2ᵏ` built from its bits, for k in the normal range [−1022, 1023].
+        fn power_of_two(exponents: Self::Exponents) -> Self;
+        /// The two lanes, lane 0 first.
+        fn to_array(self) -> [f64; 2];
+    }
+
+    /// Plain float64 and i32 arithmetic, one instruction of the wasm layer per step.
+    #[cfg(test)]
+    #[derive(Clone, Copy)]
+    pub(super) struct PortableF64x2([f64; 2]);
+
+    #[cfg(test)]
+    impl F64x2 for PortableF64x2 {
+        type Exponents = [i32; 2];
+        fn new(values: [f64; 2]) -> Self {
+            PortableF64x2(values)
+        }
+        fn splat(value: f64) -> Self {
+            PortableF64x2([value; 2])
+        }
+        fn add(self, other: Self) -> Self {
+            PortableF64x2([self.0[0] + other.0[0], self.0[1] + other.0[1]])
+        }
+        fn sub(self, other: Self) -> Self {
+            PortableF64x2([self.0[0] - other.0[0], self.0[1] - other.0[1]])
+        }
+        fn mul(self, other: Self) -> Self {
+            PortableF64x2([self.0[0] * other.0[0], self.0[1] * other.0[1]])
+        }
+        fn all_within(self, low: f64, high: f64) -> bool {
+            self.0.iter().all(|&value| value >= low && value <= high)
+        }
+        fn half_with_sign(self) -> Self {
+            PortableF64x2(self.0.map(|value| if value >= 0.0 { 0.5 } else { -0.5 }))
+        }
+        fn truncate(self) -> [i32; 2] {
+            self.0.map(|value| value as i32) // saturating, as i32x4.trunc_sat_f64x2_s_zero
+        }
+        fn from_exponents(exponents: [i32; 2]) -> Self {
+            PortableF64x2(exponents.map(f64::from))
+        }
+        fn split_exponents(exponents: [i32; 2]) -> ([i32; 2], [i32; 2]) {
+            // (k + (k < 0)) >> 1: the sign bit by a logical shift, then an arithmetic shift.
+            let half = exponents.map(|exponent| exponent.wrapping_add(((exponent as u32) >> 31) as i32) >> 1);
+            (half, [exponents[0].wrapping_sub(half[0]), exponents[1].wrapping_sub(half[1])])
+        }
+        fn power_of_two(exponents: [i32; 2]) -> Self {
+            // i32 add, sign-extend to i64, shift left by 52.
+            PortableF64x2(exponents.map(|exponent| f64::from_bits((i64::from(exponent.wrapping_add(1023)) << 52) as u64)))
+        }
+        fn to_array(self) -> [f64; 2] {
+            self.0
+        }
+    }
+
+    /// wasm `f64x2` lanes; the exponents are the low two lanes of an `i32x4`.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[derive(Clone, Copy)]
+    pub(super) struct Simd128F64x2(core::arch::wasm32::v128);
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    impl F64x2 for Simd128F64x2 {
+        type Exponents = core::arch::wasm32::v128;
+        #[inline(always)]
+        fn new(values: [f64; 2]) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2(values[0], values[1]))
+        }
+        #[inline(always)]
+        fn splat(value: f64) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2_splat(value))
+        }
+        #[inline(always)]
+        fn add(self, other: Self) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2_add(self.0, other.0))
+        }
+        #[inline(always)]
+        fn sub(self, other: Self) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2_sub(self.0, other.0))
+        }
+        #[inline(always)]
+        fn mul(self, other: Self) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2_mul(self.0, other.0))
+        }
+        #[inline(always)]
+        fn all_within(self, low: f64, high: f64) -> bool {
+            use core::arch::wasm32::{f64x2_ge, f64x2_le, f64x2_splat, i64x2_all_true, v128_and};
+            i64x2_all_true(v128_and(f64x2_ge(self.0, f64x2_splat(low)), f64x2_le(self.0, f64x2_splat(high))))
+        }
+        #[inline(always)]
+        fn half_with_sign(self) -> Self {
+            use core::arch::wasm32::{f64x2_ge, f64x2_splat, v128_bitselect};
+            Simd128F64x2(v128_bitselect(f64x2_splat(0.5), f64x2_splat(-0.5), f64x2_ge(self.0, f64x2_splat(0.0))))
+        }
+        #[inline(always)]
+        fn truncate(self) -> core::arch::wasm32::v128 {
+            core::arch::wasm32::i32x4_trunc_sat_f64x2_zero(self.0)
+        }
+        #[inline(always)]
+        fn from_exponents(exponents: core::arch::wasm32::v128) -> Self {
+            Simd128F64x2(core::arch::wasm32::f64x2_convert_low_i32x4(exponents))
+        }
+        #[inline(always)]
+        fn split_exponents(exponents: core::arch::wasm32::v128) -> (core::arch::wasm32::v128, core::arch::wasm32::v128) {
+            use core::arch::wasm32::{i32x4_add, i32x4_shr, i32x4_sub, u32x4_shr};
+            let half = i32x4_shr(i32x4_add(exponents, u32x4_shr(exponents, 31)), 1);
+            (half, i32x4_sub(exponents, half))
+        }
+        #[inline(always)]
+        fn power_of_two(exponents: core::arch::wasm32::v128) -> Self {
+            use core::arch::wasm32::{i32x4_add, i32x4_splat, i64x2_extend_low_i32x4, i64x2_shl};
+            Simd128F64x2(i64x2_shl(i64x2_extend_low_i32x4(i32x4_add(exponents, i32x4_splat(1023))), 52))
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 2] {
+            use core::arch::wasm32::f64x2_extract_lane;
+            [f64x2_extract_lane::<0>(self.0), f64x2_extract_lane::<1>(self.0)]
+        }
+    }
 }
 
 /// `eˣ` in float64, within 2 ulp: Cody–Waite reduction `x = k·ln 2 + r` (|r| ≤ ln2/2),
@@ -278,6 +413,57 @@ mod tests {
         assert_eq!(ln_f64(0.0), f64::NEG_INFINITY);
         assert!(ln_f64(-1.0).is_nan());
         assert!(ulp_distance(ln_f64(5e-324), 5e-324f64.ln()) <= 2);
+    }
+
+    /// The paired exponential's lane algorithm (run here with portable lanes that mirror each
+    /// wasm instruction) agrees with `exp_f64` bit for bit wherever it runs, refuses exactly
+    /// the pairs with a value outside the finite range or NaN, and `exp_f64_pair` (lanes or
+    /// two scalar calls) equals two `exp_f64` calls for every pair. Values: uniform over the
+    /// whole domain, integers and half-integers of x·log2(e) (the rounding ties of k), the
+    /// subnormal-result range, both range edges and their neighbours, ±0, ±∞, NaN.
+    #[test]
+    fn paired_exp_is_bitwise_exp_f64() {
+        use lanes_f64x2::PortableF64x2;
+        let next_up = |value: f64| if value >= 0.0 { f64::from_bits(value.to_bits() + 1) } else { f64::from_bits(value.to_bits() - 1) };
+        let next_down = |value: f64| if value > 0.0 { f64::from_bits(value.to_bits() - 1) } else { f64::from_bits(value.to_bits() + 1) };
+        let mut values = std::vec![0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, -1e-300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN];
+        for edge in [EXP_OVERFLOW, EXP_UNDERFLOW, -708.396_418_532_264_1, -709.0, -744.44, 709.78, -745.13] {
+            values.extend([edge, next_up(edge), next_down(edge), next_up(next_up(edge)), next_down(next_down(edge))]);
+        }
+        for step in -2150..=2050 {
+            // k ties: x·log2(e) = step / 2, and its neighbours.
+            let value = f64::from(step) * 0.5 / LOG2_E;
+            values.extend([value, next_up(value), next_down(value)]);
+        }
+        let mut state = 0x51_7CC1_B727_220Au64;
+        for _ in 0..40_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(unit * 1460.0 - 748.0); // a little past both edges
+            values.push(unit * 38.0 - 745.5); // subnormal and tiny results
+        }
+        let mut lane_pairs = 0;
+        for (index, &first) in values.iter().enumerate() {
+            for &second in [values[(index * 7 + 3) % values.len()], values[values.len() - 1 - index], first].iter() {
+                let expected = [exp_f64(first), exp_f64(second)];
+                let same = |pair: [f64; 2]| pair.iter().zip(&expected).all(|(got, want)| got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
+                let inside = |value: f64| (EXP_UNDERFLOW..=EXP_OVERFLOW).contains(&value);
+                match exp_f64x2_in_range::<PortableF64x2>([first, second]) {
+                    Some(pair) => {
+                        assert!(inside(first) && inside(second), "lanes ran outside the range: {first:e}, {second:e}");
+                        assert!(same(pair), "exp({first:e}), exp({second:e}): lanes {pair:?} vs {expected:?}");
+                        lane_pairs += 1;
+                    }
+                    None => assert!(!(inside(first) && inside(second)), "lanes refused {first:e}, {second:e}"),
+                }
+                assert!(same(exp_f64_pair([first, second])), "exp_f64_pair({first:e}, {second:e})");
+            }
+        }
+        assert!(lane_pairs > 60_000, "only {lane_pairs} pairs reached the lanes");
+        assert!(exp_f64(EXP_UNDERFLOW) > 0.0 && exp_f64(EXP_UNDERFLOW) < f64::MIN_POSITIVE, "the lowest edge gives a subnormal");
+        assert!(exp_f64(EXP_OVERFLOW).is_finite());
     }
 
     #[test]

@@ -10,11 +10,21 @@
 //! once with the fused dot-and-norms row kernel of [`crate::cosine`] (one read of each
 //! corpus row, nothing written), so a single query costs one pass over the corpus.
 //!
+//! # Numerics
+//! - Scores are the cosines of the pairwise matrix: float32 products of rows normalised in
+//!   float32 (float64 rescue for extreme norms) on the packed path, float32 dot-and-norms
+//!   sums (float64 rescue) divided in float64 on the few-queries path; see [`crate::gemm`]
+//!   and [`crate::cosine`]. A zero row scores 0 against everything; NaN or ±∞ in a row
+//!   makes its scores NaN. Nothing is clamped.
+//! - A corpus row's score does not depend on which tile or block it lands in, so searching
+//!   slices of a corpus and merging with [`topk_merge_f32`] gives the same bits as one
+//!   search over the whole corpus (with the same number of queries, hence the same path).
+//!
 //! # Order
-//! Each query's list is sorted by score, highest first; equal scores keep the lower corpus
-//! index first (candidates arrive in index order and must beat an entry strictly to pass
-//! it). NaN ranks above every number, as in `torch.topk`, so a corrupted corpus row shows
-//! up instead of hiding.
+//! One strict total order, defined once by `ranks_above`: higher score first; NaN above
+//! every number (as in `torch.topk`, so a corrupted corpus row shows up instead of hiding),
+//! all NaNs equal; equal scores (0 and −0 are equal) by lower index. Each query's list is
+//! sorted by it, and the merge kernel uses the same order on global indices.
 
 use crate::KernelError;
 use crate::cosine::{dot_norms_f32, dot_norms_f64};
@@ -22,6 +32,10 @@ use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, pa
 use crate::geometry::Axes;
 use crate::math::{clamp_min_f64, sqrt_f64};
 use crate::lanes::{F32x4, Native};
+
+mod merge;
+
+pub use merge::topk_merge_f32;
 
 /// Query rows per block. The corpus is normalised and packed once per block, so larger
 /// blocks pack it fewer times: 512 measured 5 % faster than 256 with relaxed-simd at
@@ -52,24 +66,31 @@ pub fn topk_scratch_len(queries: usize, depth: usize) -> Option<usize> {
         .checked_add(block_rows.checked_mul(CORPUS_TILE)?)
 }
 
-/// Whether `candidate` ranks strictly above `incumbent` (NaN above every number).
+/// The order of every top-k list: whether the entry (`candidate`, `candidate_index`) ranks
+/// strictly above (`incumbent`, `incumbent_index`). Higher score first; NaN above every
+/// number and equal to every NaN; equal scores (`0 == −0`) by lower index.
 #[inline(always)]
-fn ranks_above(candidate: f32, incumbent: f32) -> bool {
-    candidate > incumbent || (candidate.is_nan() && !incumbent.is_nan())
+fn ranks_above(candidate: f32, candidate_index: i32, incumbent: f32, incumbent_index: i32) -> bool {
+    match (candidate.is_nan(), incumbent.is_nan()) {
+        (true, false) => true,
+        (false, true) => false,
+        (true, true) => candidate_index < incumbent_index,
+        (false, false) => candidate > incumbent || (candidate == incumbent && candidate_index < incumbent_index),
+    }
 }
 
-/// Offers one candidate to a sorted list (`indices[slot] < 0` marks an empty slot; empty
-/// slots are always at the end).
+/// Offers one candidate to a list sorted by [`ranks_above`] (`indices[slot] < 0` marks an
+/// empty slot; empty slots are always at the end). Returns whether it entered.
 #[inline(always)]
-fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_index: i32) {
+fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_index: i32) -> bool {
     let last = scores.len() - 1;
-    if indices[last] >= 0 && !ranks_above(candidate, scores[last]) {
-        return;
+    if indices[last] >= 0 && !ranks_above(candidate, candidate_index, scores[last], indices[last]) {
+        return false;
     }
     let mut slot = last;
     while slot > 0 {
         let previous = slot - 1;
-        if indices[previous] >= 0 && !ranks_above(candidate, scores[previous]) {
+        if indices[previous] >= 0 && !ranks_above(candidate, candidate_index, scores[previous], indices[previous]) {
             break;
         }
         scores[slot] = scores[previous];
@@ -78,13 +99,24 @@ fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_inde
     }
     scores[slot] = candidate;
     indices[slot] = candidate_index;
+    true
+}
+
+/// The corpus row query row `query` skips: `query + offset` when `exclude_self` is
+/// `Some(offset)` and that row is in `[0, corpus_rows)`; nothing otherwise.
+#[inline]
+fn self_row(query: usize, exclude_self: Option<i32>, corpus_rows: usize) -> Option<usize> {
+    let offset = exclude_self?;
+    query.checked_add_signed(offset as isize).filter(|&row| row < corpus_rows)
 }
 
 /// Offers one row of a score tile (corpus rows `first_index..`) to a query's sorted list,
 /// skipping corpus row `skip`. Once the list is full, only a score above its last entry
-/// (or NaN) can enter: four scores at a time are tested against that floor with one lane
-/// compare, and only a group that passes goes through [`offer`] value by value, so the
-/// result is exactly that of offering every score in index order.
+/// (or NaN) can enter: candidates arrive in increasing index order, above every index in
+/// the list, so an equal score never passes an entry. Four scores at a time are tested
+/// against that floor with one lane compare, and only a group that passes goes through
+/// [`offer`] value by value, so the result is exactly that of offering every score in
+/// index order.
 #[inline(always)]
 fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
     let last = scores.len() - 1;
@@ -116,14 +148,24 @@ fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usi
 }
 
 /// For every query row, the `k` corpus rows of highest cosine similarity: `indices` and
-/// `scores` are `[queries, k]`. `exclude_self` skips corpus row `i` for query row `i`
-/// (queries are the corpus). Requires `k ≤ N` (`k ≤ N − 1` with `exclude_self`).
+/// `scores` are `[queries, k]`, each row sorted by the module's order.
+///
+/// `exclude_self = Some(offset)`: query row `q` skips corpus row `q + offset` when that row
+/// is in `[0, N)`, and nothing otherwise. Offset 0 is the classic case (the queries are the
+/// corpus); a query chunk starting at global row `s` passes `s`; a corpus slice starting at
+/// global row `c`, searched by queries starting at global row `s`, passes `s − c`.
+///
+/// Requires `k ≤ N`, and `k ≤ N − 1` with `exclude_self` whatever the offset (so every
+/// query has at least k candidates; a caller whose slice holds no query's own row passes
+/// `None` to use all N). There is no limit on Q relative to N: with an offset, queries
+/// are routinely a different range than the corpus (every query against one slice), and a
+/// query whose own row lies outside the corpus simply skips nothing.
 pub fn topk_cosine_f32(
     queries: &[f32],
     corpus: &[f32],
     shape: TopKShape,
     eps: f32,
-    exclude_self: bool,
+    exclude_self: Option<i32>,
     scratch: &mut [f32],
     indices: &mut [i32],
     scores: &mut [f32],
@@ -136,8 +178,8 @@ pub fn topk_cosine_f32(
     if indices.len() != result_len || scores.len() != result_len {
         return Err(KernelError::OutputLength);
     }
-    let available = if exclude_self { corpus_rows.saturating_sub(1) } else { corpus_rows };
-    if k > available || (exclude_self && query_rows > corpus_rows) || corpus_rows > i32::MAX as usize {
+    let available = if exclude_self.is_some() { corpus_rows.saturating_sub(1) } else { corpus_rows };
+    if k > available || corpus_rows > i32::MAX as usize {
         return Err(KernelError::InvalidArgument);
     }
     if scratch.len() < topk_scratch_len(query_rows, depth).ok_or(KernelError::OutOfBounds)? {
@@ -157,7 +199,7 @@ pub fn topk_cosine_f32(
 }
 
 /// The few-queries path: per query, one pass over the corpus with the row kernel.
-fn topk_streaming(queries: &[f32], corpus: &[f32], shape: TopKShape, eps: f32, exclude_self: bool, indices: &mut [i32], scores: &mut [f32]) {
+fn topk_streaming(queries: &[f32], corpus: &[f32], shape: TopKShape, eps: f32, exclude_self: Option<i32>, indices: &mut [i32], scores: &mut [f32]) {
     let TopKShape { queries: query_rows, corpus_rows, depth, k } = shape;
     let whole = [depth];
     let unit = [1];
@@ -168,8 +210,9 @@ fn topk_streaming(queries: &[f32], corpus: &[f32], shape: TopKShape, eps: f32, e
         let query_inverse = inverse_norm_f64::<Native>(query_values, eps as f32);
         let row_scores = &mut scores[query * k..(query + 1) * k];
         let row_indices = &mut indices[query * k..(query + 1) * k];
+        let skip = self_row(query, exclude_self, corpus_rows);
         for corpus_index in 0..corpus_rows {
-            if exclude_self && corpus_index == query {
+            if skip == Some(corpus_index) {
                 continue;
             }
             let start = corpus_index * depth;
@@ -191,7 +234,7 @@ fn topk_with<V: F32x4>(
     corpus: &[f32],
     shape: TopKShape,
     eps: f32,
-    exclude_self: bool,
+    exclude_self: Option<i32>,
     scratch: &mut [f32],
     indices: &mut [i32],
     scores: &mut [f32],
@@ -219,7 +262,8 @@ fn topk_with<V: F32x4>(
                 let row_scores = &mut scores[query * k..(query + 1) * k];
                 let row_indices = &mut indices[query * k..(query + 1) * k];
                 let tile_scores = &score_tile[row * CORPUS_TILE..row * CORPUS_TILE + tile_length];
-                fold_tile::<V>(tile_scores, tile_start, exclude_self.then_some(query), row_scores, row_indices);
+                let skip = self_row(query, exclude_self, corpus_rows);
+                fold_tile::<V>(tile_scores, tile_start, skip, row_scores, row_indices);
             }
         }
     }

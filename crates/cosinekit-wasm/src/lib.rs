@@ -6,8 +6,24 @@
 //! views, validates shapes and arguments, and maps status codes to exceptions.
 //!
 //! Status codes: 0 success; 1–5 are `cosinekit_core::KernelError` codes; the codes of
-//! [`AbiError`] reject pointers before any slice exists. Pointers are byte addresses in
-//! the module's linear memory; lengths count `f32` elements unless the name says bytes.
+//! [`AbiError`] reject pointers before any slice exists; [`ck_status_text`] describes each.
+//! Pointers are byte addresses in the module's linear memory, at or above the heap base on
+//! wasm32 (a non-empty region below it, over the stack or static data, is
+//! [`AbiError::BadPointer`]); lengths count elements of the pointed type unless the name
+//! says bytes.
+//!
+//! Exports (ABI version 2, [`ck_abi_version`]):
+//! - build and constants: [`ck_abi_version`], [`ck_instruction_set`], [`ck_query_block`],
+//!   [`ck_corpus_tile`], [`ck_tile_rows`], [`ck_tile_columns`], [`ck_max_rank`],
+//!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_text`];
+//! - cosine: [`ck_cosine_f32`], [`ck_cosine_rows_f32`] (contiguous `[rows, length]` operands),
+//!   [`ck_cosine_pair_f32`], [`ck_normalize_f32`];
+//! - matrices: [`ck_pairwise_scratch_floats`], [`ck_pairwise_cosine_f32`],
+//!   [`ck_mean_cosine_f32`];
+//! - top-k: [`ck_topk_scratch_floats`], [`ck_topk_cosine_f32`], [`ck_topk_merge_f32`];
+//! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
+//!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`];
+//! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(missing_docs)]
@@ -19,15 +35,15 @@
 pub mod alloc;
 pub mod raw;
 
-use cosinekit_core::cosine::{CosineOptions, cosine_f32};
+use cosinekit_core::cosine::{CosineOptions, cosine_f32, cosine_pair_f32, cosine_rows_f32};
+use cosinekit_core::gemm::{TILE_COLUMNS, TILE_ROWS};
 use cosinekit_core::geometry::{Axes, MAX_RANK};
 use cosinekit_core::loss::{PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len};
-use cosinekit_core::math::{exp_f64, exp_f64_pair};
 use cosinekit_core::normalize::{NormOrder, NormalizeLayout, normalize_f32, normalize_in_place_f32};
 use cosinekit_core::pairwise::{PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len};
-use cosinekit_core::topk::{TopKShape, topk_cosine_f32, topk_scratch_len};
+use cosinekit_core::topk::{CORPUS_TILE, QUERY_BLOCK, TopKShape, topk_cosine_f32, topk_merge_f32, topk_scratch_len};
 use cosinekit_core::{INSTRUCTION_SET, KernelError};
-use raw::{AbiError, Region, status};
+use raw::{AbiError, Region, status, status_text};
 
 /// Bit of `ck_cosine_f32`'s `flags`: clamp the similarity to [-1, 1].
 pub const FLAG_CLAMP: u32 = 1;
@@ -44,7 +60,68 @@ pub extern "C" fn ck_instruction_set() -> u32 {
 /// loader refuses a module whose version it does not know.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_abi_version() -> u32 {
-    1
+    2
+}
+
+/// Query rows per block of `ck_topk_cosine_f32` (`cosinekit_core::topk::QUERY_BLOCK`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_query_block() -> u32 {
+    QUERY_BLOCK as u32
+}
+
+/// Corpus rows per tile of `ck_topk_cosine_f32` (`cosinekit_core::topk::CORPUS_TILE`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_corpus_tile() -> u32 {
+    CORPUS_TILE as u32
+}
+
+/// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`);
+/// top-k with fewer queries takes the streaming path.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_tile_rows() -> u32 {
+    TILE_ROWS as u32
+}
+
+/// Rows of B per micro-tile of the packed product (`cosinekit_core::gemm::TILE_COLUMNS`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_tile_columns() -> u32 {
+    TILE_COLUMNS as u32
+}
+
+/// The most axes a geometry may have, kept or reduced (`cosinekit_core::geometry::MAX_RANK`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_max_rank() -> u32 {
+    MAX_RANK as u32
+}
+
+/// [`FLAG_CLAMP`], the bit of `ck_cosine_f32`'s `flags` that clamps to [-1, 1].
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_flag_clamp() -> u32 {
+    FLAG_CLAMP
+}
+
+/// [`FLAG_DISTANCE`], the bit of `ck_cosine_f32`'s `flags` that returns `1 − similarity`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_flag_distance() -> u32 {
+    FLAG_DISTANCE
+}
+
+/// Copies the UTF-8 text describing status `code` (a noun phrase such as "a bad pointer")
+/// to `out_pointer`: its first `min(length, capacity)` bytes, no terminator. Returns the
+/// text's full length in bytes, so a call with `capacity` 0 (any pointer) sizes the buffer
+/// and a result above `capacity` means the copy was cut short. Returns 0, copying nothing,
+/// for 0 (success), for an unknown code, and when the output region is invalid.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_status_text(code: i32, out_pointer: usize, capacity: usize) -> usize {
+    let Some(text) = status_text(code) else { return 0 };
+    let copied = text.len().min(capacity);
+    let Ok(out) = Region::of_u8(out_pointer, copied) else { return 0 };
+    // SAFETY: the region was checked (non-null, inside memory, no overflow) and this is the
+    // only borrow of it; the text is static data (below the heap base on wasm32), never
+    // part of a region a caller may pass.
+    let out = unsafe { out.as_u8_slice_mut() };
+    out.copy_from_slice(&text.as_bytes()[..copied]);
+    text.len()
 }
 
 /// Reads `rank` extents and two stride lists (`3·rank` u32 values) starting at `words`.
@@ -113,6 +190,51 @@ pub extern "C" fn ck_cosine_f32(
         };
         let options = CosineOptions { eps, clamp: flags & FLAG_CLAMP != 0, distance: flags & FLAG_DISTANCE != 0 };
         cosine_f32(first, second, &kept, &reduced, &options, output).map_err(KernelError::code)
+    })())
+}
+
+/// The cosine similarity of one pair of `length`-element vectors: `first · second /
+/// (max(‖first‖, eps) · max(‖second‖, eps))`, bit for bit what `ck_cosine_f32` gives for
+/// the same row without flags (see `cosinekit_core::cosine::cosine_pair_f32`); 0 for
+/// `length` 0. There is no status: when either region is invalid (null, misaligned,
+/// outside memory, a byte length that overflows) the result is NaN, which a valid pair can
+/// also give (NaN in the input), so callers validate first. The inputs may overlap.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_cosine_pair_f32(first_pointer: usize, second_pointer: usize, length: usize, eps: f32) -> f32 {
+    let (Ok(first), Ok(second)) = (Region::of_f32(first_pointer, length), Region::of_f32(second_pointer, length)) else {
+        return f32::NAN;
+    };
+    // SAFETY: both regions were checked (non-null, aligned, inside memory, no overflow);
+    // both borrows are shared and nothing is written during the call.
+    let (first, second) = unsafe { (first.as_f32_slice(), second.as_f32_slice()) };
+    cosine_pair_f32(first, second, eps)
+}
+
+/// Row-wise cosine of two contiguous `[rows, length]` operands into `output` (`rows`
+/// values): the layout of most calls, without geometry words; bit for bit what
+/// `ck_cosine_f32` writes for it (see `cosinekit_core::cosine::cosine_rows_f32`). `flags` as
+/// for `ck_cosine_f32`. The output may not overlap either input ([`AbiError::Overlap`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_cosine_rows_f32(
+    first_pointer: usize,
+    second_pointer: usize,
+    rows: usize,
+    length: usize,
+    eps: f32,
+    flags: u32,
+    output_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(length).ok_or(AbiError::BadLength)?;
+        let first = Region::of_f32(first_pointer, count)?;
+        let second = Region::of_f32(second_pointer, count)?;
+        let output = Region::of_f32(output_pointer, rows)?;
+        check_disjoint(&[&output], &[&first, &second])?;
+        // SAFETY: the three regions were checked (non-null, aligned, inside memory, no
+        // overflow) and the written one overlaps neither input.
+        let (first, second, output) = unsafe { (first.as_f32_slice(), second.as_f32_slice(), output.as_f32_slice_mut()) };
+        let options = CosineOptions { eps, clamp: flags & FLAG_CLAMP != 0, distance: flags & FLAG_DISTANCE != 0 };
+        cosine_rows_f32(first, second, length, &options, output).map_err(KernelError::code)
     })())
 }
 
@@ -240,8 +362,11 @@ pub extern "C" fn ck_topk_scratch_floats(queries: usize, depth: usize) -> usize 
 }
 
 /// The `k` most similar corpus rows for each query row: `indices` (i32) and `scores` are
-/// `[queries, k]`, sorted by score descending, ties by lower index. `exclude_self` ≠ 0
-/// skips corpus row i for query row i.
+/// `[queries, k]`, sorted by score descending, NaN first, ties by lower index.
+/// `exclude_self` ≠ 0: query row q skips corpus row `q + self_offset` when that is in
+/// `[0, corpus_rows)`, nothing otherwise (`self_offset` is ignored when `exclude_self` is
+/// 0). With `exclude_self`, `k ≤ corpus_rows − 1` whatever the offset; `query_rows` may
+/// exceed `corpus_rows` (see `cosinekit_core::topk::topk_cosine_f32`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_topk_cosine_f32(
     queries_pointer: usize,
@@ -252,6 +377,7 @@ pub extern "C" fn ck_topk_cosine_f32(
     k: usize,
     eps: f32,
     exclude_self: u32,
+    self_offset: i32,
     indices_pointer: usize,
     scores_pointer: usize,
     scratch_pointer: usize,
@@ -271,7 +397,47 @@ pub extern "C" fn ck_topk_cosine_f32(
         let (queries, corpus, indices, scores, scratch) = unsafe {
             (queries.as_f32_slice(), corpus.as_f32_slice(), indices.as_i32_slice_mut(), scores.as_f32_slice_mut(), scratch.as_f32_slice_mut())
         };
-        topk_cosine_f32(queries, corpus, shape, eps, exclude_self != 0, scratch, indices, scores).map_err(KernelError::code)
+        let exclude_self = (exclude_self != 0).then_some(self_offset);
+        topk_cosine_f32(queries, corpus, shape, eps, exclude_self, scratch, indices, scores).map_err(KernelError::code)
+    })())
+}
+
+/// Merges `lists` top-k results: `indices_pointer` (i32) and `scores_pointer` hold
+/// `[lists, queries, list_length]` entries (index −1 = empty slot), `offsets_pointer` one
+/// i32 per list added to its indices; writes the best `k` per query, `[queries, k]`, to
+/// `out_indices_pointer` (i32, global indices) and `out_scores_pointer`, in the order of
+/// `ck_topk_cosine_f32`. Fewer than `k` non-empty entries for a query, an index below −1
+/// or a global index outside `[0, i32::MAX]` is `KernelError::InvalidArgument`, before
+/// anything is written (see `cosinekit_core::topk::topk_merge_f32`). The outputs may not
+/// overlap each other or the inputs.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_topk_merge_f32(
+    indices_pointer: usize,
+    scores_pointer: usize,
+    lists: usize,
+    queries: usize,
+    list_length: usize,
+    offsets_pointer: usize,
+    k: usize,
+    exclude_self: u32,
+    out_indices_pointer: usize,
+    out_scores_pointer: usize,
+) -> i32 {
+    status((|| {
+        let entry_count = lists.checked_mul(queries).and_then(|rows| rows.checked_mul(list_length)).ok_or(AbiError::BadLength)?;
+        let list_indices = Region::of_i32(indices_pointer, entry_count)?;
+        let list_scores = Region::of_f32(scores_pointer, entry_count)?;
+        let offsets = Region::of_i32(offsets_pointer, lists)?;
+        let result_count = queries.checked_mul(k).ok_or(AbiError::BadLength)?;
+        let out_indices = Region::of_i32(out_indices_pointer, result_count)?;
+        let out_scores = Region::of_f32(out_scores_pointer, result_count)?;
+        check_disjoint(&[&out_indices, &out_scores], &[&list_indices, &list_scores, &offsets])?;
+        // SAFETY: every region was checked (non-null, aligned, inside memory, no overflow);
+        // the two written regions overlap neither each other nor the three inputs.
+        let (list_indices, list_scores, offsets, out_indices, out_scores) = unsafe {
+            (list_indices.as_i32_slice(), list_scores.as_f32_slice(), offsets.as_i32_slice(), out_indices.as_i32_slice_mut(), out_scores.as_f32_slice_mut())
+        };
+        topk_merge_f32(list_indices, list_scores, lists, queries, list_length, offsets, k, exclude_self != 0, out_indices, out_scores).map_err(KernelError::code)
     })())
 }
 
@@ -397,27 +563,6 @@ pub extern "C" fn ck_cosine_embedding_f32(
     })())
 }
 
-/// Overwrites `count` float64 values with eˣ: two at a time by the path the softmax loops
-/// use (`paired` ≠ 0; an odd last value alone), or one at a time. The two must agree bit for
-/// bit in every build (checked by the JS tests against each variant).
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_exp_f64(values_pointer: usize, count: usize, paired: u32) -> i32 {
-    status((|| {
-        let values = Region::of_f64(values_pointer, count)?;
-        // SAFETY: the region was checked (non-null, 8-aligned, inside memory, no overflow)
-        // and this is the only borrow of it.
-        let values = unsafe { values.as_f64_slice_mut() };
-        if paired != 0 {
-            let (pairs, tail) = values.as_chunks_mut::<2>();
-            pairs.iter_mut().for_each(|pair| *pair = exp_f64_pair(*pair));
-            tail.iter_mut().for_each(|value| *value = exp_f64(*value));
-        } else {
-            values.iter_mut().for_each(|value| *value = exp_f64(*value));
-        }
-        Ok(())
-    })())
-}
-
 /// Allocates `byte_count` bytes, 16-byte aligned; returns 0 when memory cannot grow
 /// enough (nothing already allocated is affected).
 #[cfg(target_arch = "wasm32")]
@@ -431,7 +576,7 @@ pub extern "C" fn ck_alloc(byte_count: usize) -> usize {
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_free(pointer: usize) {
     // SAFETY: the heap's contract: `pointer` came from ck_alloc and is freed once. The
-    // heap also ignores pointers whose header is not marked in use (see alloc.rs).
+    // heap also ignores pointers whose header is not marked in use (see alloc/mod.rs).
     raw::with_heap(|heap| unsafe { heap.free(pointer as *mut u8) })
 }
 

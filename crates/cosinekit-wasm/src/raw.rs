@@ -1,7 +1,9 @@
 //! Raw memory regions from the C ABI: every pointer/length pair is checked here before a
 //! slice is made from it.
 
-/// Status codes of the ABI layer itself (the kernel errors use 1–5).
+use cosinekit_core::KernelError;
+
+/// Status codes of the ABI layer itself (the kernel errors, [`KernelError`], use 1–5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum AbiError {
@@ -14,9 +16,45 @@ pub enum AbiError {
 }
 
 impl AbiError {
+    /// Every error, in code order.
+    pub const ALL: [AbiError; 3] = [AbiError::BadPointer, AbiError::BadLength, AbiError::Overlap];
+
     /// The code returned through the ABI.
     pub const fn code(self) -> i32 {
         self as i32
+    }
+
+    /// The error with this code, if any.
+    pub const fn from_code(code: i32) -> Option<AbiError> {
+        let mut index = 0;
+        while index < AbiError::ALL.len() {
+            if AbiError::ALL[index].code() == code {
+                return Some(AbiError::ALL[index]);
+            }
+            index += 1;
+        }
+        None
+    }
+
+    /// What went wrong, as a noun phrase for messages ("… failed: a bad pointer").
+    pub const fn text(self) -> &'static str {
+        match self {
+            AbiError::BadPointer => "a bad pointer",
+            AbiError::BadLength => "a length overflowing memory",
+            AbiError::Overlap => "an output overlapping an input",
+        }
+    }
+}
+
+/// The text of a status code: a [`KernelError`]'s or an [`AbiError`]'s, `None` for 0
+/// (success) and unknown codes.
+pub const fn status_text(code: i32) -> Option<&'static str> {
+    if let Some(error) = KernelError::from_code(code) {
+        Some(error.text())
+    } else if let Some(error) = AbiError::from_code(code) {
+        Some(error.text())
+    } else {
+        None
     }
 }
 
@@ -35,12 +73,42 @@ pub fn status(result: Result<(), i32>) -> i32 {
 }
 
 /// A checked byte range of linear memory: non-null (unless empty), aligned to its element
-/// type, end computed without overflow, and (on wasm32) inside the current memory size.
+/// type, end computed without overflow, and (on wasm32) between the heap base and the
+/// current memory size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
     address: usize,
     element_count: usize,
     byte_length: usize,
+}
+
+#[cfg(target_arch = "wasm32")]
+unsafe extern "C" {
+    /// Defined by wasm-ld: the first byte after the stack and the static data, where the
+    /// heap starts.
+    static __heap_base: u8;
+}
+
+/// The address of `__heap_base`: the start of the heap on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub fn heap_base() -> usize {
+    // SAFETY: only the address of the extern static is taken, never its byte (taking the
+    // address of an extern static needs no `unsafe` block since Rust 1.82).
+    &raw const __heap_base as usize
+}
+
+/// The start of the address space slices may use: the heap base on wasm32, so no export
+/// can be pointed at the stack or the static data (every block of `ck_alloc` lies above
+/// it); unbounded natively (0), where tests pass pointers into their own buffers.
+fn memory_start() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        heap_base()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
 }
 
 /// The end of the address space slices may use: the current linear-memory size on wasm32;
@@ -58,16 +126,24 @@ fn memory_end() -> usize {
 
 impl Region {
     fn checked(address: usize, element_count: usize, element_bytes: usize) -> Result<Region, AbiError> {
+        Region::checked_within(address, element_count, element_bytes, memory_start(), memory_end())
+    }
+
+    /// The checks of every constructor, against the usable address range `[start, end_of_memory)`
+    /// (separate from `memory_start`/`memory_end` so native tests can exercise the wasm32
+    /// bounds).
+    pub(crate) fn checked_within(address: usize, element_count: usize, element_bytes: usize, start: usize, end_of_memory: usize) -> Result<Region, AbiError> {
         let byte_length = element_count.checked_mul(element_bytes).ok_or(AbiError::BadLength)?;
         if element_count == 0 {
-            // An empty slice needs only a non-null, aligned pointer; use a dangling one.
+            // An empty slice needs only a non-null, aligned pointer; use a dangling one. Any
+            // address is accepted (nothing is read or written through it).
             return Ok(Region { address: element_bytes, element_count: 0, byte_length: 0 });
         }
-        if address == 0 || address % element_bytes != 0 {
+        if address == 0 || address % element_bytes != 0 || address < start {
             return Err(AbiError::BadPointer);
         }
         let end = address.checked_add(byte_length).ok_or(AbiError::BadLength)?;
-        if end > memory_end() {
+        if end > end_of_memory {
             return Err(AbiError::BadPointer);
         }
         Ok(Region { address, element_count, byte_length })
@@ -86,6 +162,11 @@ impl Region {
     /// A region of `element_count` i32 values at byte address `address`.
     pub fn of_i32(address: usize, element_count: usize) -> Result<Region, AbiError> {
         Region::checked(address, element_count, 4)
+    }
+
+    /// A region of `byte_count` bytes at byte address `address`.
+    pub fn of_u8(address: usize, byte_count: usize) -> Result<Region, AbiError> {
+        Region::checked(address, byte_count, 1)
     }
 
     /// A region of `element_count` f64 values at byte address `address` (8-aligned).
@@ -129,6 +210,22 @@ impl Region {
 
 impl Region {
     /// # Safety
+    /// As [`Region::as_f32_slice`], for i32 values (the region came from `of_i32`).
+    pub unsafe fn as_i32_slice<'a>(&self) -> &'a [i32] {
+        // SAFETY: non-null, 4-aligned, `element_count` i32 inside linear memory (checked at
+        // construction); no mutation during the borrow is the caller's contract.
+        unsafe { core::slice::from_raw_parts(self.address as *const i32, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice_mut`], for bytes (the region came from `of_u8`).
+    pub unsafe fn as_u8_slice_mut<'a>(&self) -> &'a mut [u8] {
+        // SAFETY: non-null, `element_count` bytes inside linear memory (checked at
+        // construction); exclusivity is the caller's contract.
+        unsafe { core::slice::from_raw_parts_mut(self.address as *mut u8, self.element_count) }
+    }
+
+    /// # Safety
     /// As [`Region::as_f32_slice_mut`], for i32 values (the region came from `of_i32`).
     pub unsafe fn as_i32_slice_mut<'a>(&self) -> &'a mut [i32] {
         // SAFETY: non-null, 4-aligned, `element_count` i32 inside linear memory (checked at
@@ -155,15 +252,9 @@ pub fn with_heap<T>(action: impl FnOnce(&mut crate::alloc::Heap<crate::alloc::Wa
     // SAFETY: wasm32 instances are single-threaded; the cell is never shared across threads.
     unsafe impl Sync for HeapCell {}
     static HEAP: HeapCell = HeapCell(UnsafeCell::new(None));
-    unsafe extern "C" {
-        static __heap_base: u8;
-    }
     // SAFETY: single-threaded and not re-entrant (the allocator calls no export), so this is
     // the only live reference to the heap.
     let heap = unsafe { &mut *HEAP.0.get() };
-    let heap = heap.get_or_insert_with(|| {
-        let start = &raw const __heap_base as usize;
-        crate::alloc::Heap::new(crate::alloc::WasmMemoryPages, start)
-    });
+    let heap = heap.get_or_insert_with(|| crate::alloc::Heap::new(crate::alloc::WasmMemoryPages, heap_base()));
     action(heap)
 }

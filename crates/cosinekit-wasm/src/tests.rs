@@ -217,10 +217,16 @@ fn row_exports_refuse_sizes_that_overflow() {
     assert_eq!(ck_mean_cosine_f32(read, huge, 0, 0, 4, 1e-8, write_wide, write_wide + 8 * 4), bad);
     assert_eq!(ck_mean_cosine_f32(read, 0, 0, 0, huge, 1e-8, write_wide, write_wide + 8 * 4), bad);
     // top-k: queries · depth, corpus · depth, queries · k.
-    assert_eq!(ck_topk_cosine_f32(read, huge, read, 4, 4, 1, 1e-8, 0, write, write, write, 0), bad);
-    assert_eq!(ck_topk_cosine_f32(read, 4, read, huge, 4, 1, 1e-8, 0, write, write, write, 0), bad);
-    assert_eq!(ck_topk_cosine_f32(read, 4, read, 4, 4, huge, 1e-8, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, huge, read, 4, 4, 1, 1e-8, 0, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, huge, 4, 1, 1e-8, 0, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, 4, 4, huge, 1e-8, 0, 0, write, write, write, 0), bad);
     assert_eq!(ck_topk_scratch_floats(huge, huge), 0);
+    // top-k merge: lists · queries · list_length, queries · k.
+    assert_eq!(ck_topk_merge_f32(read, read, huge, 4, 1, read, 1, 0, write, write), bad);
+    assert_eq!(ck_topk_merge_f32(read, read, 2, huge, 4, read, 1, 0, write, write), bad);
+    assert_eq!(ck_topk_merge_f32(read, read, 1, 2, usize::MAX / 2, read, 1, 0, write, write), bad);
+    assert_eq!(ck_topk_merge_f32(read, read, 1, 4, 1, read, huge, 0, write, write), bad);
+    assert_eq!(ck_topk_merge_f32(read, read, 1, 1, 1, read, usize::MAX / 4 + 1, 0, write, write), bad);
     // losses: rows · depth, rows f64 losses, 3·rows f64 scratch.
     assert_eq!(ck_infonce_f32(read, huge, 4, 0.07, 0, 1.0, write_wide, 0, write, 0), bad);
     assert_eq!(ck_infonce_f32(read, 0, 0, 0.07, 0, 1.0, write_wide, 0, write, usize::MAX / 4 + 1), bad);
@@ -347,4 +353,209 @@ fn clip_with_only_one_gradient_pointer_is_rejected() {
     assert_eq!(results, [7.0; 2], "nothing written");
     assert_eq!(call(0, 0, &mut scratch, &mut wide, &mut results), 0);
     assert!(results[0].is_finite() && results[0] > 0.0);
+}
+
+#[test]
+fn abi_version_and_constants_come_from_the_kernels() {
+    assert_eq!(ck_abi_version(), 2);
+    assert_eq!(ck_query_block(), 512);
+    assert_eq!(ck_corpus_tile(), 256);
+    assert_eq!((ck_tile_rows(), ck_tile_columns()), (4, 8));
+    assert_eq!(ck_max_rank(), 16);
+    assert_eq!((ck_flag_clamp(), ck_flag_distance()), (1, 2));
+    // The values above are today's; these tie them to their definitions.
+    assert_eq!(ck_query_block() as usize, cosinekit_core::topk::QUERY_BLOCK);
+    assert_eq!(ck_corpus_tile() as usize, cosinekit_core::topk::CORPUS_TILE);
+    assert_eq!(ck_max_rank() as usize, MAX_RANK);
+}
+
+#[test]
+fn status_text_copies_the_wording_and_returns_its_full_length() {
+    let expected = [
+        (1, "an index past the end of an operand"),
+        (2, "an output of the wrong length"),
+        (3, "too many dimensions"),
+        (4, "an invalid argument"),
+        (5, "a malformed geometry"),
+        (16, "a bad pointer"),
+        (17, "a length overflowing memory"),
+        (18, "an output overlapping an input"),
+    ];
+    for (code, text) in expected {
+        let mut buffer = [0xAAu8; 64];
+        let length = ck_status_text(code, buffer.as_mut_ptr() as usize, buffer.len());
+        assert_eq!(length, text.len(), "code {code}");
+        assert_eq!(&buffer[..length], text.as_bytes(), "code {code}");
+        assert!(buffer[length..].iter().all(|&byte| byte == 0xAA), "code {code}: nothing past the text");
+        // Sizing call: capacity 0 with any pointer, nothing copied.
+        assert_eq!(ck_status_text(code, 0, 0), text.len());
+        // A short buffer gets the first bytes; the result says how long the text is.
+        let mut short = [0xAAu8; 6];
+        assert_eq!(ck_status_text(code, short.as_mut_ptr() as usize, 5), text.len());
+        assert_eq!(&short[..5], &text.as_bytes()[..5]);
+        assert_eq!(short[5], 0xAA);
+    }
+    for code in KernelError::ALL.map(KernelError::code).into_iter().chain(AbiError::ALL.map(AbiError::code)) {
+        assert!(expected.iter().any(|&(listed, _)| listed == code), "code {code} has no expected text here");
+    }
+    let mut buffer = [0xAAu8; 8];
+    for unknown in [0, 6, 15, 19, -1, i32::MIN, i32::MAX] {
+        assert_eq!(ck_status_text(unknown, buffer.as_mut_ptr() as usize, buffer.len()), 0, "code {unknown}");
+    }
+    // A bad output region (null with capacity, a byte length that overflows): nothing copied.
+    assert_eq!(ck_status_text(1, 0, 8), 0);
+    assert_eq!(ck_status_text(1, usize::MAX - 3, 8), 0);
+    assert_eq!(buffer, [0xAA; 8]);
+}
+
+#[test]
+fn cosine_pair_matches_the_row_export_and_is_nan_on_bad_regions() {
+    let first = [1.0f32, 2.0, -3.0, 0.5, 4.0, 0.0, 1e-3];
+    let second = [0.5f32, -1.0, 2.0, 3.0, 1.0, 7.0, -2.0];
+    for length in 0..=first.len() {
+        let geometry = row_geometry(1, length as u32);
+        let mut row = [9.0f32];
+        assert_eq!(ck_cosine_f32(address(&first), length, address(&second), length, address(&geometry), 1, 1, 1e-8, 0, row.as_mut_ptr() as usize, 1), 0);
+        let pair = ck_cosine_pair_f32(address(&first), address(&second), length, 1e-8);
+        assert_eq!(pair.to_bits(), row[0].to_bits(), "length {length}");
+    }
+    let expected = {
+        let dot: f64 = first.iter().zip(&second).map(|(&left, &right)| f64::from(left) * f64::from(right)).sum();
+        let norm = |values: &[f32]| values.iter().map(|&value| f64::from(value) * f64::from(value)).sum::<f64>().sqrt();
+        dot / (norm(&first) * norm(&second))
+    };
+    assert!((f64::from(ck_cosine_pair_f32(address(&first), address(&second), 7, 1e-8)) - expected).abs() < 1e-6);
+    // The same memory on both sides.
+    assert!((ck_cosine_pair_f32(address(&first), address(&first), 7, 1e-8) - 1.0).abs() < 1e-6);
+    // Empty pairs need no memory and give 0.
+    assert_eq!(ck_cosine_pair_f32(0, 0, 0, 0.0).to_bits(), 0.0f32.to_bits());
+    // Null, misaligned, overflowing: NaN.
+    assert!(ck_cosine_pair_f32(0, address(&second), 7, 1e-8).is_nan());
+    assert!(ck_cosine_pair_f32(address(&first), 0, 7, 1e-8).is_nan());
+    assert!(ck_cosine_pair_f32(address(&first) + 2, address(&second), 6, 1e-8).is_nan());
+    assert!(ck_cosine_pair_f32(address(&first), address(&second), usize::MAX / 2, 1e-8).is_nan());
+    assert!(ck_cosine_pair_f32(usize::MAX - 3, address(&second), 2, 1e-8).is_nan());
+}
+
+/// Rows for the top-k exports: row 2 repeats row 0 (a tie), row 4 is zero.
+fn topk_rows() -> Vec<f32> {
+    vec![1.0, 0.0, 0.5, 0.0, 1.0, 0.25, 1.0, 0.0, 0.5, -1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.3, 0.3, 0.3]
+}
+
+/// `ck_topk_cosine_f32` on `rows[query_start..query_end]` against `rows[corpus_start..corpus_end]`.
+fn topk_through_the_abi(rows: &[f32], queries: (usize, usize), corpus: (usize, usize), k: usize, exclude: Option<i32>) -> (i32, Vec<i32>, Vec<f32>) {
+    let depth = 3;
+    let query_rows = queries.1 - queries.0;
+    let mut scratch = vec![0.0f32; ck_topk_scratch_floats(query_rows, depth)];
+    let mut indices = vec![-7i32; query_rows * k];
+    let mut scores = vec![-7.0f32; query_rows * k];
+    let status = ck_topk_cosine_f32(
+        address(&rows[queries.0 * depth..]),
+        query_rows,
+        address(&rows[corpus.0 * depth..]),
+        corpus.1 - corpus.0,
+        depth,
+        k,
+        1e-8,
+        u32::from(exclude.is_some()),
+        exclude.unwrap_or(12345),
+        indices.as_mut_ptr() as usize,
+        scores.as_mut_ptr() as usize,
+        scratch.as_mut_ptr() as usize,
+        scratch.len(),
+    );
+    (status, indices, scores)
+}
+
+#[test]
+fn topk_self_offset_and_merge_through_the_abi() {
+    let rows = topk_rows();
+    // Whole call: six queries, six rows, exclude self; the offset is ignored without exclusion.
+    let (status, whole_indices, whole_scores) = topk_through_the_abi(&rows, (0, 6), (0, 6), 2, Some(0));
+    assert_eq!(status, 0);
+    assert_eq!(&whole_indices[..2], &[2, 5], "row 0 skips itself; its twin (row 2) comes first");
+    assert!(whole_indices.chunks(2).enumerate().all(|(row, pair)| !pair.contains(&(row as i32))));
+    let (status, plain, _) = topk_through_the_abi(&rows, (0, 6), (0, 6), 2, None);
+    assert_eq!(status, 0);
+    assert_eq!(&plain[..2], &[0, 2], "without exclusion row 0 finds itself first (tie by index)");
+    // Corpus slices [0, 3) and [3, 6), every query against each, offsets keep the global rule.
+    let (status_low, low_indices, low_scores) = topk_through_the_abi(&rows, (0, 6), (0, 3), 2, Some(0));
+    let (status_high, high_indices, high_scores) = topk_through_the_abi(&rows, (0, 6), (3, 6), 2, Some(-3));
+    assert_eq!((status_low, status_high), (0, 0));
+    let list_indices = [low_indices, high_indices].concat();
+    let list_scores = [low_scores, high_scores].concat();
+    let offsets = [0i32, 3];
+    let mut merged_indices = vec![0i32; 12];
+    let mut merged_scores = vec![0.0f32; 12];
+    let merge = |merged_indices: &mut [i32], merged_scores: &mut [f32], k: usize| {
+        ck_topk_merge_f32(address(&list_indices), address(&list_scores), 2, 6, 2, address(&offsets), k, 0, merged_indices.as_mut_ptr() as usize, merged_scores.as_mut_ptr() as usize)
+    };
+    assert_eq!(merge(&mut merged_indices, &mut merged_scores, 2), 0);
+    assert_eq!(merged_indices, whole_indices);
+    assert_eq!(merged_scores.iter().map(|score| score.to_bits()).collect::<Vec<_>>(), whole_scores.iter().map(|score| score.to_bits()).collect::<Vec<_>>());
+    // k beyond the candidates: refused by the kernel.
+    let mut wide = vec![0i32; 30];
+    let mut wide_scores = vec![0.0f32; 30];
+    assert_eq!(merge(&mut wide, &mut wide_scores, 5), KernelError::InvalidArgument.code());
+    // Outputs overlapping an input, or each other.
+    let mut buffer = vec![0i32; 40];
+    let base = buffer.as_mut_ptr() as usize;
+    let status = ck_topk_merge_f32(base, address(&list_scores), 2, 6, 2, address(&offsets), 2, 0, base + 8, address(&merged_scores) + 64);
+    assert_eq!(status, AbiError::Overlap.code());
+    let status = ck_topk_merge_f32(address(&list_indices), address(&list_scores), 2, 6, 2, address(&offsets), 2, 0, base, base + 4 * 4);
+    assert_eq!(status, AbiError::Overlap.code());
+    assert!(buffer.iter().all(|&value| value == 0), "nothing written on failure");
+    // Null offsets with lists > 0.
+    assert_eq!(ck_topk_merge_f32(address(&list_indices), address(&list_scores), 2, 6, 2, 0, 2, 0, base, base + 80), AbiError::BadPointer.code());
+}
+
+#[test]
+fn topk_exclude_self_allows_more_queries_than_corpus_rows() {
+    let rows = topk_rows();
+    // Six queries against rows 3..6: query q skips corpus row q − 3.
+    let (status, indices, _) = topk_through_the_abi(&rows, (0, 6), (3, 6), 2, Some(-3));
+    assert_eq!(status, 0);
+    for query in 3..6 {
+        assert!(!indices[query * 2..query * 2 + 2].contains(&(query as i32 - 3)), "query {query}: {indices:?}");
+    }
+    // k = N with exclusion is refused whatever the offset; without exclusion it is fine.
+    assert_eq!(topk_through_the_abi(&rows, (0, 6), (3, 6), 3, Some(100)).0, KernelError::InvalidArgument.code());
+    assert_eq!(topk_through_the_abi(&rows, (0, 6), (3, 6), 3, None).0, 0);
+}
+
+#[test]
+fn regions_below_the_heap_base_are_refused() {
+    // The wasm32 rule, with a heap base of 1024 and 64 KiB of memory.
+    let within = |address: usize, count: usize| Region::checked_within(address, count, 4, 1024, 65536);
+    assert_eq!(within(1020, 1), Err(AbiError::BadPointer), "last word below the base");
+    assert_eq!(within(16, 4), Err(AbiError::BadPointer), "static data / stack");
+    assert_eq!(within(1016, 4), Err(AbiError::BadPointer), "straddling the base");
+    assert!(within(1024, 1).is_ok(), "first word of the heap");
+    assert!(within(65532, 1).is_ok(), "last word of memory");
+    assert_eq!(within(65532, 2), Err(AbiError::BadPointer), "past the end");
+    // Empty regions keep any pointer, below the base included (nothing is accessed).
+    assert!(within(16, 0).is_ok());
+    assert!(within(0, 0).is_ok());
+    assert!(within(3, 0).is_ok());
+    // Natively there is no heap base: host pointers anywhere are accepted (as above).
+    let host = [1.0f32; 2];
+    assert!(Region::of_f32(address(&host), 2).is_ok());
+}
+
+#[test]
+fn contiguous_rows_through_the_abi_match_the_geometry_walk() {
+    let first = [1.0f32, 0.0, 0.0, 3.0, 4.0, 0.0];
+    let second = [1.0f32, 0.0, 0.0, 0.0, 4.0, 3.0];
+    let geometry = row_geometry(2, 3);
+    let mut walked = [0.0f32; 2];
+    let mut direct = [0.0f32; 2];
+    for flags in [0, FLAG_CLAMP, FLAG_DISTANCE] {
+        assert_eq!(ck_cosine_f32(address(&first), 6, address(&second), 6, address(&geometry), 1, 1, 1e-8, flags, walked.as_mut_ptr() as usize, 2), 0);
+        assert_eq!(ck_cosine_rows_f32(address(&first), address(&second), 2, 3, 1e-8, flags, direct.as_mut_ptr() as usize), 0);
+        assert_eq!(direct.map(f32::to_bits), walked.map(f32::to_bits));
+    }
+    // Lengths that overflow, null pointers and an output over an input are refused.
+    assert_eq!(ck_cosine_rows_f32(address(&first), address(&second), usize::MAX, 3, 1e-8, 0, direct.as_mut_ptr() as usize), AbiError::BadLength.code());
+    assert_eq!(ck_cosine_rows_f32(0, address(&second), 2, 3, 1e-8, 0, direct.as_mut_ptr() as usize), AbiError::BadPointer.code());
+    assert_eq!(ck_cosine_rows_f32(address(&first), address(&second), 2, 3, 1e-8, 0, address(&first)), AbiError::Overlap.code());
 }

@@ -4,7 +4,7 @@
 // the engine validates it, else simd128, else scalar.
 
 import { Runtime, type Variant } from './runtime.js';
-import { checkOptions, describe } from './shapes.js';
+import { checkOptions, describe } from './validate.js';
 import { wasmBase64 as relaxedBase64 } from './wasm/relaxed.generated.js';
 import { wasmBase64 as scalarBase64 } from './wasm/scalar.generated.js';
 import { wasmBase64 as simd128Base64 } from './wasm/simd128.generated.js';

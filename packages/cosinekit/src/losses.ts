@@ -1,17 +1,18 @@
 // infoNCE (NT-Xent), clipLoss and cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
+import { execute } from './execute.js';
 import type { Runtime } from './runtime.js';
-import { booleanOption, checkOptions, describe, formatShape } from './shapes.js';
-import { type Operand, type Tensor, execute, operand, outputTarget } from './tensor.js';
+import { type Operand, type Tensor, operand } from './tensor.js';
+import { booleanOption, checkOptions, describe, formatShape } from './validate.js';
 
 /** How per-row losses are combined. */
 export type Reduction = 'mean' | 'sum' | 'none';
 /** `number` for 'mean' and 'sum', one value per row for 'none'. */
 export type ReducedLoss<R extends Reduction> = R extends 'none' ? Float32Array : number;
 
-/** Options of {@link infoNCE}. */
-export interface InfoNCEOptions<R extends Reduction = 'mean'> {
+/** Options of `infoNCE`. */
+export interface InfoNCEOptions<R extends Reduction = 'mean', G extends boolean = boolean> {
   /** τ: logits are cosine / τ. Default 0.07. */
   temperature?: number;
   /** Where row i's positive is: 'interleaved' = i XOR 1 (default), 'halves' = i ± N. */
@@ -19,36 +20,37 @@ export interface InfoNCEOptions<R extends Reduction = 'mean'> {
   /** 'mean' over all 2N rows (default), 'sum', or 'none' (2N values). */
   reduction?: R;
   /** Also return d loss / d features (for 'none': of the sum of the row losses). */
-  grad?: boolean;
+  grad?: G;
 }
 
-/** Result of {@link infoNCE}. */
-export interface InfoNCEResult<R extends Reduction = 'mean'> {
-  loss: ReducedLoss<R>;
-  /** d loss / d features, `[2N, D]`, with `grad: true`. */
-  grad?: Tensor;
-}
+/** The gradient fields `T` when `G` is `true`; absent when it is `false`; either when it is `boolean`. */
+export type GradFields<G extends boolean, T> = G extends true ? T : { [K in keyof T]?: undefined };
 
-/** Options of {@link clipLoss}. */
-export interface ClipLossOptions {
+/** Result of `infoNCE`: `grad` (d loss / d features, `[2N, D]`) is there exactly when `grad: true`. */
+export type InfoNCEResult<R extends Reduction = 'mean', G extends boolean = false> = { loss: ReducedLoss<R> } & GradFields<G, { grad: Tensor }>;
+
+/** Options of `clipLoss`. */
+export interface ClipLossOptions<G extends boolean = boolean> {
   /** The logit scale s, already exponentiated: logits = s · Î·T̂ᵀ. Default 1/0.07. */
   logitScale?: number;
   /** Also return the gradients. */
-  grad?: boolean;
+  grad?: G;
 }
 
-/** Result of {@link clipLoss}. */
-export interface ClipLossResult {
-  loss: number;
-  /** d loss / d image, with `grad: true`. */
-  gradImage?: Tensor;
-  /** d loss / d text, with `grad: true`. */
-  gradText?: Tensor;
-  /** d loss / d log(logitScale), with `grad: true`. */
-  gradLogitScale?: number;
+/** The gradients `clipLoss` returns with `grad: true`. */
+export interface ClipGradients {
+  /** d loss / d image. */
+  gradImage: Tensor;
+  /** d loss / d text. */
+  gradText: Tensor;
+  /** d loss / d log(logitScale). */
+  gradLogitScale: number;
 }
 
-/** Options of {@link cosineEmbeddingLoss}. */
+/** Result of `clipLoss`: the gradient fields are there exactly when `grad: true`. */
+export type ClipLossResult<G extends boolean = false> = { loss: number } & GradFields<G, ClipGradients>;
+
+/** Options of `cosineEmbeddingLoss`. */
 export interface CosineEmbeddingLossOptions<R extends Reduction = 'mean'> {
   /** Margin for target −1 pairs. Default 0. */
   margin?: number;
@@ -60,8 +62,6 @@ const INFONCE_OPTIONS = ['temperature', 'layout', 'reduction', 'grad'] as const;
 const CLIP_OPTIONS = ['logitScale', 'grad'] as const;
 const EMBEDDING_OPTIONS = ['margin', 'reduction'] as const;
 
-/** Byte size rounded up to 16, so scratch sections stay 16-aligned. */
-const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 function reductionOption(value: unknown): Reduction {
   if (value === undefined) return 'mean';
@@ -96,7 +96,7 @@ function reduce(rowLosses: Float64Array, reduction: Reduction): number | Float32
   return reduction === 'sum' ? total : total / rowLosses.length;
 }
 
-export function infoNCEIn(runtime: Runtime, features: unknown, options?: unknown): InfoNCEResult<Reduction> {
+export function runInfoNCE(runtime: Runtime, features: unknown, options: unknown): { loss: number | Float32Array; grad?: Tensor } {
   const settings = checkOptions(options, INFONCE_OPTIONS, 'infoNCE');
   const temperature = positiveFinite(settings.temperature, 0.07, 'temperature');
   const layoutValue: unknown = settings.layout ?? 'interleaved';
@@ -106,98 +106,92 @@ export function infoNCEIn(runtime: Runtime, features: unknown, options?: unknown
   }
   const reduction = reductionOption(settings.reduction);
   const grad = booleanOption(settings.grad, false, 'grad');
-  const input = operand(runtime, features, 'features');
-  const [rows, depth] = rowsOf(input, 'infoNCE');
-  if (rows % 2 !== 0) {
-    throw new RangeError(`infoNCE: features must hold 2N rows (pairs of views), got ${rows} rows (shape ${formatShape(input.shape)})`);
+  const mark = runtime.mark();
+  try {
+    const input = operand(runtime, features, 'features');
+    const [rows, depth] = rowsOf(input, 'infoNCE');
+    if (rows % 2 !== 0) {
+      throw new RangeError(`infoNCE: features must hold 2N rows (pairs of views), got ${rows} rows (shape ${formatShape(input.shape)})`);
+    }
+    const scratchFloats = runtime.exports.ck_infonce_scratch_floats(rows, depth) >>> 0;
+    const rowWeight = reduction === 'mean' ? 1 / rows : 1;
+    const shape = Object.freeze([rows, depth]);
+    const { rowLosses, gradient } = execute(runtime, {
+      kernel: 'ck_infonce_f32',
+      inputs: { input },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        gradient: { type: 'f32', length: grad ? rows * depth : 0, describe: () => `the gradient ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_infonce_f32(
+          pointers.input,
+          rows,
+          depth,
+          temperature,
+          layoutValue === 'halves' ? 1 : 0,
+          rowWeight,
+          pointers.rowLosses,
+          grad ? pointers.gradient : 0,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    const loss = reduce(rowLosses, reduction);
+    return grad ? { loss, grad: { data: gradient, shape } } : { loss };
+  } finally {
+    runtime.release(mark);
   }
-  const scratchFloats = runtime.exports.ck_infonce_scratch_floats(rows, depth) >>> 0;
-  const lossesBytes = aligned(rows * 8);
-  const rowWeight = reduction === 'mean' ? 1 / rows : 1;
-  let rowLosses = new Float64Array(0);
-  const gradientShape = Object.freeze([rows, depth]);
-  const gradient = execute(
-    runtime,
-    [input],
-    outputTarget(runtime, undefined, grad ? rows * depth : 0, gradientShape),
-    gradientShape,
-    [],
-    (pointers) => {
-      const status = runtime.exports.ck_infonce_f32(
-        pointers.operands[0] as number,
-        rows,
-        depth,
-        temperature,
-        layoutValue === 'halves' ? 1 : 0,
-        rowWeight,
-        pointers.scratch,
-        grad ? pointers.output : 0,
-        pointers.scratch + lossesBytes,
-        scratchFloats,
-      );
-      if (status === 0) rowLosses = new Float64Array(runtime.buffer, pointers.scratch, rows).slice();
-      return status;
-    },
-    'ck_infonce_f32',
-    false,
-    lossesBytes + scratchFloats * 4,
-  );
-  const loss = reduce(rowLosses, reduction);
-  return grad ? { loss, grad: gradient } : { loss };
 }
 
-export function clipLossIn(runtime: Runtime, image: unknown, text: unknown, options?: unknown): ClipLossResult {
+export function runClipLoss(runtime: Runtime, image: unknown, text: unknown, options: unknown): { loss: number } & Partial<ClipGradients> {
   const settings = checkOptions(options, CLIP_OPTIONS, 'clipLoss');
   const logitScale = positiveFinite(settings.logitScale, 1 / 0.07, 'logitScale');
   const grad = booleanOption(settings.grad, false, 'grad');
-  const images = operand(runtime, image, 'image');
-  const texts = operand(runtime, text, 'text');
-  const [rows, depth] = rowsOf(images, 'clipLoss');
-  const [textRows, textDepth] = rowsOf(texts, 'clipLoss');
-  if (textRows !== rows || textDepth !== depth) {
-    throw new RangeError(`clipLoss: image ${formatShape(images.shape)} and text ${formatShape(texts.shape)} must have the same shape [N, D]`);
+  const mark = runtime.mark();
+  try {
+    const images = operand(runtime, image, 'image');
+    const texts = operand(runtime, text, 'text');
+    const [rows, depth] = rowsOf(images, 'clipLoss');
+    const [textRows, textDepth] = rowsOf(texts, 'clipLoss');
+    if (textRows !== rows || textDepth !== depth) {
+      throw new RangeError(`clipLoss: image ${formatShape(images.shape)} and text ${formatShape(texts.shape)} must have the same shape [N, D]`);
+    }
+    const scratchFloats = runtime.exports.ck_clip_scratch_floats(rows, depth) >>> 0;
+    const shape = Object.freeze([rows, depth]);
+    const gradientLength = grad ? rows * depth : 0;
+    const { results, imageGradient, textGradient } = execute(runtime, {
+      kernel: 'ck_clip_f32',
+      inputs: { images, texts },
+      outputs: {
+        results: { type: 'f64', length: 2, describe: 'the loss' },
+        wide: { type: 'f64', length: rows * 3, describe: 'the row and column sums' },
+        imageGradient: { type: 'f32', length: gradientLength, describe: () => `the image gradient ${formatShape(shape)}` },
+        textGradient: { type: 'f32', length: gradientLength, describe: () => `the text gradient ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_clip_f32(
+          pointers.images,
+          pointers.texts,
+          rows,
+          depth,
+          logitScale,
+          grad ? pointers.imageGradient : 0,
+          grad ? pointers.textGradient : 0,
+          pointers.scratch,
+          scratchFloats,
+          pointers.wide,
+          pointers.results,
+        ),
+    });
+    const loss = results[0] as number;
+    if (!grad) return { loss };
+    return { loss, gradImage: { data: imageGradient, shape }, gradText: { data: textGradient, shape }, gradLogitScale: results[1] as number };
+  } finally {
+    runtime.release(mark);
   }
-  const scratchFloats = runtime.exports.ck_clip_scratch_floats(rows, depth) >>> 0;
-  const resultsBytes = 16;
-  const wideBytes = aligned(rows * 24);
-  const textGradientBytes = grad ? aligned(rows * depth * 4) : 0;
-  const shape = Object.freeze([rows, depth]);
-  let results = new Float64Array(2);
-  let gradText = new Float32Array(0);
-  const gradImage = execute(
-    runtime,
-    [images, texts],
-    outputTarget(runtime, undefined, grad ? rows * depth : 0, shape),
-    shape,
-    [],
-    (pointers) => {
-      const textGradient = pointers.scratch + resultsBytes + wideBytes;
-      const status = runtime.exports.ck_clip_f32(
-        pointers.operands[0] as number,
-        pointers.operands[1] as number,
-        rows,
-        depth,
-        logitScale,
-        grad ? pointers.output : 0,
-        grad ? textGradient : 0,
-        textGradient + textGradientBytes,
-        scratchFloats,
-        pointers.scratch + resultsBytes,
-        pointers.scratch,
-      );
-      if (status === 0) {
-        results = new Float64Array(runtime.buffer, pointers.scratch, 2).slice();
-        if (grad) gradText = new Float32Array(runtime.buffer, textGradient, rows * depth).slice();
-      }
-      return status;
-    },
-    'ck_clip_f32',
-    false,
-    resultsBytes + wideBytes + textGradientBytes + scratchFloats * 4,
-  );
-  const loss = results[0] as number;
-  if (!grad) return { loss };
-  return { loss, gradImage, gradText: { data: gradText, shape }, gradLogitScale: results[1] as number };
 }
 
 function targetsOf(target: unknown, rows: number): Float32Array {
@@ -225,43 +219,30 @@ function targetsOf(target: unknown, rows: number): Float32Array {
   return result;
 }
 
-export function cosineEmbeddingLossIn(runtime: Runtime, x1: unknown, x2: unknown, target: unknown, options?: unknown): number | Float32Array {
+export function runCosineEmbeddingLoss(runtime: Runtime, x1: unknown, x2: unknown, target: unknown, options: unknown): number | Float32Array {
   const settings = checkOptions(options, EMBEDDING_OPTIONS, 'cosineEmbeddingLoss');
   const marginValue: unknown = settings.margin ?? 0;
   if (typeof marginValue !== 'number') throw new TypeError(`margin must be a number, got ${describe(marginValue)}`);
   if (!Number.isFinite(marginValue)) throw new RangeError(`margin must be a finite number, got ${describe(marginValue)}`);
   const reduction = reductionOption(settings.reduction);
-  const first = operand(runtime, x1, 'x1');
-  const second = operand(runtime, x2, 'x2');
-  const [rows, depth] = rowsOf(first, 'cosineEmbeddingLoss');
-  if (second.shape.length !== 2 || second.shape[0] !== rows || second.shape[1] !== depth) {
-    throw new RangeError(`cosineEmbeddingLoss: x1 ${formatShape(first.shape)} and x2 ${formatShape(second.shape)} must have the same shape [N, D]`);
+  const mark = runtime.mark();
+  try {
+    const first = operand(runtime, x1, 'x1');
+    const second = operand(runtime, x2, 'x2');
+    const [rows, depth] = rowsOf(first, 'cosineEmbeddingLoss');
+    if (second.shape.length !== 2 || second.shape[0] !== rows || second.shape[1] !== depth) {
+      throw new RangeError(`cosineEmbeddingLoss: x1 ${formatShape(first.shape)} and x2 ${formatShape(second.shape)} must have the same shape [N, D]`);
+    }
+    const targets = operand(runtime, { data: targetsOf(target, rows), shape: [rows] }, 'target');
+    const { rowLosses } = execute(runtime, {
+      kernel: 'ck_cosine_embedding_f32',
+      inputs: { first, second, targets },
+      outputs: { rowLosses: { type: 'f64', length: rows, describe: 'the row losses' } },
+      call: (pointers) =>
+        runtime.exports.ck_cosine_embedding_f32(pointers.first, pointers.second, rows, depth, pointers.targets, marginValue, pointers.rowLosses),
+    });
+    return reduce(rowLosses, reduction);
+  } finally {
+    runtime.release(mark);
   }
-  const targets = operand(runtime, { data: targetsOf(target, rows), shape: [rows] }, 'target');
-  let rowLosses = new Float64Array(0);
-  execute(
-    runtime,
-    [first, second, targets],
-    outputTarget(runtime, undefined, 0, []),
-    [],
-    [],
-    (pointers) => {
-      const status = runtime.exports.ck_cosine_embedding_f32(
-        pointers.operands[0] as number,
-        pointers.operands[1] as number,
-        rows,
-        depth,
-        pointers.operands[2] as number,
-        marginValue,
-        pointers.scratch,
-      );
-      if (status === 0) rowLosses = new Float64Array(runtime.buffer, pointers.scratch, rows).slice();
-      return status;
-    },
-    'ck_cosine_embedding_f32',
-    false,
-    aligned(rows * 8),
-  );
-  return reduce(rowLosses, reduction);
 }
-

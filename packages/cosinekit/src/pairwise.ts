@@ -1,10 +1,22 @@
 // pairwiseCosine, pairwiseCosineBlocks, topK and meanCosine: the [N,D]×[M,D] family. Shapes
 // are validated here; the kernels pack, normalise and multiply (crates/cosinekit-core gemm).
 
-import type { Runtime } from './runtime.js';
-import { booleanOption, checkOptions, describe, nonNegativeOption, readProperty } from './shapes.js';
-import { blockRowsFor, checkPairwiseResult, checkTopK, finiteOption, pairSizes } from './pool-validate.js';
-import { type Operand, type Tensor, type WasmTensor, WasmTensor as WasmTensorClass, execute, operand, outputTarget } from './tensor.js';
+import { execute } from './execute.js';
+import { type Runtime, aligned16 } from './runtime.js';
+import { type Operand, type Tensor, type WasmTensor, WasmTensor as WasmTensorClass, operand, outputTarget } from './tensor.js';
+import {
+  blockRowsFor,
+  booleanOption,
+  checkOptions,
+  checkPairwiseResult,
+  checkTopK,
+  describe,
+  finiteOption,
+  formatShape,
+  nonNegativeOption,
+  pairSizes,
+  readProperty,
+} from './validate.js';
 
 /** Options of {@link pairwiseCosine}. */
 export interface PairwiseOptions {
@@ -58,7 +70,7 @@ function optionalSecond(runtime: Runtime, b: unknown, functionName: string): Ope
   let looksLikeOptions = false;
   if (b !== null && typeof b === 'object') {
     try {
-      looksLikeOptions = !(b instanceof WasmTensorClass) && !('data' in b) && !('shape' in b);
+      looksLikeOptions = !(b instanceof WasmTensorClass) && !ArrayBuffer.isView(b) && !Array.isArray(b) && !('data' in b) && !('shape' in b) && !('dims' in b);
     } catch (thrown) {
       throw new TypeError(`${functionName}: b cannot be inspected (${describe(thrown)})`, { cause: thrown });
     }
@@ -71,58 +83,77 @@ function optionalSecond(runtime: Runtime, b: unknown, functionName: string): Ope
   return operand(runtime, b, 'b');
 }
 
-export function pairwiseCosineIn(runtime: Runtime, a: unknown, b: unknown, options?: unknown): Tensor {
+export function runPairwiseCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): Tensor {
   const settings = checkOptions(options, PAIRWISE_OPTIONS, 'pairwiseCosine');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const scale = finiteOption(settings.scale, 1, 'scale');
-  const first = operand(runtime, a, 'a');
-  const second = optionalSecond(runtime, b, 'pairwiseCosine');
-  const sizes = pairSizes(first, second, 'pairwiseCosine');
-  const { batch, aRows, bRows, depth } = sizes;
-  const resultShape = checkPairwiseResult(sizes);
-  const resultLength = batch * aRows * bRows;
-  const output = outputTarget(runtime, settings.out, resultLength, resultShape);
-  const scratchFloats = runtime.exports.ck_pairwise_scratch_floats(aRows, bRows, depth) >>> 0;
-  const operands = second === null ? [first] : [first, second];
-  return execute(
-    runtime,
-    operands,
-    output,
-    resultShape,
-    [],
-    (pointers) =>
-      runtime.exports.ck_pairwise_cosine_f32(
-        pointers.operands[0] as number,
-        (pointers.operands[1] ?? pointers.operands[0]) as number,
-        batch,
-        aRows,
-        bRows,
-        depth,
-        eps,
-        scale,
-        pointers.output,
-        pointers.scratch,
-        scratchFloats,
-      ),
-    'ck_pairwise_cosine_f32',
-    false,
-    scratchFloats * 4,
-  );
+  const mark = runtime.mark();
+  try {
+    const first = operand(runtime, a, 'a');
+    const second = optionalSecond(runtime, b, 'pairwiseCosine');
+    const sizes = pairSizes(first, second, 'pairwiseCosine');
+    const { batch, aRows, bRows, depth } = sizes;
+    const resultShape = checkPairwiseResult(sizes);
+    const resultLength = batch * aRows * bRows;
+    const target = outputTarget(runtime, settings.out, resultLength, resultShape);
+    const scratchFloats = runtime.exports.ck_pairwise_scratch_floats(aRows, bRows, depth) >>> 0;
+    const { result } = execute(runtime, {
+      kernel: 'ck_pairwise_cosine_f32',
+      inputs: { first, second },
+      outputs: { result: { type: 'f32', length: resultLength, target, describe: () => `the result ${formatShape(resultShape)}` } },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_pairwise_cosine_f32(
+          pointers.first,
+          second === null ? pointers.first : pointers.second,
+          batch,
+          aRows,
+          bRows,
+          depth,
+          eps,
+          scale,
+          pointers.result,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    return { data: result, shape: resultShape };
+  } finally {
+    runtime.release(mark);
+  }
 }
 
-export function pairwiseCosineBlocksIn(runtime: Runtime, a: unknown, b: unknown, options?: unknown): Iterable<PairwiseBlock> {
+export function runPairwiseCosineBlocks(runtime: Runtime, a: unknown, b: unknown, options: unknown): Iterable<PairwiseBlock> {
   const settings = checkOptions(options, BLOCKS_OPTIONS, 'pairwiseCosineBlocks');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
-  const first = operand(runtime, a, 'a');
-  const second = optionalSecond(runtime, b, 'pairwiseCosineBlocks');
-  const { aRows, bRows, depth } = pairSizes(first, second, 'pairwiseCosineBlocks', [2]);
-  const blockRows = blockRowsFor(settings.blockRows, aRows, bRows);
-  // Pin what was validated: a WasmTensor (its live view is re-read per block, as memory may
-  // move), or the data array itself — never re-reading a user getter at iteration time.
-  const pin = (value: unknown, entry: Operand): WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] } =>
-    value instanceof WasmTensorClass ? value : { data: entry.source ?? (readProperty(value as object, 'data', entry.name) as Float32Array), shape: entry.shape };
-  const source = pin(a, first);
-  const corpus = second === null ? source : pin(b, second);
+  const mark = runtime.mark();
+  let source: WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] };
+  let corpus: typeof source;
+  let aRows: number;
+  let depth: number;
+  let blockRows: number;
+  try {
+    const first = operand(runtime, a, 'a');
+    const second = optionalSecond(runtime, b, 'pairwiseCosineBlocks');
+    const sizes = pairSizes(first, second, 'pairwiseCosineBlocks', [2]);
+    ({ aRows, depth } = sizes);
+    blockRows = blockRowsFor(settings.blockRows, aRows, sizes.bRows);
+    // Pin what was validated: a WasmTensor (its live view is re-read per block, as memory may
+    // move), or the data itself — never re-reading a user getter at iteration time. number[]
+    // operands were read into the arena, which this call gives back now: keep a JS copy.
+    const pin = (value: unknown, entry: Operand): WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] } => {
+      if (value instanceof WasmTensorClass) return value;
+      if (entry.source !== null) return { data: entry.source, shape: entry.shape };
+      if (entry.pointer !== null && !runtime.insideLiveTensor(entry.pointer, entry.length * 4)) {
+        return { data: runtime.floats().slice(entry.pointer >>> 2, (entry.pointer >>> 2) + entry.length), shape: entry.shape };
+      }
+      return { data: readProperty(value as object, 'data', entry.name) as Float32Array, shape: entry.shape };
+    };
+    source = pin(a, first);
+    corpus = second === null ? source : pin(b, second);
+  } finally {
+    runtime.release(mark);
+  }
   return {
     *[Symbol.iterator]() {
       for (let rowStart = 0; rowStart < aRows; rowStart += blockRows) {
@@ -132,89 +163,131 @@ export function pairwiseCosineBlocksIn(runtime: Runtime, a: unknown, b: unknown,
         const data = source.data;
         const range = [rowStart * depth, (rowStart + rows) * depth] as const;
         const rowsView = { data: ArrayBuffer.isView(data) ? data.subarray(...range) : data.slice(...range), shape: [rows, depth] };
-        const block = pairwiseCosineIn(runtime, rowsView, corpus, { eps });
+        const block = runPairwiseCosine(runtime, rowsView, corpus, { eps });
         yield { rowStart, rows, data: block.data };
       }
     },
   };
 }
 
-export function topKIn(runtime: Runtime, queries: unknown, corpus: unknown, requestedK: unknown, options?: unknown): TopKResult {
+/**
+ * topK; `selfOffset` is for the pool's query chunks: with `excludeSelf`, query row q skips
+ * corpus row q + selfOffset (the public call passes 0).
+ */
+export function runTopK(runtime: Runtime, queries: unknown, corpus: unknown, requestedK: unknown, options: unknown, selfOffset = 0): TopKResult {
   const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
-  const first = operand(runtime, queries, 'queries');
-  const second = operand(runtime, corpus, 'corpus');
-  const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
-  const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
-  const resultLength = queryRows * k;
-  const scratchFloats = runtime.exports.ck_topk_scratch_floats(queryRows, depth) >>> 0;
-  let indices = new Int32Array(0);
-  const scores = execute(
-    runtime,
-    [first, second],
-    outputTarget(runtime, undefined, resultLength, [queryRows, k]),
-    [queryRows, k],
-    [],
-    (pointers) => {
-      // Kernel scratch = the indices (resultLength i32, rounded to 16 bytes), then the kernel's own floats.
-      const indicesBytes = Math.ceil(resultLength / 4) * 16;
-      const status = runtime.exports.ck_topk_cosine_f32(
-        pointers.operands[0] as number,
-        queryRows,
-        pointers.operands[1] as number,
-        corpusRows,
-        depth,
-        k,
-        eps,
-        excludeSelf ? 1 : 0,
-        pointers.scratch,
-        pointers.output,
-        pointers.scratch + indicesBytes,
-        scratchFloats,
-      );
-      // Copy the indices out before execute() frees the scratch (no allocation happens in between).
-      if (status === 0) indices = new Int32Array(runtime.buffer, pointers.scratch, resultLength).slice();
-      return status;
-    },
-    'ck_topk_cosine_f32',
-    false,
-    Math.ceil(resultLength / 4) * 16 + scratchFloats * 4,
-  );
-  return { indices, scores: scores.data, shape: [queryRows, k] };
+  const mark = runtime.mark();
+  try {
+    const first = operand(runtime, queries, 'queries');
+    // A 1-D query [D] is one row.
+    if (first.shape.length === 1) first.shape = [1, first.shape[0] as number];
+    const second = operand(runtime, corpus, 'corpus');
+    const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
+    const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
+    const resultLength = queryRows * k;
+    const scratchFloats = runtime.exports.ck_topk_scratch_floats(queryRows, depth) >>> 0;
+    const shape: [number, number] = [queryRows, k];
+    const { indices, scores } = execute(runtime, {
+      kernel: 'ck_topk_cosine_f32',
+      inputs: { first, second },
+      outputs: {
+        indices: { type: 'i32', length: resultLength, describe: () => `the indices ${formatShape(shape)}` },
+        scores: { type: 'f32', length: resultLength, describe: () => `the scores ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_topk_cosine_f32(
+          pointers.first,
+          queryRows,
+          pointers.second,
+          corpusRows,
+          depth,
+          k,
+          eps,
+          excludeSelf ? 1 : 0,
+          selfOffset,
+          pointers.indices,
+          pointers.scores,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    return { indices, scores, shape };
+  } finally {
+    runtime.release(mark);
+  }
 }
 
-export function meanCosineIn(runtime: Runtime, a: unknown, b?: unknown): number {
-  const first = operand(runtime, a, 'a');
-  const second = optionalSecond(runtime, b, 'meanCosine');
-  const { aRows, bRows, depth } = pairSizes(first, second, 'meanCosine', [2]);
-  let mean = Number.NaN;
-  const sumsBytes = depth * 16;
-  const operands = second === null ? [first] : [first, second];
-  // No tensor result: an empty output, and the float64 sums and result live in kernel scratch.
-  execute(
-    runtime,
-    operands,
-    outputTarget(runtime, undefined, 0, []),
-    [],
-    [],
-    (pointers) => {
-      const status = runtime.exports.ck_mean_cosine_f32(
-        pointers.operands[0] as number,
-        aRows,
-        second === null ? 0 : (pointers.operands[1] as number),
-        bRows,
-        depth,
-        1e-8,
-        pointers.scratch,
-        pointers.scratch + sumsBytes,
-      );
-      if (status === 0) mean = new Float64Array(runtime.buffer, pointers.scratch + sumsBytes, 1)[0] as number;
-      return status;
-    },
-    'ck_mean_cosine_f32',
-    false,
-    sumsBytes + 16,
-  );
-  return mean;
+/** One slice's lists for {@link mergeTopK}: `[queries, listLength]`, indices counted from `indexOffset`. */
+export interface TopKSlice {
+  indices: Int32Array;
+  scores: Float32Array;
+  listLength: number;
+  indexOffset: number;
+}
+
+/**
+ * The best `k` per query of every slice's lists, by the top-k order (the merge kernel):
+ * the pool's corpus-split search. With `excludeSelf`, query q drops global index q.
+ */
+export function mergeTopK(runtime: Runtime, slices: readonly TopKSlice[], queries: number, k: number, excludeSelf: boolean): TopKResult {
+  const mark = runtime.mark();
+  try {
+    const listLength = Math.max(...slices.map((slice) => slice.listLength));
+    const lists = slices.length;
+    const entries = lists * queries * listLength;
+    const listIndices = runtime.reserve(entries * 4, 'the lists to merge');
+    const listScores = runtime.reserve(entries * 4, 'the lists to merge');
+    const offsets = runtime.reserve(lists * 4, 'the list offsets');
+    const outIndices = runtime.reserve(queries * k * 4, 'the merged indices');
+    const outScores = runtime.reserve(queries * k * 4, 'the merged scores');
+    const ints = runtime.ints();
+    const floats = runtime.floats();
+    slices.forEach((slice, list) => {
+      ints[(offsets >>> 2) + list] = slice.indexOffset;
+      for (let query = 0; query < queries; query++) {
+        const row = (list * queries + query) * listLength;
+        const from = query * slice.listLength;
+        ints.set(slice.indices.subarray(from, from + slice.listLength), (listIndices >>> 2) + row);
+        floats.set(slice.scores.subarray(from, from + slice.listLength), (listScores >>> 2) + row);
+        // Slots past a shorter slice's lists are empty.
+        ints.fill(-1, (listIndices >>> 2) + row + slice.listLength, (listIndices >>> 2) + row + listLength);
+      }
+    });
+    runtime.check(
+      runtime.exports.ck_topk_merge_f32(listIndices, listScores, lists, queries, listLength, offsets, k, excludeSelf ? 1 : 0, outIndices, outScores),
+      'ck_topk_merge_f32',
+    );
+    return {
+      indices: runtime.ints().slice(outIndices >>> 2, (outIndices >>> 2) + queries * k),
+      scores: runtime.floats().slice(outScores >>> 2, (outScores >>> 2) + queries * k),
+      shape: [queries, k],
+    };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+export function runMeanCosine(runtime: Runtime, a: unknown, b: unknown): number {
+  const mark = runtime.mark();
+  try {
+    const first = operand(runtime, a, 'a');
+    const second = optionalSecond(runtime, b, 'meanCosine');
+    const { aRows, bRows, depth } = pairSizes(first, second, 'meanCosine', [2]);
+    const sumsBytes = aligned16(depth * 16);
+    // No tensor result: the float64 column sums are kernel scratch, the mean one f64 output.
+    const { mean } = execute(runtime, {
+      kernel: 'ck_mean_cosine_f32',
+      inputs: { first, second },
+      outputs: { mean: { type: 'f64', length: 1, describe: 'the mean' } },
+      scratchBytes: sumsBytes,
+      call: (pointers) =>
+        runtime.exports.ck_mean_cosine_f32(pointers.first, aRows, second === null ? 0 : pointers.second, bRows, depth, 1e-8, pointers.scratch, pointers.mean),
+    });
+    return mean[0] as number;
+  } finally {
+    runtime.release(mark);
+  }
 }

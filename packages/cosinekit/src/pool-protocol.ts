@@ -81,12 +81,8 @@ export interface TopKRequest {
   corpusCount: number;
   /** Neighbours per query the kernel keeps. */
   k: number;
-  /**
-   * Drop corpus row `queryStart + i` from query row `i`'s list (or its last entry when that
-   * row is not in it) and keep `k - 1`: `excludeSelf` for a chunk that does not start at
-   * query 0. False: keep the kernel's `k`.
-   */
-  dropSelf: boolean;
+  /** The queries are the corpus: query row `i` skips corpus row `queryStart + i` (the kernel's self offset). */
+  excludeSelf: boolean;
   eps: number;
   /** Where to write the `queryCount × kept` indices and scores (shared views), or null: send them back. */
   outIndices: Int32Array | null;

@@ -4,12 +4,12 @@
 // a time with the package's ordinary single-thread functions — the same kernel as the
 // calling thread, on views: rows of an installed corpus are passed to the kernels with no copy.
 
-import { type Cosinekit, bind } from './api.js';
+import { Cosinekit } from './kit.js';
 import { Runtime } from './runtime.js';
-import { formatShape } from './shapes.js';
+import { formatShape } from './validate.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './pool-port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './pool-protocol.js';
-import { dropSelfEntries } from './pool-rank.js';
+import { runTopK } from './pairwise.js';
 import { WasmTensor } from './tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -31,6 +31,11 @@ class WorkerState {
   /** Installed corpora, or why installing one failed (reported by every task that uses it). */
   readonly #corpora = new Map<number, WasmTensor | Error>();
 
+  get runtime(): Runtime {
+    if (this.#runtime === null) throw new Error('cosinekit internal error: a pool worker got a task before init');
+    return this.#runtime;
+  }
+
   get kit(): Cosinekit {
     if (this.#kit === null) throw new Error('cosinekit internal error: a pool worker got a task before init');
     return this.#kit;
@@ -41,7 +46,7 @@ class WorkerState {
       case 'init': {
         if (this.#kit === null) {
           this.#runtime = new Runtime(await WebAssembly.instantiate(request.module, {}));
-          this.#kit = bind(this.#runtime);
+          this.#kit = new Cosinekit({ runtime: this.#runtime });
         }
         const variant = this.#kit.backendInfo().variant;
         if (variant !== request.variant) throw new Error(`cosinekit internal error: the pool sent a ${variant} module as ${request.variant}`);
@@ -145,7 +150,7 @@ class WorkerState {
   }
 
   #topK(request: TopKRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
-    const { queryStart, queryCount, corpusStart, corpusCount, k, eps, dropSelf } = request;
+    const { queryStart, queryCount, corpusStart, corpusCount, k, eps, excludeSelf } = request;
     const depth = request.queries.length / queryCount;
     // The corpus rows come with the request (a slice for this call only), or from an installed corpus.
     const slice = request.corpusRows === null ? null : this.#staged(request.corpusRows, [corpusCount, depth]);
@@ -155,19 +160,16 @@ class WorkerState {
       queries = this.#staged(request.queries, [queryCount, depth]);
       const corpus = slice ?? this.#corpus(request.corpus);
       const offset = slice === null ? corpusStart * depth : 0;
-      found = this.kit.topK(queries, { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] }, k, { eps });
+      const rows = { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] };
+      found = runTopK(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart);
     } finally {
       queries?.dispose();
       slice?.dispose();
     }
-    if (corpusStart > 0) {
-      for (let entry = 0; entry < found.indices.length; entry++) found.indices[entry] = (found.indices[entry] as number) + corpusStart;
-    }
-    const kept = dropSelf ? k - 1 : k;
-    const indices = request.outIndices ?? (dropSelf ? new Int32Array(queryCount * kept) : found.indices);
-    const scores = request.outScores ?? (dropSelf ? new Float32Array(queryCount * kept) : found.scores);
-    if (dropSelf) dropSelfEntries(found.indices, found.scores, k, queryStart, indices, scores);
-    else if (indices !== found.indices) {
+    // Indices count from the slice's first row; the merge adds the slice's offset.
+    const indices = request.outIndices ?? found.indices;
+    const scores = request.outScores ?? found.scores;
+    if (indices !== found.indices) {
       indices.set(found.indices);
       scores.set(found.scores);
     }

@@ -13,15 +13,16 @@
 // rules and messages; jobs below `parallelThreshold` multiply-adds run on the calling
 // thread, where a round trip to the workers would cost more than it saves.
 
-import { type Cosinekit, bind } from './api.js';
+import { asyncDisposeKey, disposeKey } from './disposable.js';
+import { Cosinekit } from './kit.js';
 import { chooseVariant, variantBytes } from './loader.js';
 import type { PairwiseBlock, PairwiseBlocksOptions, TopKOptions, TopKResult } from './pairwise.js';
 import { type WorkerFactory, type WorkerThread, hardwareThreads, sharedMemoryAvailable, workerFactory } from './pool-platform.js';
 import type { ErrorData, PoolReply, PoolRequest, SuccessReply } from './pool-protocol.js';
-import { type SliceLists, mergeSliceLists } from './pool-rank.js';
-import { blockRowsFor, checkPairwiseResult, checkSecondOperand, checkTopK, finiteOption, pairSizes, type ShapedOperand } from './pool-validate.js';
+import { type TopKSlice, mergeTopK } from './pairwise.js';
+import { blockRowsFor, checkPairwiseResult, checkSecondOperand, checkTopK, finiteOption, pairSizes, type ShapedOperand } from './validate.js';
 import { Runtime, type Variant } from './runtime.js';
-import { type Shape, booleanOption, checkOptions, describe, formatShape, nonNegativeOption } from './shapes.js';
+import { type Shape, booleanOption, checkOptions, describe, formatShape, nonNegativeOption } from './validate.js';
 import { type Tensor, type TensorLike, type WasmTensor, operand } from './tensor.js';
 
 /** Options of {@link createPool}. */
@@ -53,7 +54,7 @@ export interface PoolOptions {
    * (`new URL('./pool-worker.js', import.meta.url)`, or pool-worker.cjs next to the CJS build),
    * e.g. with Vite's dependency pre-bundling: serve `cosinekit/dist/pool-worker.js` and pass its URL.
    */
-  workerUrl?: string | URL;
+  workerUrl?: string | { readonly href: string };
 }
 
 /** Options of {@link Pool.pairwiseCosine}: as the single-thread `pairwiseCosine`, without `out`. */
@@ -182,20 +183,9 @@ const MAX_IN_FLIGHT = 2;
 const PIPELINE_WORK = 2 ** 25;
 /** Most bytes of input copies kept for reuse between calls (see SharedArena). */
 const ARENA_BYTES = 512 * 2 ** 20;
-/** Rows of A per micro-tile of the kernel: chunks start on a tile boundary. */
-const TILE_ROWS = 4;
-/** Corpus rows per tile of the top-k kernel: corpus slices start on a tile boundary. */
-const CORPUS_TILE = 256;
 /** Split top-k by queries when every chunk gets at least this many; else by corpus slices. */
 const MIN_QUERY_CHUNK = 128;
-/**
- * Queries per block of the top-k kernel: each block streams (normalises and packs) the whole
- * corpus once, so query chunks of whole blocks cost no more corpus passes than one thread does.
- */
-const QUERY_BLOCK = 256;
 
-const asyncDisposeKey: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
-const disposeKey: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
 
 // Typed-array intrinsics: a genuine view of an input's memory, whatever a subclass overrides.
 const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -476,7 +466,7 @@ class PoolImpl implements Pool {
     this.sharedMemory = settings.sharedMemory;
     this.parallelThreshold = settings.parallelThreshold;
     this.#runtime = settings.runtime;
-    this.#kit = bind(settings.runtime);
+    this.#kit = new Cosinekit({ runtime: settings.runtime });
     this.#spawn = settings.spawn;
     this.#module = settings.module;
   }
@@ -785,7 +775,7 @@ class PoolImpl implements Pool {
 
   /** Validates a TensorLike exactly as the single-thread functions do, and pins what it will read. */
   #tensor(value: unknown, name: string): { name: string; shape: number[]; source: Float32Array | Float64Array | readonly number[] } {
-    const pinned = operand(this.#runtime, value, name);
+    const pinned = operand(this.#runtime, value, name, false);
     if (pinned.source === null) throw new TypeError(`${name} lives in this pool's own memory; pass a tensor of your own`);
     return { name, shape: pinned.shape, source: pinned.source };
   }
@@ -901,7 +891,9 @@ class PoolImpl implements Pool {
   #chunkRows(totalRows: number, workPerRow: number): number {
     const pieces = this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD;
     let rows = Math.max(Math.ceil(totalRows / pieces), Math.ceil(MIN_CHUNK_WORK / workPerRow), 1);
-    rows = Math.ceil(rows / TILE_ROWS) * TILE_ROWS;
+    // Chunks start on a boundary of the kernel's micro-tile rows.
+    const tileRows = this.#runtime.constants.tileRows;
+    rows = Math.ceil(rows / tileRows) * tileRows;
     return Math.min(rows, totalRows);
   }
 
@@ -974,18 +966,21 @@ class PoolImpl implements Pool {
     const second = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : this.#tensor(corpus, 'corpus');
     const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
     checkTopK(k, queryRows, corpusRows, excludeSelf);
-    // With excludeSelf every chunk asks for one more and drops the query's own row itself:
-    // the kernel's own excludeSelf only knows chunks that start at query 0.
+    // Query chunks skip each query's own row in the kernel (its self offset is the chunk's
+    // first query). Corpus slices keep one more candidate each and the merge drops self.
     const listLength = excludeSelf ? k + 1 : k;
     const lease: SharedArrayBuffer[] = [];
     const rows = this.#snapshot(first.source, queryRows * depth, false, lease);
     if (queryRows / this.threads >= MIN_QUERY_CHUNK || this.threads === 1) {
       // By queries: every worker needs the whole corpus (the handle's, or a copy for this call).
       let queryChunk = Math.max(this.#chunkRows(queryRows, corpusRows * depth), MIN_QUERY_CHUNK);
-      if (queryChunk > QUERY_BLOCK) queryChunk = Math.min(Math.ceil(queryChunk / QUERY_BLOCK) * QUERY_BLOCK, queryRows);
+      // Each kernel query block streams (normalises and packs) the whole corpus once, so chunks
+      // of whole blocks cost no more corpus passes than one thread does.
+      const queryBlock = this.#runtime.constants.queryBlock;
+      if (queryChunk > queryBlock) queryChunk = Math.min(Math.ceil(queryChunk / queryBlock) * queryBlock, queryRows);
       const record = this.#corpusFor(second, rows, first.shape, lease);
       try {
-        return await this.#topKByQueries(record, rows, queryRows, corpusRows, depth, k, listLength, excludeSelf, eps, queryChunk);
+        return await this.#topKByQueries(record, rows, queryRows, corpusRows, depth, k, excludeSelf, eps, queryChunk);
       } finally {
         this.unuse(record, false);
         if (!this.#destroyed) this.#arena.give(lease);
@@ -1010,7 +1005,6 @@ class PoolImpl implements Pool {
     corpusRows: number,
     depth: number,
     k: number,
-    listLength: number,
     excludeSelf: boolean,
     eps: number,
     chunkRows: number,
@@ -1038,8 +1032,8 @@ class PoolImpl implements Pool {
                 queryCount: count,
                 corpusStart: 0,
                 corpusCount: corpusRows,
-                k: listLength,
-                dropSelf: excludeSelf,
+                k,
+                excludeSelf,
                 eps,
                 outIndices: shared ? indices.subarray(start * k, (start + count) * k) : null,
                 outScores: shared ? scores.subarray(start * k, (start + count) * k) : null,
@@ -1072,8 +1066,9 @@ class PoolImpl implements Pool {
   ): Promise<TopKResult> {
     const pieces = this.threads * CHUNKS_PER_THREAD;
     let sliceRows = Math.max(Math.ceil(corpusRows / pieces), Math.ceil(MIN_CHUNK_WORK / (queryRows * depth)), listLength);
-    sliceRows = Math.min(Math.ceil(sliceRows / CORPUS_TILE) * CORPUS_TILE, corpusRows);
-    const slices: SliceLists[] = [];
+    const corpusTile = this.#runtime.constants.corpusTile;
+    sliceRows = Math.min(Math.ceil(sliceRows / corpusTile) * corpusTile, corpusRows);
+    const slices: TopKSlice[] = [];
     await this.#submit((job) => {
       const chunks: Chunk[] = [];
       for (let start = 0, slice = 0; start < corpusRows; start += sliceRows, slice++) {
@@ -1103,7 +1098,7 @@ class PoolImpl implements Pool {
                 corpusStart: start,
                 corpusCount: count,
                 k: kept,
-                dropSelf: false,
+                excludeSelf: false,
                 eps,
                 outIndices: null,
                 outScores: null,
@@ -1112,16 +1107,13 @@ class PoolImpl implements Pool {
             };
           },
           accept: (reply) => {
-            slices[position] = { indices: reply.indices as Int32Array, scores: reply.scores as Float32Array, listLength: kept };
+            slices[position] = { indices: reply.indices as Int32Array, scores: reply.scores as Float32Array, listLength: kept, indexOffset: start };
           },
         });
       }
       return chunks;
     });
-    const indices = new Int32Array(queryRows * k);
-    const scores = new Float32Array(queryRows * k);
-    mergeSliceLists(slices, queryRows, k, excludeSelf, indices, scores);
-    return { indices, scores, shape: [queryRows, k] };
+    return mergeTopK(this.#runtime, slices, queryRows, k, excludeSelf);
   }
 
   // ─────────────────────────── handles and lifetime ───────────────────────────

@@ -1,21 +1,30 @@
-// One instantiated wasm variant: its exports, its memory, fresh views of that memory, the
-// allocator, and per-call scratch. Views are re-created whenever `memory.buffer` has been
-// replaced by `memory.grow`, so no caller ever holds a stale one across an allocation.
+// One instantiated wasm variant: its exports, the kernel constants it reports, its memory and
+// fresh views of it, the allocator, and the scratch arena every call takes its temporaries
+// from. Views are re-created only when `memory.grow` has detached the buffer they view.
 
 import { viewLength } from './intrinsics.js';
-import { type LazyText, textOf } from './shapes.js';
+import { type LazyText, textOf } from './validate.js';
 
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
 export type Variant = 'relaxed' | 'simd128' | 'scalar';
 
-/** The exports of crates/cosinekit-wasm (ABI version 1). Pointers are byte addresses. */
+/** The exports of crates/cosinekit-wasm (ABI version 2). Pointers are byte addresses. */
 export interface CosinekitExports {
   memory: WebAssembly.Memory;
   ck_abi_version(): number;
   ck_instruction_set(): number;
+  ck_query_block(): number;
+  ck_corpus_tile(): number;
+  ck_tile_rows(): number;
+  ck_tile_columns(): number;
+  ck_max_rank(): number;
+  ck_flag_clamp(): number;
+  ck_flag_distance(): number;
+  ck_status_text(code: number, outPointer: number, capacity: number): number;
   ck_alloc(byteCount: number): number;
   ck_free(pointer: number): void;
   ck_heap_bytes_in_use(): number;
+  ck_cosine_pair_f32(firstPointer: number, secondPointer: number, length: number, eps: number): number;
   ck_cosine_f32(
     firstPointer: number,
     firstLength: number,
@@ -29,6 +38,7 @@ export interface CosinekitExports {
     outputPointer: number,
     outputLength: number,
   ): number;
+  ck_cosine_rows_f32(firstPointer: number, secondPointer: number, rows: number, length: number, eps: number, flags: number, outputPointer: number): number;
   ck_pairwise_scratch_floats(aRows: number, bRows: number, depth: number): number;
   ck_pairwise_cosine_f32(
     aPointer: number,
@@ -63,10 +73,23 @@ export interface CosinekitExports {
     k: number,
     eps: number,
     excludeSelf: number,
+    selfOffset: number,
     indicesPointer: number,
     scoresPointer: number,
     scratchPointer: number,
     scratchFloats: number,
+  ): number;
+  ck_topk_merge_f32(
+    indicesPointer: number,
+    scoresPointer: number,
+    lists: number,
+    queries: number,
+    listLength: number,
+    offsetsPointer: number,
+    k: number,
+    excludeSelf: number,
+    outIndicesPointer: number,
+    outScoresPointer: number,
   ): number;
   ck_infonce_scratch_floats(rows: number, depth: number): number;
   ck_infonce_f32(
@@ -115,38 +138,77 @@ export interface CosinekitExports {
   ): number;
 }
 
-export const ABI_VERSION = 1;
+/** The ABI version this package speaks; a module reporting another one is refused. */
+export const ABI_VERSION = 2;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;
 /** All of wasm32 linear memory: 65536 pages of 64 KiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
+/**
+ * The arena a new instance starts with, and the most it grows to. A call whose temporaries
+ * do not fit takes the rest from the heap (and frees it before it returns); the arena then
+ * grows to what that call needed, up to the cap, so a loop of equal calls allocates nothing
+ * from its second call on.
+ */
+const ARENA_INITIAL_BYTES = 64 * 1024;
+const ARENA_MAX_BYTES = 4 * 1024 * 1024;
 
-/** One allocation a call is about to make. */
+/** Kernel constants, as the loaded module reports them. */
+export interface KernelConstants {
+  /** Query rows per block of the top-k kernel. */
+  queryBlock: number;
+  /** Corpus rows per tile of the top-k kernel. */
+  corpusTile: number;
+  /** Rows of the GEMM micro-tile (the packed A panel). */
+  tileRows: number;
+  /** Columns of the GEMM micro-tile (the packed B panel). */
+  tileColumns: number;
+  /** Most strided axes per group `ck_cosine_f32` takes. */
+  maxRank: number;
+  /** `ck_cosine_f32` flag bits. */
+  flagClamp: number;
+  flagDistance: number;
+}
+
+/** One allocation a call is about to make from the heap. */
 export interface PlannedAllocation {
   byteCount: number;
   purpose: LazyText;
 }
 
-const STATUS_NAMES: Readonly<Record<number, string>> = {
-  1: 'an index past the end of an operand',
-  2: 'an output of the wrong length',
-  3: 'too many dimensions',
-  4: 'an invalid argument',
-  5: 'a malformed geometry',
-  16: 'a bad pointer',
-  17: 'a length overflowing memory',
-  18: 'an output overlapping an input',
-};
+/** `bytes` rounded up to a multiple of 16 (every arena slot and heap block is 16-aligned). */
+export function aligned16(bytes: number): number {
+  const rest = bytes % 16;
+  return rest === 0 ? bytes : bytes + 16 - rest;
+}
 
 export class Runtime {
   readonly exports: CosinekitExports;
   readonly variant: Variant;
+  readonly constants: KernelConstants;
   #buffer: ArrayBuffer;
-  #floatView: Float32Array;
-  #wordView: Uint32Array;
+  #floats: Float32Array;
+  #words: Uint32Array;
+  #ints: Int32Array;
+  #doubles: Float64Array;
   /** Live WasmTensor allocations: pointer → byte length. */
   readonly #liveTensors = new Map<number, number>();
+  /** The last live tensor a zero-copy check found a view in: [pointer, end). */
+  #lastTensorStart = 0;
+  #lastTensorEnd = 0;
+  #arenaBase = 0;
+  #arenaBytes = 0;
+  /** Bytes of the arena in use by calls in flight (a stack: calls nest only through user code run during validation). */
+  #arenaTop = 0;
+  /** Heap blocks taken by calls in flight when the arena was full, with the arena top they belong above. */
+  readonly #overflowBlocks: number[] = [];
+  readonly #overflowMarks: number[] = [];
+  /** Scratch bytes reserved since the arena was last empty, and the most that has been. */
+  #inFlight = 0;
+  #wanted = 0;
+  /** What the arena's block adds to the heap's count of bytes in use. */
+  #arenaHeapBytes = 0;
 
   constructor(instance: WebAssembly.Instance) {
     const exports = instance.exports as unknown as CosinekitExports;
@@ -157,22 +219,39 @@ export class Runtime {
     const variant = INSTRUCTION_SETS[exports.ck_instruction_set()];
     if (variant === undefined) throw new Error('cosinekit: the wasm module reports an unknown instruction set');
     this.variant = variant;
+    this.constants = Object.freeze({
+      queryBlock: exports.ck_query_block(),
+      corpusTile: exports.ck_corpus_tile(),
+      tileRows: exports.ck_tile_rows(),
+      tileColumns: exports.ck_tile_columns(),
+      maxRank: exports.ck_max_rank(),
+      flagClamp: exports.ck_flag_clamp(),
+      flagDistance: exports.ck_flag_distance(),
+    });
+    const heapBefore = exports.ck_heap_bytes_in_use() >>> 0;
+    this.#arenaBase = exports.ck_alloc(ARENA_INITIAL_BYTES) >>> 0;
+    if (this.#arenaBase === 0) throw new RangeError('cosinekit: WASM memory cannot hold the scratch arena');
+    this.#arenaBytes = ARENA_INITIAL_BYTES;
+    this.#arenaHeapBytes = (exports.ck_heap_bytes_in_use() >>> 0) - heapBefore;
     this.#buffer = exports.memory.buffer;
-    this.#floatView = new Float32Array(this.#buffer);
-    this.#wordView = new Uint32Array(this.#buffer);
+    this.#floats = new Float32Array(this.#buffer);
+    this.#words = new Uint32Array(this.#buffer);
+    this.#ints = new Int32Array(this.#buffer);
+    this.#doubles = new Float64Array(this.#buffer);
   }
 
   /**
    * Re-creates the views if memory grew since the last call. Growing detaches the old
-   * buffer, and a view of a detached buffer has length 0: checking that (through the
-   * intrinsic getter) is a few nanoseconds, where `memory.buffer` is a call into the engine
-   * each time, and comparing a view's `buffer` with it costs ten times more.
+   * buffer, and a view of a detached buffer has length 0: checking that through the
+   * intrinsic getter costs a few nanoseconds, where `memory.buffer` is a call into the engine.
    */
   #refresh(): void {
-    if (viewLength(this.#floatView) === 0) {
+    if (viewLength(this.#floats) === 0) {
       this.#buffer = this.exports.memory.buffer;
-      this.#floatView = new Float32Array(this.#buffer);
-      this.#wordView = new Uint32Array(this.#buffer);
+      this.#floats = new Float32Array(this.#buffer);
+      this.#words = new Uint32Array(this.#buffer);
+      this.#ints = new Int32Array(this.#buffer);
+      this.#doubles = new Float64Array(this.#buffer);
     }
   }
 
@@ -186,16 +265,25 @@ export class Runtime {
     return this.#buffer;
   }
 
-  /** A float32 view of all of memory, re-created if memory grew since the last call. */
+  /** Views of all of memory, re-created if memory grew since they were made. */
   floats(): Float32Array {
     this.#refresh();
-    return this.#floatView;
+    return this.#floats;
   }
 
-  /** A uint32 view of all of memory, re-created if memory grew since the last call. */
   words(): Uint32Array {
     this.#refresh();
-    return this.#wordView;
+    return this.#words;
+  }
+
+  ints(): Int32Array {
+    this.#refresh();
+    return this.#ints;
+  }
+
+  doubles(): Float64Array {
+    this.#refresh();
+    return this.#doubles;
   }
 
   /** RangeError unless `byteCount` is a size one allocation can have. */
@@ -211,12 +299,12 @@ export class Runtime {
   }
 
   /**
-   * Throws the RangeError the allocations of one call would end in, before any of them is
-   * made (so memory does not grow for a call that cannot succeed): one is larger than an
+   * Throws the RangeError the heap allocations of one call would end in, before any of them
+   * is made (so memory does not grow for a call that cannot succeed): one is larger than an
    * allocation may be, or together with what is already allocated they exceed wasm32 memory.
    */
   checkAllocations(planned: readonly PlannedAllocation[]): void {
-    let total = this.heapBytesInUse();
+    let total = this.exports.ck_heap_bytes_in_use() >>> 0;
     for (const { byteCount, purpose } of planned) {
       this.#checkSize(byteCount, purpose);
       total += byteCount;
@@ -230,7 +318,7 @@ export class Runtime {
     }
   }
 
-  /** Allocates `byteCount` bytes (16-aligned); RangeError when memory cannot hold them. */
+  /** Allocates `byteCount` bytes from the heap (16-aligned); RangeError when memory cannot hold them. */
   alloc(byteCount: number, purpose: LazyText): number {
     this.#checkSize(byteCount, purpose);
     const pointer = this.exports.ck_alloc(byteCount) >>> 0;
@@ -247,6 +335,72 @@ export class Runtime {
     this.exports.ck_free(pointer);
   }
 
+  // ---- the scratch arena ----
+
+  /** The arena's top now: pass it to {@link release} in the `finally` of the call that takes scratch. */
+  mark(): number {
+    return this.#arenaTop;
+  }
+
+  /**
+   * `byteCount` bytes of scratch (16-aligned) until the {@link release} of an earlier mark.
+   * From the arena when they fit (no allocation, so memory cannot grow and no view detaches),
+   * else from the heap.
+   */
+  reserve(byteCount: number, purpose: LazyText): number {
+    const size = aligned16(byteCount);
+    const top = this.#arenaTop;
+    if (size <= this.#arenaBytes - top) {
+      this.#arenaTop = top + size;
+      this.#inFlight += size;
+      return this.#arenaBase + top;
+    }
+    const pointer = this.alloc(size, purpose);
+    this.#overflowBlocks.push(pointer);
+    this.#overflowMarks.push(top);
+    this.#inFlight += size;
+    if (this.#inFlight > this.#wanted) this.#wanted = this.#inFlight;
+    return pointer;
+  }
+
+  /** Bytes the arena can still hand out without touching the heap. */
+  arenaFree(): number {
+    return this.#arenaBytes - this.#arenaTop;
+  }
+
+  /** Frees every scratch block reserved since `mark` was taken (LIFO). */
+  release(mark: number): void {
+    const blocks = this.#overflowBlocks;
+    while (blocks.length > 0 && (this.#overflowMarks[this.#overflowMarks.length - 1] as number) >= mark) {
+      this.exports.ck_free(blocks.pop() as number);
+      this.#overflowMarks.pop();
+    }
+    this.#arenaTop = mark;
+    if (mark === 0) {
+      this.#inFlight = 0;
+      if (this.#wanted > this.#arenaBytes && this.#arenaBytes < ARENA_MAX_BYTES) this.#growArena();
+    }
+  }
+
+  /** Replaces the arena (empty now) by one of the size the last calls wanted, up to the cap. */
+  #growArena(): void {
+    let size = this.#arenaBytes;
+    while (size < this.#wanted && size < ARENA_MAX_BYTES) size *= 2;
+    this.exports.ck_free(this.#arenaBase);
+    const heapBefore = this.exports.ck_heap_bytes_in_use() >>> 0;
+    let pointer = this.exports.ck_alloc(size) >>> 0;
+    if (pointer === 0) {
+      // Memory cannot grow: take back an arena of the old size (its block was just freed).
+      size = this.#arenaBytes;
+      pointer = this.exports.ck_alloc(size) >>> 0;
+    }
+    this.#arenaBase = pointer;
+    this.#arenaBytes = pointer === 0 ? 0 : size;
+    this.#arenaHeapBytes = (this.exports.ck_heap_bytes_in_use() >>> 0) - heapBefore;
+  }
+
+  // ---- tensors ----
+
   /** Records a WasmTensor's allocation (zero-copy is allowed only inside these). */
   trackTensor(pointer: number, byteLength: number): void {
     this.#liveTensors.set(pointer, byteLength);
@@ -254,47 +408,48 @@ export class Runtime {
 
   untrackTensor(pointer: number): void {
     this.#liveTensors.delete(pointer);
+    if (pointer === this.#lastTensorStart) this.#lastTensorEnd = this.#lastTensorStart = 0;
   }
 
   /** Whether [byteOffset, byteOffset + byteLength) lies inside one live WasmTensor. */
   insideLiveTensor(byteOffset: number, byteLength: number): boolean {
+    if (byteOffset >= this.#lastTensorStart && byteOffset + byteLength <= this.#lastTensorEnd) return true;
     for (const [pointer, length] of this.#liveTensors) {
-      if (byteOffset >= pointer && byteOffset + byteLength <= pointer + length) return true;
+      if (byteOffset >= pointer && byteOffset + byteLength <= pointer + length) {
+        this.#lastTensorStart = pointer;
+        this.#lastTensorEnd = pointer + length;
+        return true;
+      }
     }
     return false;
   }
 
-  /** Bytes currently allocated from the wasm heap (for leak checks). */
+  /** Bytes allocated from the wasm heap for WasmTensors and calls in flight (the arena is not counted). */
   heapBytesInUse(): number {
-    return this.exports.ck_heap_bytes_in_use() >>> 0;
+    return (this.exports.ck_heap_bytes_in_use() >>> 0) - this.#arenaHeapBytes;
+  }
+
+  /** The module's own description of a status code. */
+  statusText(status: number): string {
+    const mark = this.mark();
+    try {
+      const capacity = 256;
+      const pointer = this.reserve(capacity, 'a status text');
+      const length = this.exports.ck_status_text(status, pointer, capacity) >>> 0;
+      if (length === 0) return `status ${status}`;
+      const bytes = new Uint8Array(this.buffer, pointer, Math.min(length, capacity)).slice();
+      return new TextDecoder().decode(bytes);
+    } finally {
+      this.release(mark);
+    }
   }
 
   /** Throws if a kernel returned a non-zero status (a validation gap: never expected). */
   check(status: number, kernel: string): void {
     if (status !== 0) {
-      const reason = STATUS_NAMES[status] ?? `status ${status}`;
-      throw new Error(`cosinekit internal error: ${kernel} refused its arguments (${reason}); please report this with the call's shapes`);
+      throw new Error(
+        `cosinekit internal error: ${kernel} refused its arguments (${this.statusText(status)}); please report this with the call's shapes`,
+      );
     }
-  }
-}
-
-/** Allocations of one API call, all released in `finally` by `release()`. */
-export class Scratch {
-  readonly #runtime: Runtime;
-  readonly #pointers: number[] = [];
-
-  constructor(runtime: Runtime) {
-    this.#runtime = runtime;
-  }
-
-  alloc(byteCount: number, purpose: LazyText): number {
-    const pointer = this.#runtime.alloc(byteCount, purpose);
-    this.#pointers.push(pointer);
-    return pointer;
-  }
-
-  release(): void {
-    for (const pointer of this.#pointers) this.#runtime.free(pointer);
-    this.#pointers.length = 0;
   }
 }

@@ -1,10 +1,13 @@
-// cosineSimilarity, cosineDistance and normalize: validate and plan in TS (broadcast,
-// dims, strides, coalescing), compute in one kernel call.
+// cosine (one pair of vectors), cosineSimilarity / cosineDistance (broadcast tensors, any
+// dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
+// in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
+import { copyInto, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter, viewLength } from './intrinsics.js';
+import { execute } from './execute.js';
 import type { Runtime } from './runtime.js';
+import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget } from './tensor.js';
 import {
   type AxisGroup,
-  MAX_KERNEL_RANK,
   booleanOption,
   broadcastShapes,
   broadcastStrides,
@@ -13,15 +16,25 @@ import {
   describe,
   elementCount,
   formatShape,
-  frozenShape,
+  isArrayValue,
   nonNegativeOption,
+  readNumbers,
+  readProperty,
+  resultShape,
   wrapDim,
   wrapDims,
-} from './shapes.js';
-import { SMALL_COSINE_WORK, SMALL_NORMALIZE_ELEMENTS, cosineSmall, normalizeSmall } from './small.js';
-import { type Tensor, type WasmTensor, deliver, execute, operand, operandValues, outputTarget, recheckArguments } from './tensor.js';
+} from './validate.js';
 
-/** Options of {@link cosineSimilarity} and {@link cosineDistance}. */
+/** Options of `cosine`. */
+export interface PairOptions {
+  /** Lower bound of each norm separately (PyTorch semantics). Default 1e-8. */
+  eps?: number;
+}
+
+/** A vector `cosine` accepts. */
+export type Vector = Float32Array | Float64Array | readonly number[];
+
+/** Options of `cosineSimilarity` and `cosineDistance`. */
 export interface CosineOptions {
   /** Dimension (or dimensions) of the broadcast shape to reduce over; negative counts from the end. Default 1. */
   dim?: number | readonly number[];
@@ -33,7 +46,7 @@ export interface CosineOptions {
   out?: Float32Array | WasmTensor;
 }
 
-/** Options of {@link normalize}. */
+/** Options of `normalize`. */
 export interface NormalizeOptions {
   /** Norm order: 1, 2 or Infinity. Default 2. */
   p?: number;
@@ -45,30 +58,143 @@ export interface NormalizeOptions {
   out?: Float32Array | WasmTensor;
 }
 
+const PAIR_OPTIONS = ['eps'] as const;
 const COSINE_OPTIONS = ['dim', 'eps', 'clamp', 'out'] as const;
 const NORMALIZE_OPTIONS = ['p', 'dim', 'eps', 'out'] as const;
-const FLAG_CLAMP = 1;
-const FLAG_DISTANCE = 2;
 
-function checkKernelRank(group: AxisGroup, what: string): void {
-  if (group.extents.length > MAX_KERNEL_RANK) {
-    throw new RangeError(
-      `the ${what} axes cannot be merged into ${MAX_KERNEL_RANK} or fewer strided axes (${group.extents.length} remain); reshape the inputs`,
-    );
+// ---- one pair of vectors ----
+
+/** Length of the vector `pairOperand` placed last (set with its pointer, so that nothing is allocated per call). */
+let placedLength = 0;
+
+/**
+ * Vectors at least this long that view WASM memory are read where they are. Shorter ones are
+ * copied into the arena whatever they view: asking a view for its buffer costs the engine
+ * about as much as copying 64 floats, and nothing is written during the call, so reading a
+ * copy is reading the view.
+ */
+const IN_PLACE_MIN = 64;
+
+/**
+ * Puts one vector where the kernel can read it and returns its address: a Float32Array that
+ * views WASM memory is read where it is (from IN_PLACE_MIN elements); any other Float32Array
+ * or Float64Array is copied into the arena; a number[] is read element by element, once,
+ * into the arena.
+ */
+function pairOperand(runtime: Runtime, value: unknown, name: string): number {
+  // Typed arrays first: the tag getter answers undefined (never throws) for anything else.
+  const tag = typeof value === 'object' && value !== null ? Reflect.apply(typedArrayTagGetter, value, []) : undefined;
+  if (tag === 'Float32Array' || tag === 'Float64Array') {
+    const length = Reflect.apply(typedArrayLengthGetter, value, []) as number;
+    placedLength = length;
+    if (length === 0) {
+      if (isDetached(Reflect.apply(typedArrayBufferGetter, value, []) as ArrayBufferLike)) {
+        throw new TypeError(`${name} cannot be read: its ArrayBuffer is detached (transferred, or a view of WASM memory taken before memory grew)`);
+      }
+      return 0;
+    }
+    if (tag === 'Float32Array' && length >= IN_PLACE_MIN && Reflect.apply(typedArrayBufferGetter, value, []) === runtime.buffer) {
+      return Reflect.apply(typedArrayByteOffsetGetter, value, []) as number;
+    }
+    const pointer = runtime.reserve(length * 4, name);
+    copyInto(runtime.floats(), value as Float32Array | Float64Array, pointer >>> 2);
+    return pointer;
+  }
+  if (!isArrayValue(value, name)) {
+    throw new TypeError(`${name} must be a Float32Array, Float64Array or number[], got ${describe(value)}`);
+  }
+  const length = readProperty(value, 'length', name);
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new TypeError(`${name} has an invalid length ${describe(length)}`);
+  }
+  const pointer = runtime.reserve(length * 4, name);
+  const floats = runtime.floats();
+  readNumbers(value, name, floats, length, pointer >>> 2);
+  if (viewLength(floats) === 0) {
+    throw new TypeError(`${name} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
+  }
+  placedLength = length;
+  return pointer;
+}
+
+export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
+  const eps = options === undefined ? 1e-8 : nonNegativeOption(checkOptions(options, PAIR_OPTIONS, 'cosine').eps, 1e-8, 'eps');
+  const mark = runtime.mark();
+  try {
+    const first = pairOperand(runtime, a, 'a');
+    const length = placedLength;
+    const second = pairOperand(runtime, b, 'b');
+    if (placedLength !== length) throw new RangeError(`a has ${length} elements but b has ${placedLength}: cosine needs two vectors of the same length`);
+    // Addresses in WASM memory stay where they are when memory grows (b's getters may grow it).
+    return runtime.exports.ck_cosine_pair_f32(first, second, length, eps);
+  } finally {
+    runtime.release(mark);
   }
 }
 
-function cosine(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, distance: boolean): Tensor {
-  const functionName = distance ? 'cosineDistance' : 'cosineSimilarity';
-  const settings = checkOptions(options, COSINE_OPTIONS, functionName);
-  const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
-  const clamp = booleanOption(settings.clamp, false, 'clamp');
-  const first = operand(runtime, x1, 'x1');
-  const second = operand(runtime, x2, 'x2');
-  const shape = broadcastShapes(first.shape, second.shape, 'x1', 'x2');
-  const dims = wrapDims(settings.dim ?? 1, shape.length, () => `the broadcast shape ${formatShape(shape)}`);
-  const firstStrides = broadcastStrides(first.shape, shape);
-  const secondStrides = broadcastStrides(second.shape, shape);
+// ---- broadcast tensors ----
+
+function checkKernelRank(runtime: Runtime, group: AxisGroup, what: string): void {
+  const limit = runtime.constants.maxRank;
+  if (group.extents.length > limit) {
+    throw new RangeError(`the ${what} axes cannot be merged into ${limit} or fewer strided axes (${group.extents.length} remain); reshape the inputs`);
+  }
+}
+
+/** One contiguous axis of length 1: what a reduction over size-1 axes only becomes (the row kernel then takes it, as for any row). */
+const SINGLE_ELEMENT_ROW: AxisGroup = Object.freeze({ extents: [1], firstStrides: [1], secondStrides: [1] }) as AxisGroup;
+
+/** How a cosine call reads its operands: the kept and reduced axes, merged, and the result. */
+interface CosinePlan {
+  kept: AxisGroup;
+  reduced: AxisGroup;
+  resultShape: number[];
+  resultLength: number;
+  /** Contiguous rows of this length in both operands (one output per row): the rows kernel, no geometry. */
+  rowLength: number | null;
+}
+
+/**
+ * The plan when both operands have one shape with no empty axis and one dim is reduced (most
+ * calls): the merged axes follow from the extents before, at and after `dim`. This is what
+ * {@link planBroadcast} gives for such operands, without building it axis by axis.
+ */
+function planSameShape(shape: readonly number[], dim: number): CosinePlan {
+  let outer = 1;
+  for (let axis = 0; axis < dim; axis++) outer *= shape[axis] as number;
+  const extent = shape[dim] as number;
+  let inner = 1;
+  for (let axis = dim + 1; axis < shape.length; axis++) inner *= shape[axis] as number;
+  const resultShape: number[] = [];
+  for (let axis = 0; axis < shape.length; axis++) if (axis !== dim) resultShape.push(shape[axis] as number);
+  const kept: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
+  if (extent === 1 && outer > 1 && inner > 1) {
+    // Outer and inner axes are contiguous with each other: one axis.
+    kept.extents.push(outer * inner);
+    kept.firstStrides.push(1);
+    kept.secondStrides.push(1);
+  } else {
+    if (outer > 1) {
+      kept.extents.push(outer);
+      kept.firstStrides.push(extent * inner);
+      kept.secondStrides.push(extent * inner);
+    }
+    if (inner > 1) {
+      kept.extents.push(inner);
+      kept.firstStrides.push(1);
+      kept.secondStrides.push(1);
+    }
+  }
+  const reduced = extent === 1 ? SINGLE_ELEMENT_ROW : { extents: [extent], firstStrides: [inner], secondStrides: [inner] };
+  return { kept, reduced, resultShape, resultLength: outer * inner, rowLength: inner === 1 ? extent : null };
+}
+
+/** The plan for any operands: broadcast (NumPy rules), then the axes of `dim` reduced, the rest kept, each group merged. */
+function planBroadcast(firstShape: readonly number[], secondShape: readonly number[], dimOption: unknown): CosinePlan {
+  const shape = broadcastShapes(firstShape, secondShape, 'x1', 'x2');
+  const dims = wrapDims(dimOption, shape.length, () => `the broadcast shape ${formatShape(shape)}`);
+  const firstStrides = broadcastStrides(firstShape, shape);
+  const secondStrides = broadcastStrides(secondShape, shape);
   const kept: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
   const reduced: AxisGroup = { extents: [], firstStrides: [], secondStrides: [] };
   for (let axis = 0; axis < shape.length; axis++) {
@@ -77,61 +203,89 @@ function cosine(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, di
     group.firstStrides.push(firstStrides[axis] as number);
     group.secondStrides.push(secondStrides[axis] as number);
   }
-  // Counted on the plain array: V8 iterates frozen arrays several times slower.
-  const resultLength = elementCount(kept.extents);
-  const resultShape = frozenShape(kept.extents);
-  const keptAxes = coalesce(kept);
   const reducedAxes = coalesce(reduced);
-  checkKernelRank(keptAxes, 'kept');
-  checkKernelRank(reducedAxes, 'reduced');
-  const output = outputTarget(runtime, settings.out, resultLength, resultShape);
-  if (resultLength * elementCount(reducedAxes.extents) <= SMALL_COSINE_WORK) {
-    recheckArguments([first, second], output);
-    const values = cosineSmall(operandValues(runtime, first), operandValues(runtime, second), keptAxes, reducedAxes, eps, clamp, distance);
-    return deliver(runtime, output, values, resultShape);
+  return {
+    kept: coalesce(kept),
+    reduced: reducedAxes.extents.length === 0 ? SINGLE_ELEMENT_ROW : reducedAxes,
+    resultShape: resultShape(kept.extents),
+    resultLength: elementCount(kept.extents),
+    rowLength: null,
+  };
+}
+
+function sameExtentsNoneEmpty(first: readonly number[], second: readonly number[]): boolean {
+  if (first.length !== second.length || first.length === 0) return false;
+  for (let axis = 0; axis < first.length; axis++) {
+    if (first[axis] !== second[axis] || first[axis] === 0) return false;
   }
-  const geometry = [
-    ...keptAxes.extents,
-    ...keptAxes.firstStrides,
-    ...keptAxes.secondStrides,
-    ...reducedAxes.extents,
-    ...reducedAxes.firstStrides,
-    ...reducedAxes.secondStrides,
-  ];
-  const flags = (clamp ? FLAG_CLAMP : 0) | (distance ? FLAG_DISTANCE : 0);
-  return execute(
-    runtime,
-    [first, second],
-    output,
-    resultShape,
-    geometry,
-    (pointers) =>
-      runtime.exports.ck_cosine_f32(
-        pointers.operands[0] as number,
-        first.length,
-        pointers.operands[1] as number,
-        second.length,
-        pointers.words,
-        keptAxes.extents.length,
-        reducedAxes.extents.length,
-        eps,
-        flags,
-        pointers.output,
-        resultLength,
-      ),
-    'ck_cosine_f32',
-  );
+  return true;
 }
 
-export function cosineSimilarityIn(runtime: Runtime, x1: unknown, x2: unknown, options?: unknown): Tensor {
-  return cosine(runtime, x1, x2, options, false);
+export function runCosineSimilarity(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, distance: boolean): Tensor {
+  const settings = options === undefined ? null : checkOptions(options, COSINE_OPTIONS, distance ? 'cosineDistance' : 'cosineSimilarity');
+  const eps = nonNegativeOption(settings?.eps, 1e-8, 'eps');
+  const clamp = booleanOption(settings?.clamp, false, 'clamp');
+  const mark = runtime.mark();
+  try {
+    const first = operand(runtime, x1, 'x1');
+    const second = operand(runtime, x2, 'x2');
+    const dimOption: unknown = settings?.dim ?? 1;
+    const plan =
+      typeof dimOption === 'number' && sameExtentsNoneEmpty(first.shape, second.shape)
+        ? planSameShape(first.shape, wrapDim(dimOption, first.shape.length, 'dim', () => `the broadcast shape ${formatShape(first.shape)}`))
+        : planBroadcast(first.shape, second.shape, dimOption);
+    const { kept, reduced, resultLength } = plan;
+    checkKernelRank(runtime, kept, 'kept');
+    checkKernelRank(runtime, reduced, 'reduced');
+    const target = settings?.out === undefined ? null : outputTarget(runtime, settings.out, resultLength, plan.resultShape);
+    const { flagClamp, flagDistance } = runtime.constants;
+    const flags = (clamp ? flagClamp : 0) | (distance ? flagDistance : 0);
+    const describeResult = () => `the result ${formatShape(plan.resultShape)}`;
+    const rowLength = plan.rowLength;
+    if (rowLength !== null) {
+      const { result } = execute(runtime, {
+        kernel: 'ck_cosine_rows_f32',
+        inputs: { first, second },
+        outputs: { result: { type: 'f32', length: resultLength, target, describe: describeResult } },
+        call: (pointers) => runtime.exports.ck_cosine_rows_f32(pointers.first, pointers.second, resultLength, rowLength, eps, flags, pointers.result),
+      });
+      return { data: result, shape: plan.resultShape };
+    }
+    const geometry = [
+      ...kept.extents,
+      ...kept.firstStrides,
+      ...kept.secondStrides,
+      ...reduced.extents,
+      ...reduced.firstStrides,
+      ...reduced.secondStrides,
+    ];
+    const { result } = execute(runtime, {
+      kernel: 'ck_cosine_f32',
+      inputs: { first, second },
+      outputs: { result: { type: 'f32', length: resultLength, target, describe: describeResult } },
+      geometry,
+      call: (pointers) =>
+        runtime.exports.ck_cosine_f32(
+          pointers.first,
+          first.length,
+          pointers.second,
+          second.length,
+          pointers.geometry,
+          kept.extents.length,
+          reduced.extents.length,
+          eps,
+          flags,
+          pointers.result,
+          resultLength,
+        ),
+    });
+    return { data: result, shape: plan.resultShape };
+  } finally {
+    runtime.release(mark);
+  }
 }
 
-export function cosineDistanceIn(runtime: Runtime, x1: unknown, x2: unknown, options?: unknown): Tensor {
-  return cosine(runtime, x1, x2, options, true);
-}
-
-export function normalizeIn(runtime: Runtime, x: unknown, options?: unknown): Tensor {
+export function runNormalize(runtime: Runtime, x: unknown, options: unknown): Tensor {
   const settings = checkOptions(options, NORMALIZE_OPTIONS, 'normalize');
   const eps = nonNegativeOption(settings.eps, 1e-12, 'eps');
   const p = settings.p ?? 2;
@@ -139,28 +293,25 @@ export function normalizeIn(runtime: Runtime, x: unknown, options?: unknown): Te
   if (p !== 1 && p !== 2 && p !== Number.POSITIVE_INFINITY) {
     throw new RangeError(`p must be 1, 2 or Infinity, got ${describe(p)}`);
   }
-  const input = operand(runtime, x, 'x');
-  const shape = input.shape;
-  const dim = wrapDim(settings.dim ?? 1, shape.length, 'dim', () => `x of shape ${formatShape(shape)}`);
-  const outer = elementCount(shape.slice(0, dim));
-  const reduced = shape[dim] as number;
-  const inner = elementCount(shape.slice(dim + 1));
-  const resultShape = frozenShape(shape);
-  const output = outputTarget(runtime, settings.out, input.length, resultShape);
-  if (input.length <= SMALL_NORMALIZE_ELEMENTS) {
-    recheckArguments([input], output);
-    return deliver(runtime, output, normalizeSmall(operandValues(runtime, input), outer, reduced, inner, p, eps), resultShape);
+  const mark = runtime.mark();
+  try {
+    const input: Operand = operand(runtime, x, 'x');
+    const shape = input.shape;
+    const dim = wrapDim(settings.dim ?? 1, shape.length, 'dim', () => `x of shape ${formatShape(shape)}`);
+    const outer = elementCount(shape.slice(0, dim));
+    const reducedLength = shape[dim] as number;
+    const inner = elementCount(shape.slice(dim + 1));
+    const shapeOfResult = resultShape(shape);
+    const target = outputTarget(runtime, settings.out, input.length, shapeOfResult);
+    const orderCode = p === Number.POSITIVE_INFINITY ? 0 : p;
+    const { result } = execute(runtime, {
+      kernel: 'ck_normalize_f32',
+      inputs: { input },
+      outputs: { result: { type: 'f32', length: input.length, target, inPlaceOf: input, describe: () => `the result ${formatShape(shapeOfResult)}` } },
+      call: (pointers) => runtime.exports.ck_normalize_f32(pointers.input, pointers.result, outer, reducedLength, inner, orderCode, eps),
+    });
+    return { data: result, shape: shapeOfResult };
+  } finally {
+    runtime.release(mark);
   }
-  const orderCode = p === Number.POSITIVE_INFINITY ? 0 : p;
-  return execute(
-    runtime,
-    [input],
-    output,
-    resultShape,
-    [],
-    (pointers) =>
-      runtime.exports.ck_normalize_f32(pointers.operands[0] as number, pointers.output, outer, reduced, inner, orderCode, eps),
-    'ck_normalize_f32',
-    true,
-  );
 }

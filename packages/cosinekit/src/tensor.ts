@@ -6,6 +6,7 @@
 // once, typed arrays measured through intrinsics, number[] copied), and `execute` re-checks
 // what user code run since then (getters, Proxy traps) could have invalidated.
 
+import { disposeKey } from './disposable.js';
 import {
   arrayBufferByteLengthGetter,
   arrayBufferPrototype,
@@ -18,8 +19,8 @@ import {
   typedArrayTagGetter,
   viewLength,
 } from './intrinsics.js';
-import { type Runtime, Scratch } from './runtime.js';
-import { type Shape, checkShape, describe, elementCount, formatShape, isArrayValue, readNumbers, readProperty } from './shapes.js';
+import type { Runtime } from './runtime.js';
+import { type Shape, checkShape, describe, elementCount, formatShape, isArrayValue, readFailure, readNumbers, readProperty } from './validate.js';
 
 /** A row-major float32 array with its shape. */
 export interface Tensor {
@@ -27,10 +28,15 @@ export interface Tensor {
   shape: Shape;
 }
 
-/** Anything the API accepts as an operand. */
-export type TensorLike = Tensor | WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: Shape };
+/** Values of an operand: row-major, contiguous. */
+export type TensorData = Float32Array | Float64Array | readonly number[];
 
-const disposeKey: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
+/**
+ * Anything the API accepts as an operand: `{ data, shape }`, a WasmTensor, or `{ data, dims }`
+ * (transformers.js and onnxruntime-web tensors, passed as they are).
+ */
+export type TensorLike = Tensor | WasmTensor | { data: TensorData; shape: Shape } | { data: TensorData; dims: Shape };
+
 
 /** What the engine knows about a genuine typed array (any realm), or null for anything else. */
 interface ViewFacts {
@@ -58,7 +64,7 @@ function viewFacts(value: unknown): ViewFacts | null {
  * A SharedArrayBuffer never is. Only a 0-byte buffer needs the probe: constructing a view
  * over a detached buffer throws.
  */
-function isDetached(buffer: ArrayBufferLike): boolean {
+export function isDetached(buffer: ArrayBufferLike): boolean {
   // A SharedArrayBuffer cannot detach. Recognising one by its brand first keeps the pool's
   // shared operands off the throwing path below (a caught exception costs microseconds).
   // The brand is looked up only for buffers whose prototype is not this realm's
@@ -107,6 +113,13 @@ let internalsOf: (tensor: WasmTensor) => TensorInternals;
 let isWasmTensor: (value: unknown) => value is WasmTensor;
 let viewOf: (tensor: WasmTensor) => Float32Array;
 
+/**
+ * Every `data` view a tensor handed out → the tensor. A WeakMap entry keeps its value alive
+ * as long as its key is reachable, so a kept view keeps its tensor (and the tensor's memory)
+ * from the FinalizationRegistry: `const v = alloc([n]).data` stays valid for as long as `v`.
+ */
+const viewOwners = new WeakMap<Float32Array, WasmTensor>();
+
 const registry: FinalizationRegistry<{ runtime: Runtime; pointer: number }> | null =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry(({ runtime, pointer }) => {
@@ -153,11 +166,15 @@ export class WasmTensor {
     // (a tensor with no elements gets a new, empty view each time).
     if (this.#view === null || viewLength(this.#view) === 0) {
       this.#view = new Float32Array(runtime.buffer, pointer, length);
+      viewOwners.set(this.#view, this);
     }
     return this.#view;
   }
 
-  /** A Float32Array view of the tensor's memory (valid until the next call that may grow memory; read it again then). */
+  /**
+   * A Float32Array view of the tensor's memory. It keeps the tensor alive while you hold it;
+   * memory growth detaches it (length 0): read `data` again after a call that may grow memory.
+   */
   get data(): Float32Array {
     return this.#liveView();
   }
@@ -242,12 +259,13 @@ function snapshotView(view: ArrayLike<number>, length: number): Float32Array {
 }
 
 /**
- * Validates a TensorLike (types, shape, length) without touching WASM memory, and pins what
- * it will read: number[] data is read once, here, into a Float32Array (so getters or a Proxy
- * cannot change it later), views of WASM memory that are not zero-copy are copied now, and
- * typed arrays are measured through the intrinsic getters.
+ * Validates a TensorLike (types, shape or dims, length) and pins what it will read: number[]
+ * data is read once, here, into scratch (so getters or a Proxy cannot change it later), views
+ * of WASM memory that are not zero-copy are copied now, and typed arrays are measured through
+ * the intrinsic getters. Call it between the `mark()` and `release()` of the call (the pool,
+ * which validates on the calling thread and computes elsewhere, passes `readIntoArena` false).
  */
-export function operand(runtime: Runtime, value: unknown, name: string): Operand {
+export function operand(runtime: Runtime, value: unknown, name: string, readIntoArena = true): Operand {
   if (isWasmTensor(value)) {
     const internals = internalsOf(value);
     if (internals.disposed) throw new TypeError(`${name} is a disposed WasmTensor`);
@@ -270,32 +288,59 @@ export function operand(runtime: Runtime, value: unknown, name: string): Operand
   if (value === null || typeof value !== 'object') {
     throw new TypeError(`${name} must be a tensor { data, shape } or a WasmTensor, got ${describe(value)}`);
   }
+  if (isArrayValue(value, name) || Reflect.apply(typedArrayTagGetter, value, []) !== undefined) {
+    throw new TypeError(
+      `${name} must be a tensor { data, shape } or a WasmTensor, got ${describe(value)}: wrap it as { data: ${name}, shape: [${name}.length] } (or call cosine(a, b) for two vectors)`,
+    );
+  }
   if (impersonatesWasmTensor(value, name)) throw impostorError(name);
-  const data = readProperty(value, 'data', name);
-  const rawShape = readProperty(value, 'shape', name);
-  const shape = checkShape(rawShape, `${name}.shape`);
+  // Each property is read once, here, at its own site (a shared reader would see every
+  // object shape there is, and V8 would fall back to its slowest property lookup).
+  let data: unknown;
+  let rawShape: unknown;
+  let dims = false;
+  let reading = 'data';
+  try {
+    data = (value as { data?: unknown }).data;
+    reading = 'shape';
+    rawShape = (value as { shape?: unknown }).shape;
+    if (rawShape === undefined) {
+      // transformers.js and onnxruntime-web tensors name their extents `dims`.
+      reading = 'dims';
+      rawShape = (value as { dims?: unknown }).dims;
+      dims = true;
+    }
+  } catch (thrown) {
+    throw readFailure(`${name}.${reading}`, thrown);
+  }
+  if (rawShape === undefined) {
+    throw new TypeError(`${name} must be a tensor { data, shape } (or { data, dims }) or a WasmTensor, got an object without shape or dims`);
+  }
+  const shape = checkShape(rawShape, () => `${name}.${dims ? 'dims' : 'shape'}`);
   const length = elementCount(shape);
-  const facts = viewFacts(data);
-  if (facts !== null) {
-    if (facts.tag !== 'Float32Array' && facts.tag !== 'Float64Array') {
+  const tag = data !== null && typeof data === 'object' ? Reflect.apply(typedArrayTagGetter, data, []) : undefined;
+  if (tag !== undefined) {
+    if (tag !== 'Float32Array' && tag !== 'Float64Array') {
       throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describe(data)}`);
     }
-    if (isDetached(facts.buffer)) throw new TypeError(`${name}.data cannot be read: ${DETACHED_HINT}`);
-    if (facts.length !== length) {
-      throw new RangeError(`${name}.data has ${facts.length} elements but shape ${formatShape(shape)} needs ${length}`);
-    }
     const view = data as Float32Array | Float64Array;
-    if (facts.buffer === runtime.buffer) {
-      if (facts.tag === 'Float32Array' && runtime.insideLiveTensor(facts.byteOffset, length * 4)) {
-        const pointer = facts.byteOffset;
+    const viewLengthNow = Reflect.apply(typedArrayLengthGetter, view, []) as number;
+    const buffer = Reflect.apply(typedArrayBufferGetter, view, []) as ArrayBufferLike;
+    if ((viewLengthNow === 0 || length === 0) && isDetached(buffer)) throw new TypeError(`${name}.data cannot be read: ${DETACHED_HINT}`);
+    if (viewLengthNow !== length) {
+      throw new RangeError(`${name}.data has ${viewLengthNow} elements but shape ${formatShape(shape)} needs ${length}`);
+    }
+    if (buffer === runtime.buffer) {
+      const byteOffset = Reflect.apply(typedArrayByteOffsetGetter, view, []) as number;
+      if (tag === 'Float32Array' && runtime.insideLiveTensor(byteOffset, length * 4)) {
         return {
           name,
           shape,
           length,
-          pointer,
+          pointer: byteOffset,
           source: null,
           recheck: () => {
-            if (!runtime.insideLiveTensor(pointer, length * 4)) {
+            if (!runtime.insideLiveTensor(byteOffset, length * 4)) {
               throw new TypeError(`${name}.data views a WasmTensor that was disposed while the call was being validated`);
             }
           },
@@ -321,12 +366,26 @@ export function operand(runtime: Runtime, value: unknown, name: string): Operand
   if (isArrayValue(data, `${name}.data`)) {
     const label = `${name}.data`;
     const arrayLength = readProperty(data, 'length', label);
+    if (arrayLength !== length && typeof arrayLength === 'number' && arrayLength > 0 && isArrayValue(readProperty(data, 0, label), `${label}[0]`)) {
+      throw new TypeError(`${label}[0] is an array: data must be flat, row-major numbers (flatten nested arrays with .flat())`);
+    }
     if (arrayLength !== length) {
       throw new RangeError(`${name}.data has ${describe(arrayLength)} elements but shape ${formatShape(shape)} needs ${length}`);
     }
-    // Read each element exactly once, check it, and keep the float32 value.
+    // Read each element exactly once, check it, and keep the float32 value: straight into
+    // the arena when it has room (no allocation), else into a JS copy.
+    if (readIntoArena && length * 4 <= runtime.arenaFree()) {
+      const pointer = runtime.reserve(length * 4, label);
+      const floats = runtime.floats();
+      readNumbers(data, label, floats, length, pointer >>> 2);
+      if (viewLength(floats) === 0) {
+        // An element getter grew WASM memory while it was read: what it wrote went nowhere.
+        throw new TypeError(`${label} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
+      }
+      return { name, shape, length, pointer, source: null };
+    }
     const values = new Float32Array(length);
-    readNumbers(data, label, values, length);
+    readNumbers(data, label, values, length, 0);
     return { name, shape, length, pointer: null, source: values };
   }
   throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describeNotAView(data)}`);
@@ -386,8 +445,11 @@ export function outputTarget(runtime: Runtime, out: unknown, length: number, res
   return { length, pointer: null, array: view, tensor: null, recheck };
 }
 
-function overlaps(startA: number, bytesA: number, startB: number, bytesB: number): boolean {
-  return bytesA > 0 && bytesB > 0 && startA < startB + bytesB && startB < startA + bytesA;
+/** The array to hand back as a result's `data` when it went to `out`. */
+export function outputView(runtime: Runtime, target: OutputTarget): Float32Array {
+  if (target.tensor !== null) return viewOf(target.tensor);
+  if (target.array !== null) return target.array;
+  return new Float32Array(runtime.buffer, target.pointer as number, target.length);
 }
 
 /**
@@ -400,119 +462,3 @@ export function recheckArguments(operands: readonly Operand[], output: OutputTar
   output?.recheck?.();
 }
 
-/**
- * Hands a computed result to the caller the way `execute` does: into `out` (a WasmTensor,
- * a view of one, or a JS Float32Array), else as a fresh JS-owned array. Used by the paths
- * that compute small results in JS; `recheckArguments` must have run first.
- */
-export function deliver(runtime: Runtime, output: OutputTarget, values: Float32Array, resultShape: Shape): Tensor {
-  if (output.tensor !== null) {
-    const target = viewOf(output.tensor);
-    copyInto(target, values);
-    return { data: target, shape: resultShape };
-  }
-  if (output.pointer !== null) {
-    const target = new Float32Array(runtime.buffer, output.pointer, output.length);
-    copyInto(target, values);
-    return { data: target, shape: resultShape };
-  }
-  if (output.array !== null) {
-    copyInto(output.array, values);
-    return { data: output.array, shape: resultShape };
-  }
-  return { data: values, shape: resultShape };
-}
-
-/** An operand's values for reading in JS: its validated source, or a view of WASM memory. */
-export function operandValues(runtime: Runtime, entry: Operand): ArrayLike<number> {
-  return entry.source ?? new Float32Array(runtime.buffer, entry.pointer as number, entry.length);
-}
-
-/** Pointers for one kernel call. */
-export interface CallPointers {
-  operands: number[];
-  output: number;
-  words: number;
-  /** Kernel scratch (`scratchBytes` bytes, 16-aligned), or 0. */
-  scratch: number;
-}
-
-/**
- * Runs one kernel call: allocates scratch for copied operands, the output (unless `out` is
- * in memory and does not overlap an operand, or is exactly the operand when `inPlaceOk`)
- * and the geometry words; copies; calls; copies the result out; frees everything.
- */
-export function execute(
-  runtime: Runtime,
-  operands: readonly Operand[],
-  output: OutputTarget,
-  resultShape: Shape,
-  geometry: readonly number[],
-  call: (pointers: CallPointers) => number,
-  kernel: string,
-  inPlaceOk = false,
-  scratchBytes = 0,
-): Tensor {
-  recheckArguments(operands, output);
-  for (const word of geometry) {
-    if (!(Number.isInteger(word) && word >= 0 && word <= 0xffff_ffff)) {
-      throw new Error(`cosinekit internal error: ${kernel} geometry word ${word} does not fit in u32; please report this with the call's shapes`);
-    }
-  }
-  const scratch = new Scratch(runtime);
-  try {
-    // Fail before memory grows when the call's allocations cannot all fit.
-    runtime.checkAllocations([
-      ...operands.map((entry) => ({
-        byteCount: entry.pointer === null ? entry.length * 4 : 0,
-        purpose: () => `a copy of ${entry.name} ${formatShape(entry.shape)}`,
-      })),
-      { byteCount: output.pointer === null ? output.length * 4 : 0, purpose: () => `the result ${formatShape(resultShape)}` },
-      { byteCount: geometry.length * 4, purpose: 'the call geometry' },
-      { byteCount: scratchBytes, purpose: () => `${kernel} scratch` },
-    ]);
-    const pointers: number[] = operands.map((entry) =>
-      entry.pointer ?? scratch.alloc(entry.length * 4, () => `a copy of ${entry.name} ${formatShape(entry.shape)}`),
-    );
-    let outputPointer = output.pointer;
-    if (outputPointer !== null) {
-      const clash = operands.some((entry, index) => {
-        if (entry.pointer === null) return false;
-        if (inPlaceOk && entry.pointer === outputPointer && entry.length === output.length) return false;
-        return overlaps(outputPointer as number, output.length * 4, pointers[index] as number, entry.length * 4);
-      });
-      if (clash) outputPointer = null;
-    }
-    const direct = outputPointer !== null;
-    const resultPointer = outputPointer ?? scratch.alloc(output.length * 4, () => `the result ${formatShape(resultShape)}`);
-    const wordsPointer = geometry.length > 0 ? scratch.alloc(geometry.length * 4, 'the call geometry') : 0;
-    const kernelScratch = scratchBytes > 0 ? scratch.alloc(scratchBytes, () => `${kernel} scratch`) : 0;
-    // Every allocation is done: views taken now stay valid until the end of the call.
-    const floats = runtime.floats();
-    operands.forEach((entry, index) => {
-      if (entry.source !== null && entry.length > 0) copyInto(floats, entry.source, (pointers[index] as number) >>> 2);
-    });
-    if (geometry.length > 0) runtime.words().set(geometry, wordsPointer >>> 2);
-    runtime.check(call({ operands: pointers, output: resultPointer, words: wordsPointer, scratch: kernelScratch }), kernel);
-    const resultFloats = runtime.floats();
-    const start = resultPointer >>> 2;
-    if (direct) {
-      const data = output.tensor !== null ? viewOf(output.tensor) : new Float32Array(runtime.buffer, resultPointer, output.length);
-      return { data, shape: resultShape };
-    }
-    if (output.array !== null || output.tensor !== null) {
-      // `out` overlapped an operand: the kernel wrote to scratch; copy into `out` now.
-      const target = output.array ?? viewOf(output.tensor as WasmTensor);
-      copyInto(target, resultFloats.subarray(start, start + output.length));
-      return { data: target, shape: resultShape };
-    }
-    if (output.pointer !== null) {
-      const target = new Float32Array(runtime.buffer, output.pointer, output.length);
-      copyInto(target, resultFloats.subarray(start, start + output.length));
-      return { data: target, shape: resultShape };
-    }
-    return { data: resultFloats.slice(start, start + output.length), shape: resultShape };
-  } finally {
-    scratch.release();
-  }
-}

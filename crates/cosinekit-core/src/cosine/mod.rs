@@ -16,6 +16,8 @@
 //! - NaN or ±∞ in either vector gives NaN for that output only.
 //! - Not clamped to [-1, 1] unless [`CosineOptions::clamp`] (rounding can land just
 //!   outside); clamping keeps NaN. The distance is `1 − similarity` (after clamping).
+//! - [`cosine_pair_f32`] is the row layout's computation for one pair (the row kernel calls
+//!   it), so a single pair and a row of a batch agree bit for bit.
 
 mod scalar;
 mod simd;
@@ -158,20 +160,61 @@ pub fn cosine_f32(
     Ok(())
 }
 
-/// Each output reduces `length` contiguous elements of each operand.
+/// Cosine similarity of one pair of contiguous vectors: `first · second / (max(‖first‖,
+/// eps) · max(‖second‖, eps))`, by exactly the arithmetic [`cosine_f32`] uses for each row
+/// of a row layout (it calls this function), so the result is bit for bit the element
+/// `cosine_f32` writes for the same pair before clamping or distance.
+///
+/// The vectors are expected to have equal lengths; the longer one's extra elements are
+/// ignored. The float32 sums of [`dot_norms_f32`] are used when [`DotNorms::is_trusted`],
+/// otherwise the pair is recomputed in float64 (see the module's Numerics). Empty vectors
+/// give 0 for every eps (as the empty reduction of `cosine_f32` does), a zero vector 0
+/// (NaN when eps is 0), NaN or ±∞ in either vector NaN.
+#[inline]
+pub fn cosine_pair_f32(first: &[f32], second: &[f32], eps: f32) -> f32 {
+    let length = first.len().min(second.len());
+    if length == 0 {
+        return 0.0;
+    }
+    let (first, second) = (&first[..length], &second[..length]);
+    let sums = dot_norms_f32(first, second);
+    if sums.is_trusted() {
+        sums.similarity(eps)
+    } else {
+        let whole_row = [length];
+        let unit_stride = [1];
+        let row_axis = Axes { extents: &whole_row, first_strides: &unit_stride, second_strides: &unit_stride };
+        similarity_from_f64_sums(dot_norms_f64(first, second, &row_axis, 0, 0), eps)
+    }
+}
+
+/// Row `i` of `output` = the cosine of rows `i` of `first` and `second`, both `[rows, length]`
+/// row-major: the layout of most calls (same shapes, the last dim reduced), without a
+/// geometry to walk. Bit for bit what [`cosine_f32`] writes for that layout (one
+/// [`cosine_pair_f32`] per row, then [`CosineOptions::finish`]).
+pub fn cosine_rows_f32(first: &[f32], second: &[f32], length: usize, options: &CosineOptions, output: &mut [f32]) -> Result<(), KernelError> {
+    let rows = output.len();
+    let count = rows.checked_mul(length).ok_or(KernelError::OutOfBounds)?;
+    if first.len() != count || second.len() != count {
+        return Err(KernelError::OutOfBounds);
+    }
+    if length == 0 {
+        output.fill(options.finish(0.0));
+        return Ok(());
+    }
+    for ((slot, first_row), second_row) in output.iter_mut().zip(first.chunks_exact(length)).zip(second.chunks_exact(length)) {
+        *slot = options.finish(cosine_pair_f32(first_row, second_row, options.eps));
+    }
+    Ok(())
+}
+
+/// Each output reduces `length` contiguous elements of each operand: one
+/// [`cosine_pair_f32`] per output, then [`CosineOptions::finish`].
 fn cosine_rows(first: &[f32], second: &[f32], kept: &Axes<'_>, length: usize, options: &CosineOptions, output: &mut [f32]) {
-    let whole_row = [length];
-    let unit_stride = [1];
-    let row_axis = Axes { extents: &whole_row, first_strides: &unit_stride, second_strides: &unit_stride };
     let mut positions = Odometer::new(*kept, 0, 0);
     for slot in output.iter_mut() {
         let (first_start, second_start) = (positions.first_offset, positions.second_offset);
-        let sums = dot_norms_f32(&first[first_start..first_start + length], &second[second_start..second_start + length]);
-        let similarity = if sums.is_trusted() {
-            sums.similarity(options.eps)
-        } else {
-            similarity_from_f64_sums(dot_norms_f64(first, second, &row_axis, first_start, second_start), options.eps)
-        };
+        let similarity = cosine_pair_f32(&first[first_start..first_start + length], &second[second_start..second_start + length], options.eps);
         *slot = options.finish(similarity);
         positions.advance();
     }

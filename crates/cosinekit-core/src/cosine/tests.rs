@@ -270,3 +270,84 @@ fn geometry_errors_are_reported_before_writing() {
     let too_deep = Axes { extents: &deep, first_strides: &deep, second_strides: &deep };
     assert_eq!(cosine_f32(&first, &second, &too_deep, &reduced, &plain(), &mut output), Err(KernelError::RankTooLarge));
 }
+
+/// `cosine_pair_f32` against `cosine_f32` over a single row (bit for bit, NaN matched as
+/// NaN) and against the float64 reference (within float32 rounding), for lengths 0..70 at
+/// unaligned offsets, zero vectors, NaN, and magnitudes that need the float64 rescue.
+#[test]
+fn single_pair_is_bitwise_one_row_of_cosine_f32() {
+    let one_row = |first: &[f32], second: &[f32], eps: f32| -> f32 {
+        let length = first.len();
+        let mut output = [7.0f32];
+        let kept = Axes { extents: &[1], first_strides: &[length], second_strides: &[length] };
+        let reduced = Axes { extents: &[length], first_strides: &[1], second_strides: &[1] };
+        cosine_f32(first, second, &kept, &reduced, &CosineOptions { eps, ..plain() }, &mut output).unwrap();
+        output[0]
+    };
+    let check = |first: &[f32], second: &[f32], eps: f32, context: &str| {
+        let pair = cosine_pair_f32(first, second, eps);
+        let row = one_row(first, second, eps);
+        assert!(pair.to_bits() == row.to_bits() || (pair.is_nan() && row.is_nan()), "{context}: pair {pair:e} vs row {row:e}");
+        let expected = if first.is_empty() { 0.0 } else { cosine_reference_f64(first, second, f64::from(eps)) };
+        assert_close(f64::from(pair), expected, 2e-6, context);
+    };
+    let mut rng = TestRng::new(50);
+    for length in 0..70 {
+        for offset in 0..4 {
+            let first_buffer = rng.vector(length + 4);
+            let second_buffer = rng.vector(length + 4);
+            let first = &first_buffer[offset..offset + length];
+            let second = &second_buffer[3 - offset..3 - offset + length];
+            check(first, second, DEFAULT_EPS, &std::format!("random length {length} offset {offset}"));
+            let zero = vec![0.0f32; length];
+            check(&zero, second, DEFAULT_EPS, &std::format!("zero first, length {length}"));
+            check(&zero, &zero, DEFAULT_EPS, &std::format!("both zero, length {length}"));
+            for scale in [1e25f32, 1e-25] {
+                let scaled_first: Vec<f32> = first.iter().map(|&value| value * scale).collect();
+                let scaled_second: Vec<f32> = second.iter().map(|&value| value * scale).collect();
+                check(&scaled_first, &scaled_second, 0.0, &std::format!("scale {scale:e}, length {length}"));
+                check(&scaled_first, second, DEFAULT_EPS, &std::format!("first scaled {scale:e}, length {length}"));
+            }
+            if length > 0 {
+                let mut poisoned = first.to_vec();
+                poisoned[length / 2] = f32::NAN;
+                assert!(cosine_pair_f32(&poisoned, second, DEFAULT_EPS).is_nan(), "NaN, length {length}");
+                check(&poisoned, second, DEFAULT_EPS, &std::format!("NaN at {}, length {length}", length / 2));
+            }
+        }
+    }
+    // The empty pair is 0 even with eps = 0 (no 0/0), as cosine_f32's empty reduction.
+    assert_eq!(cosine_pair_f32(&[], &[], 0.0).to_bits(), 0.0f32.to_bits());
+    assert_eq!(one_row(&[], &[], 0.0).to_bits(), 0.0f32.to_bits());
+}
+
+#[test]
+fn contiguous_rows_are_bitwise_the_geometry_walk() {
+    let mut rng = TestRng::new(91);
+    for length in 0..=70usize {
+        for rows in [0usize, 1, 3, 17] {
+            let mut first = rng.vector(rows * length);
+            let second = rng.vector(rows * length);
+            if rows > 1 && length > 0 {
+                first[length] = f32::NAN; // row 1 poisoned
+                first[..length].iter_mut().for_each(|value| *value *= 1e25); // row 0 huge: the float64 rescue
+            }
+            for options in [plain(), CosineOptions { clamp: true, distance: true, ..plain() }, CosineOptions { eps: 0.5, ..plain() }] {
+                let extents = [rows];
+                let strides = [length];
+                let kept = Axes { extents: &extents, first_strides: &strides, second_strides: &strides };
+                let whole = [length];
+                let unit = [1];
+                let reduced = Axes { extents: &whole, first_strides: &unit, second_strides: &unit };
+                let mut walked = vec![7.0f32; rows];
+                cosine_f32(&first, &second, &kept, &reduced, &options, &mut walked).unwrap();
+                let mut direct = vec![9.0f32; rows];
+                cosine_rows_f32(&first, &second, length, &options, &mut direct).unwrap();
+                let bits = |values: &[f32]| values.iter().map(|value| value.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&direct), bits(&walked), "rows {rows} length {length} {options:?}");
+            }
+        }
+    }
+    let mut output = [0.0f32; 2];
+    assert_eq!(cosine_rows_f32(&[1.0; 6], &[1.0; 6], 4, &plain(), &mut output), Err(KernelError::OutOfBounds));
+}

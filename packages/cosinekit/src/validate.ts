@@ -1,6 +1,7 @@
-// Shapes, broadcasting, dims and option checks: every validation of the public API lives
-// here, so every message has one wording, and every error is thrown before any memory is
-// allocated or any kernel runs.
+// Every validation of the public API: values, shapes, broadcasting, dims, options, and the
+// shape rules of each function family. One module, so every message has one wording; every
+// error is thrown before any kernel runs. The single-thread functions and the worker pool
+// (which checks a call on the calling thread before any work is sent) both use it.
 
 /** A row-major, contiguous shape. */
 export type Shape = readonly number[];
@@ -60,36 +61,42 @@ export function readProperty(target: object, key: string | number, owner: string
   }
 }
 
-function readFailure(label: string, thrown: unknown): TypeError {
+/** The TypeError for a read of `label` that threw (the original error is its `cause`). */
+export function readFailure(label: string, thrown: unknown): TypeError {
   return new TypeError(`reading ${label} threw ${thrownSummary(thrown)}`, { cause: thrown });
 }
 
 /**
- * Reads `array[0 .. length)` once each, in order, into `values`, with the errors of
- * {@link readProperty}, and a TypeError at the first element that is not a number. One
+ * Reads `array[0 .. length)` once each, in order, into `values[offset ..]`, with the errors
+ * of {@link readProperty}, and a TypeError at the first element that is not a number. One
  * exception handler around the whole loop: a few nanoseconds an element.
  */
-export function readNumbers(array: readonly unknown[], owner: string, values: Float32Array, length: number): void {
+export function readNumbers(array: readonly unknown[], owner: string, values: Float32Array, length: number, offset: number): void {
   let index = 0;
   let element: unknown;
   try {
     for (; index < length; index++) {
       element = array[index];
       if (typeof element !== 'number') break;
-      values[index] = element;
+      values[offset + index] = element;
     }
   } catch (thrown) {
     throw readFailure(`${owner}[${index}]`, thrown);
   }
-  if (index < length) throw new TypeError(`${owner}[${index}] must be a number, got ${describe(element)}`);
+  if (index < length) {
+    if (isArrayValue(element, `${owner}[${index}]`)) {
+      throw new TypeError(`${owner}[${index}] is an array: data must be flat, row-major numbers (flatten nested arrays with .flat())`);
+    }
+    throw new TypeError(`${owner}[${index}] must be a number, got ${describe(element)}`);
+  }
 }
 
 /** `Array.isArray`, which throws only for a revoked Proxy: that becomes a TypeError naming `label`. */
-export function isArrayValue(value: unknown, label: string): value is readonly unknown[] {
+export function isArrayValue(value: unknown, label: LazyText): value is readonly unknown[] {
   try {
     return Array.isArray(value);
   } catch (thrown) {
-    throw new TypeError(`${label} cannot be inspected: ${thrownSummary(thrown)}`, { cause: thrown });
+    throw new TypeError(`${textOf(label)} cannot be inspected: ${thrownSummary(thrown)}`, { cause: thrown });
   }
 }
 
@@ -112,48 +119,56 @@ export function formatShape(shape: Shape): string {
 /**
  * Validates a shape: an array of at most MAX_SHAPE_RANK non-negative integers, each at most
  * MAX_ELEMENTS, whose product is at most MAX_ELEMENTS. Each entry is read exactly once (a
- * getter or Proxy cannot change it afterwards) and the result is a fresh array.
+ * getter or Proxy cannot change it afterwards) and the result is a fresh array. `label`
+ * names the shape in messages; a function is called only when one is thrown.
  */
-export function checkShape(shape: unknown, name: string): number[] {
-  if (!isArrayValue(shape, name)) {
-    throw new TypeError(`${name} must be an array of non-negative integers, got ${describe(shape)}`);
+export function checkShape(shape: unknown, label: LazyText): number[] {
+  if (!isArrayValue(shape, label)) {
+    throw new TypeError(`${textOf(label)} must be an array of non-negative integers, got ${describe(shape)}`);
   }
-  const entries = snapshotArray(
-    shape,
-    name,
-    MAX_SHAPE_RANK,
-    (rank) => new RangeError(`${name} has ${rank} dimensions; at most ${MAX_SHAPE_RANK} are supported`),
-  );
+  const entries = shape as readonly unknown[];
+  let rank: unknown;
+  try {
+    rank = entries.length;
+  } catch (thrown) {
+    throw readFailure(`${textOf(label)}.length`, thrown);
+  }
+  if (typeof rank !== 'number' || !Number.isSafeInteger(rank) || rank < 0) {
+    throw new TypeError(`${textOf(label)} has an invalid length ${describe(rank)}`);
+  }
+  if (rank > MAX_SHAPE_RANK) throw new RangeError(`${textOf(label)} has ${rank} dimensions; at most ${MAX_SHAPE_RANK} are supported`);
   const checked: number[] = [];
   let count = 1;
-  for (let axis = 0; axis < entries.length; axis++) {
-    const extent: unknown = entries[axis];
+  for (let axis = 0; axis < rank; axis++) {
+    let extent: unknown;
+    try {
+      extent = entries[axis];
+    } catch (thrown) {
+      throw readFailure(`${textOf(label)}[${axis}]`, thrown);
+    }
     if (typeof extent !== 'number') {
-      throw new TypeError(`${name}[${axis}] must be a number, got ${describe(extent)}`);
+      throw new TypeError(`${textOf(label)}[${axis}] must be a number, got ${describe(extent)}`);
     }
     if (!Number.isInteger(extent) || extent < 0) {
-      throw new RangeError(`${name}[${axis}] must be a non-negative integer, got ${describe(extent)}`);
+      throw new RangeError(`${textOf(label)}[${axis}] must be a non-negative integer, got ${describe(extent)}`);
     }
     if (extent > MAX_ELEMENTS) {
       throw new RangeError(
-        `${name}[${axis}] is ${extent}: no axis can be longer than ${MAX_ELEMENTS}, the float32 values WASM memory holds`,
+        `${textOf(label)}[${axis}] is ${extent}: no axis can be longer than ${MAX_ELEMENTS}, the float32 values WASM memory holds`,
       );
     }
     count *= extent;
     checked.push(extent === 0 ? 0 : extent); // -0 becomes 0
   }
   if (count > MAX_ELEMENTS) {
-    throw new RangeError(`${name} ${formatShape(checked)} has ${count} elements; WASM memory holds at most ${MAX_ELEMENTS} float32 values`);
+    throw new RangeError(`${textOf(label)} ${formatShape(checked)} has ${count} elements; WASM memory holds at most ${MAX_ELEMENTS} float32 values`);
   }
   return checked;
 }
 
-/** The shape of every scalar result: frozen, so one instance serves them all. */
-const SCALAR_SHAPE: Shape = Object.freeze([]);
-
-/** A frozen copy of `extents`, for a result's shape (scalars share one: freezing an array costs V8 about 0.1 µs). */
-export function frozenShape(extents: readonly number[]): Shape {
-  return extents.length === 0 ? SCALAR_SHAPE : Object.freeze([...extents]);
+/** A result's shape: a fresh plain array (`Shape` is readonly to the type checker; freezing would cost more than the call). */
+export function resultShape(extents: readonly number[]): number[] {
+  return extents.slice();
 }
 
 export function elementCount(shape: Shape): number {
@@ -338,4 +353,113 @@ export function coalesce(group: AxisGroup): AxisGroup {
     result.secondStrides.push(second);
   }
   return result;
+}
+
+// ---- the pairwise family: pairwiseCosine, pairwiseCosineBlocks, topK, meanCosine ----
+
+/** An operand as far as shape checks go: a validated tensor or a corpus handle. */
+export interface ShapedOperand {
+  name: string;
+  shape: readonly number[];
+}
+
+/** Sizes of a (batched) pairwise product. */
+export interface PairSizes {
+  batch: number;
+  aRows: number;
+  bRows: number;
+  depth: number;
+  batched: boolean;
+}
+
+/** `a` `[N,D]` or `[B,N,D]` and `b` of the same rank, D and B; no zero-size dims. */
+export function pairSizes(first: ShapedOperand, second: ShapedOperand | null, functionName: string, ranks: readonly number[] = [2, 3]): PairSizes {
+  const check = (entry: ShapedOperand) => {
+    if (!ranks.includes(entry.shape.length)) {
+      const wanted = ranks.length === 1 ? '[N, D]' : '[N, D] or [B, N, D]';
+      throw new RangeError(`${functionName}: ${entry.name} must have shape ${wanted}, got ${formatShape(entry.shape)}`);
+    }
+    if (entry.shape.includes(0)) {
+      throw new RangeError(`${functionName}: ${entry.name} has an empty dimension (shape ${formatShape(entry.shape)}); every dimension must be at least 1`);
+    }
+  };
+  check(first);
+  const other = second ?? first;
+  if (second !== null) {
+    check(second);
+    if (second.shape.length !== first.shape.length) {
+      throw new RangeError(`${functionName}: ${first.name} ${formatShape(first.shape)} and ${second.name} ${formatShape(second.shape)} must have the same rank`);
+    }
+  }
+  const rank = first.shape.length;
+  const depth = first.shape[rank - 1] as number;
+  if (other.shape[rank - 1] !== depth) {
+    throw new RangeError(
+      `${functionName}: rows of ${first.name} ${formatShape(first.shape)} have length ${depth} but rows of ${other.name} ${formatShape(other.shape)} have length ${other.shape[rank - 1]}`,
+    );
+  }
+  const batched = rank === 3;
+  const batch = batched ? (first.shape[0] as number) : 1;
+  if (batched && other.shape[0] !== batch) {
+    throw new RangeError(`${functionName}: batch sizes differ: ${first.name} ${formatShape(first.shape)}, ${other.name} ${formatShape(other.shape)}`);
+  }
+  return { batch, aRows: first.shape[rank - 2] as number, bRows: other.shape[rank - 2] as number, depth, batched };
+}
+
+/** A finite number option (`scale`). */
+export function finiteOption(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  return value;
+}
+
+/** The pairwise result must fit in one wasm memory (as the single-thread function requires). */
+export function checkPairwiseResult(sizes: PairSizes): readonly number[] {
+  const { batch, aRows, bRows, batched } = sizes;
+  const resultShape = Object.freeze(batched ? [batch, aRows, bRows] : [aRows, bRows]);
+  const resultLength = batch * aRows * bRows;
+  if (resultLength > MAX_ELEMENTS) {
+    throw new RangeError(
+      `pairwiseCosine: the result ${formatShape(resultShape)} has ${resultLength} elements, more than WASM memory holds; stream it with pairwiseCosineBlocks or keep only the best with topK`,
+    );
+  }
+  return resultShape;
+}
+
+/** Rows per block of pairwiseCosineBlocks: `requested`, or as many as keep a block at or under 16 MiB. */
+export function blockRowsFor(requested: unknown, aRows: number, bRows: number): number {
+  let blockRows = Math.max(1, Math.min(aRows, Math.floor((4 * 1024 * 1024) / bRows)));
+  if (requested !== undefined) {
+    if (typeof requested !== 'number') throw new TypeError(`blockRows must be a positive integer, got ${describe(requested)}`);
+    if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`blockRows must be a positive integer, got ${describe(requested)}`);
+    blockRows = requested;
+  }
+  if (blockRows * bRows > MAX_ELEMENTS) {
+    throw new RangeError(`pairwiseCosineBlocks: a block of ${blockRows} rows × ${bRows} columns is more than WASM memory holds; lower blockRows`);
+  }
+  return blockRows;
+}
+
+/** `k` and `excludeSelf` against the sizes of a top-k search. */
+export function checkTopK(k: unknown, queryRows: number, corpusRows: number, excludeSelf: boolean): number {
+  if (typeof k !== 'number') throw new TypeError(`k must be an integer, got ${describe(k)}`);
+  const available = excludeSelf ? corpusRows - 1 : corpusRows;
+  if (!Number.isInteger(k) || k < 1 || k > available) {
+    const limit = excludeSelf ? `the corpus minus the query itself (${available})` : `the corpus size (${corpusRows})`;
+    throw new RangeError(`k must be an integer from 1 to ${limit}, got ${describe(k)}`);
+  }
+  if (excludeSelf && queryRows > corpusRows) {
+    throw new RangeError(`excludeSelf means the queries are the corpus, but there are ${queryRows} queries and ${corpusRows} corpus rows`);
+  }
+  return k;
+}
+
+/** Checks that an object passed as `b` is not the options by mistake. */
+export function checkSecondOperand(b: unknown, functionName: string): void {
+  if (b !== null && typeof b === 'object' && !('data' in b) && !('shape' in b)) {
+    throw new TypeError(
+      `${functionName}: b must be a tensor { data, shape } or a WasmTensor, got an object without data/shape (to pass options without b, call ${functionName}(a, undefined, options))`,
+    );
+  }
 }

@@ -1,0 +1,159 @@
+// The API, declared once. Each member of `Cosinekit` is the only declaration of its function
+// and its documentation: the package's top-level functions are the members of the shared
+// default instance (index.ts), `createInstance` returns new instances, and the pool's workers
+// run instances too. Members are arrow functions, so they can be taken off an instance
+// (`const { cosine } = kit`) and still know it. Every member validates, plans and calls one
+// kernel through the functions of its family module.
+
+import { type Runtime, type Variant } from './runtime.js';
+import {
+  type ClipLossOptions,
+  type ClipLossResult,
+  type CosineEmbeddingLossOptions,
+  type InfoNCEOptions,
+  type InfoNCEResult,
+  type ReducedLoss,
+  type Reduction,
+  runClipLoss,
+  runCosineEmbeddingLoss,
+  runInfoNCE,
+} from './losses.js';
+import {
+  type PairwiseBlock,
+  type PairwiseBlocksOptions,
+  type PairwiseOptions,
+  type TopKOptions,
+  type TopKResult,
+  runMeanCosine,
+  runPairwiseCosine,
+  runPairwiseCosineBlocks,
+  runTopK,
+} from './pairwise.js';
+import {
+  type CosineOptions,
+  type NormalizeOptions,
+  type PairOptions,
+  type Vector,
+  runCosine,
+  runCosineSimilarity,
+  runNormalize,
+} from './similarity.js';
+import { type Tensor, type TensorLike, type WasmTensor, allocTensor } from './tensor.js';
+import type { Shape } from './validate.js';
+
+/** Which build is running and how much WASM memory it holds. */
+export interface BackendInfo {
+  variant: Variant;
+  memoryBytes: number;
+}
+
+/** Targets of `cosineEmbeddingLoss`: each entry 1 or −1. */
+export type EmbeddingTargets = Int8Array | Int32Array | Float32Array | Float64Array | readonly number[];
+
+/** Where an instance finds its runtime: its own, or the shared default one once `init` has run. */
+export interface RuntimeSlot {
+  runtime: Runtime | null;
+}
+
+/** The whole API, bound to one wasm instance (its own memory, tensors and scratch). */
+export class Cosinekit {
+  readonly #slot: RuntimeSlot;
+
+  /** @internal Use `init()` for the shared instance, `createInstance()` for another. */
+  constructor(slot: RuntimeSlot) {
+    if (typeof slot !== 'object' || slot === null || !('runtime' in slot)) {
+      throw new TypeError('Cosinekit instances come from init() (the shared one) or createInstance(); it has no public constructor');
+    }
+    this.#slot = slot;
+  }
+
+  #runtime(caller: string): Runtime {
+    const runtime = this.#slot.runtime;
+    if (runtime === null) {
+      throw new Error(`cosinekit is not initialised: call \`await init()\` (or \`initSync()\` in Node) before ${caller}()`);
+    }
+    return runtime;
+  }
+
+  /** The variant in use and the current size of its WASM memory. */
+  backendInfo = (): BackendInfo => {
+    const runtime = this.#runtime('backendInfo');
+    return { variant: runtime.variant, memoryBytes: runtime.buffer.byteLength };
+  };
+
+  /** A zero-filled tensor in this instance's WASM memory: kernels read and write it with no copy. */
+  alloc = (shape: Shape): WasmTensor => allocTensor(this.#runtime('alloc'), shape);
+
+  /**
+   * The cosine similarity of two vectors of equal length, as a number: the wasm kernel's
+   * `Σ a·b / (max(‖a‖, eps) · max(‖b‖, eps))` (default eps 1e-8, each norm clamped
+   * separately, as PyTorch), bit for bit `cosineSimilarity({ data: a, shape: [D] }, { data:
+   * b, shape: [D] }, { dim: 0, eps })`. Nothing is allocated per call; a Float32Array that
+   * views WASM memory is read where it is. Zero vector ⇒ 0; NaN or ±∞ in either ⇒ NaN.
+   */
+  cosine = (a: Vector, b: Vector, options?: PairOptions): number => runCosine(this.#runtime('cosine'), a, b, options);
+
+  /**
+   * Cosine similarity along `dim` (default 1) of two broadcast operands, exactly as
+   * PyTorch's `F.cosine_similarity`: `Σ x1·x2 / (max(‖x1‖, eps) · max(‖x2‖, eps))`, output
+   * shape = the broadcast shape without `dim`. `dim` may be a list of dims. Not clamped to
+   * [-1, 1] unless `clamp: true`.
+   */
+  cosineSimilarity = (x1: TensorLike, x2: TensorLike, options?: CosineOptions): Tensor =>
+    runCosineSimilarity(this.#runtime('cosineSimilarity'), x1, x2, options, false);
+
+  /** `1 - cosineSimilarity(x1, x2, options)`, in the kernel. */
+  cosineDistance = (x1: TensorLike, x2: TensorLike, options?: CosineOptions): Tensor =>
+    runCosineSimilarity(this.#runtime('cosineDistance'), x1, x2, options, true);
+
+  /** `x / max(‖x‖ₚ, eps)` along `dim` (default p = 2, dim = 1, eps = 1e-12), as `F.normalize`; `out` may be `x` (in place). */
+  normalize = (x: TensorLike, options?: NormalizeOptions): Tensor => runNormalize(this.#runtime('normalize'), x, options);
+
+  /**
+   * The cosine matrix: `a` `[N,D]`, `b` `[M,D]` → `[N,M]`; `[B,N,D]` × `[B,M,D]` → `[B,N,M]`;
+   * `b` omitted ⇒ `a` with itself. Entry `[i,j]` = `scale · cosineSimilarity(a[i], b[j], {dim: 0, eps})`.
+   */
+  pairwiseCosine = (a: TensorLike, b?: TensorLike, options?: PairwiseOptions): Tensor => runPairwiseCosine(this.#runtime('pairwiseCosine'), a, b, options);
+
+  /** The pairwise matrix of `a` `[N,D]` and `b` `[M,D]` as blocks of rows, for results larger than memory. */
+  pairwiseCosineBlocks = (a: TensorLike, b?: TensorLike, options?: PairwiseBlocksOptions): Iterable<PairwiseBlock> =>
+    runPairwiseCosineBlocks(this.#runtime('pairwiseCosineBlocks'), a, b, options);
+
+  /**
+   * For each query row (a 1-D query `[D]` is one row), the `k` corpus rows with the highest
+   * cosine similarity, sorted by score (ties: lower index first; NaN first, as torch.topk).
+   * Streams over the corpus: memory O(Q·k + one tile). `k = 1` is the per-row argmax.
+   */
+  topK = (queries: TensorLike, corpus: TensorLike, k: number, options?: TopKOptions): TopKResult =>
+    runTopK(this.#runtime('topK'), queries, corpus, k, options);
+
+  /** The mean of the `[N,M]` cosine matrix (of `a` with itself when `b` is omitted), in O((N + M)·D), without building it. */
+  meanCosine = (a: TensorLike, b?: TensorLike): number => runMeanCosine(this.#runtime('meanCosine'), a, b);
+
+  /**
+   * NT-Xent / InfoNCE over `features` `[2N, D]`: rows L2-normalised (eps 1e-12), logits
+   * `cos/τ` with the diagonal excluded, positive of row i = i XOR 1 ('interleaved') or i ± N
+   * ('halves'), cross-entropy per row, mean over the 2N rows. `grad: true` adds `grad`, d loss / d features.
+   */
+  infoNCE = <R extends Reduction = 'mean', G extends boolean = false>(features: TensorLike, options?: InfoNCEOptions<R, G>): InfoNCEResult<R, G> =>
+    runInfoNCE(this.#runtime('infoNCE'), features, options) as InfoNCEResult<R, G>;
+
+  /**
+   * CLIP loss (open_clip's ClipLoss): logits `logitScale · Î·T̂ᵀ`, (CE over rows + CE over
+   * columns) / 2 with labels 0..N−1. `grad: true` adds `gradImage`, `gradText` and
+   * `gradLogitScale` (d loss / d log(logitScale)).
+   */
+  clipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: ClipLossOptions<G>): ClipLossResult<G> =>
+    runClipLoss(this.#runtime('clipLoss'), image, text, options) as ClipLossResult<G>;
+
+  /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
+  cosineEmbeddingLoss = <R extends Reduction = 'mean'>(
+    x1: TensorLike,
+    x2: TensorLike,
+    target: EmbeddingTargets,
+    options?: CosineEmbeddingLossOptions<R>,
+  ): ReducedLoss<R> => runCosineEmbeddingLoss(this.#runtime('cosineEmbeddingLoss'), x1, x2, target, options) as ReducedLoss<R>;
+
+  /** Bytes allocated from this instance's WASM heap by WasmTensors and calls in flight (for leak checks). */
+  heapBytesInUse = (): number => this.#runtime('heapBytesInUse').heapBytesInUse();
+}
