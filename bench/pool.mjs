@@ -23,7 +23,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { createInstanceSync, createPool } from 'cosinekit';
+import { createInstanceSync } from 'cosinekit';
+import { createPool } from 'cosinekit/pool';
 
 // ───────────────────────────── options ─────────────────────────────
 

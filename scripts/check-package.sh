@@ -3,8 +3,8 @@
 #   1. publint (strict: warnings fail)          — package.json fields, exports, files
 #   2. @arethetypeswrong/cli (attw, strict)     — types resolve for import and require, node10/16, bundlers
 #   3. npm pack --dry-run --json                — the tarball holds the dist files and nothing
-#      unneeded; the three wasm variants are embedded (base64) in both dist/index.js and
-#      dist/index.cjs; packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 400 KiB).
+#      unneeded; the three wasm variants are embedded (base64) once in the ESM build and once
+#      in the CJS build; packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 400 KiB).
 # publint and attw are pinned devDependencies of test/ (no download at run time).
 # Last line: `package checks: N passed, M failed`; exits non-zero if any failed.
 set -uo pipefail
@@ -91,10 +91,15 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 console.log(`${entry.filename}: ${entry.entryCount} files`);
 for (const file of entry.files) console.log(`  ${String(file.size).padStart(8)}  ${file.path}`);
 
-// Exactly what a user needs: the entry points and their types, the worker-pool script that
-// createPool() starts in each worker (ESM and CJS), and package.json (README/LICENSE/CHANGELOG allowed).
-const required = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/pool-worker.js', 'dist/pool-worker.cjs', 'package.json'];
-const optional = /^(README|LICENSE|LICENCE|COPYING|CHANGELOG|NOTICE)(\.[A-Za-z-]+)?$/i;
+// Exactly what a user needs: the entry points (`cosinekit`, `cosinekit/pool`) and their types,
+// the worker-pool script that createPool() starts in each worker (ESM and CJS), the chunks
+// they share (code and declarations), and package.json (README/LICENSE/CHANGELOG allowed).
+const required = [
+  'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
+  'dist/pool.js', 'dist/pool.cjs', 'dist/pool.d.ts', 'dist/pool.d.cts',
+  'dist/pool-worker.js', 'dist/pool-worker.cjs', 'package.json',
+];
+const optional = /^((README|LICENSE|LICENCE|COPYING|CHANGELOG|NOTICE)(\.[A-Za-z-]+)?|dist\/chunk-[A-Z0-9]+\.c?js|dist\/[a-z]+-[A-Za-z0-9_-]+\.d\.c?ts)$/i;
 const paths = entry.files.map((file) => file.path);
 for (const path of required) if (!paths.includes(path)) problems.push(`missing from the tarball: ${path}`);
 for (const path of paths) if (!required.includes(path) && !optional.test(path)) problems.push(`not needed in the tarball: ${path}`);
@@ -108,8 +113,11 @@ const built = Object.fromEntries(
     .filter(([, path]) => existsSync(path))
     .map(([variant, path]) => [variant, readFileSync(path).toString('base64')]),
 );
-for (const file of ['dist/index.js', 'dist/index.cjs']) {
-  const source = readFileSync(join(packageDir, file), 'utf8');
+for (const [file, suffix] of [['the ESM build', '.js'], ['the CJS build', '.cjs']]) {
+  const source = paths
+    .filter((path) => path.startsWith('dist/') && path.endsWith(suffix) && !path.endsWith(`.d${suffix}`))
+    .map((path) => readFileSync(join(packageDir, path), 'utf8'))
+    .join('\n');
   const modules = [...source.matchAll(/["'`](AGFzbQ[A-Za-z0-9+/]*={0,2})["'`]/g)].map((match) => match[1]);
   const distinct = [...new Set(modules)];
   const variants = distinct.map((base64) => {

@@ -200,8 +200,10 @@ describe('kernel constants come from the module', () => {
       expect(exports.ck_max_rank!()).toBe(constant(geometry, 'MAX_RANK'));
       expect(exports).not.toHaveProperty('ck_exp_f64');
     }
-    const source = readFileSync(new URL('../packages/cosinekit/src/pool.ts', import.meta.url), 'utf8');
-    expect(source).not.toMatch(/const (QUERY_BLOCK|CORPUS_TILE|TILE_ROWS)\b/);
+    for (const file of ['pool.ts', 'plans.ts', 'worker.ts']) {
+      const source = readFileSync(new URL(`../packages/cosinekit/src/pool/${file}`, import.meta.url), 'utf8');
+      expect(source, file).not.toMatch(/const (QUERY_BLOCK|CORPUS_TILE|TILE_ROWS)\b|= (256|512);/);
+    }
   });
 });
 

@@ -12,7 +12,8 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cosinekit, type Pool, type TensorLike, createInstanceSync, createPool } from 'cosinekit';
+import { type Cosinekit, type TensorLike, createInstanceSync } from 'cosinekit';
+import { type Pool, createPool } from 'cosinekit/pool';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectAllClose } from './helpers/assertions.js';
 import { matrixReference } from './helpers/reference.js';
@@ -450,8 +451,8 @@ describe('the built files, ESM and CJS, each on its own', () => {
         writeFileSync(join(directory, 'package.json'), JSON.stringify({ type: format === 'esm' ? 'module' : 'commonjs' }));
         const load =
           format === 'esm'
-            ? `import { createInstanceSync, createPool } from './index.js';`
-            : `const { createInstanceSync, createPool } = require('./index.cjs');`;
+            ? `import { createInstanceSync } from './index.js'; import { createPool } from './pool.js';`
+            : `const { createInstanceSync } = require('./index.cjs'); const { createPool } = require('./pool.cjs');`;
         const file = join(directory, `check${format === 'esm' ? '.mjs' : '.cjs'}`);
         writeFileSync(file, script(load));
         const output = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });

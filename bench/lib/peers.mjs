@@ -53,7 +53,7 @@ export async function loadMlDistance() {
 /**
  * simsimd is a native N-API addon (Node only): it loads a prebuilt binary shipped in the
  * npm package (prebuilds/<platform>-<arch>/) or one compiled at install time. When neither
- * loads, the package silently swaps in a pure-JS fallback and only prints a warning; that
+ * loads, the package swaps in a pure-JS fallback with nothing but a console warning; that
  * fallback is not the native contender, so it is reported as unavailable. The CommonJS
  * entry is used: in this repository simsimd 6.5.5's ES-module entry takes the fallback even
  * where the prebuilt binary loads through the CommonJS one (1.19 µs vs 0.20 µs per call at

@@ -104,7 +104,7 @@ function singlePairSection(report) {
 }
 
 function findRecord(report, op, predicate = () => true) {
-  const candidates = report.workloads.filter((record) => record.op === op && !record.sweep && predicate(record.params));
+  const candidates = report.workloads.filter((record) => record.op === op && predicate(record.params));
   return candidates.sort((left, right) => right.flopsPerCall - left.flopsPerCall)[0] ?? null;
 }
 
@@ -126,14 +126,16 @@ function pairedRatio(result, other) {
 /** The targets of PERF.md, each as measured in this run (ratios from one run). */
 function targets(report) {
   const checks = [];
-  const add = (target, need, record, measure) => {
+  /** A target `value ≥ need` (or `value ≤ need` with atMost) measured on `record`. */
+  const add = (target, need, record, measure, { atMost = false } = {}) => {
     if (record === null) {
-      checks.push({ target, need, measured: null, status: 'n/a (workload not run)' });
+      checks.push({ target, need, atMost, measured: null, status: 'n/a (workload not run)' });
       return;
     }
-    const { value, detail, missing } = measure(record);
-    if (value === null || value === undefined) checks.push({ target, need, workload: record.id, measured: null, status: `n/a (${missing})` });
-    else checks.push({ target, need, workload: record.id, measured: value, detail, status: value >= need ? 'met' : 'NOT met' });
+    const { value, detail, missing, workload } = measure(record);
+    const id = workload ?? record.id;
+    if (value === null || value === undefined) checks.push({ target, need, atMost, workload: id, measured: null, status: `n/a (${missing})` });
+    else checks.push({ target, need, atMost, workload: id, measured: value, detail, status: (atMost ? value <= need : value >= need) ? 'met' : 'NOT met' });
   };
   const ratio = (record, contender, against) => {
     const result = okResult(record, contender);
@@ -166,19 +168,7 @@ function targets(report) {
     );
     add(`row-wise copy-in (${variant}) vs JS optimised`, 3, rowwise, (record) => vsJs(record, `cosinekit-${variant}-copy-in`));
   }
-  const crossover = singlePairCrossover(report);
-  for (const row of crossover.rows) {
-    if (!/simd128|relaxed/.test(row.contender)) continue;
-    const small = crossover.lengths.map((length, index) => [length, row.ratios[index]]).filter(([length, value]) => length <= 16 && value !== null);
-    const worst = small.length > 0 ? small.reduce((best, entry) => (entry[1] < best[1] ? entry : best)) : null;
-    checks.push({
-      target: `single pair, D ≤ 16: ${row.label} never slower than JS optimised`,
-      need: 1,
-      measured: worst ? worst[1] : null,
-      detail: worst ? `worst at D = ${worst[0]}${row.neverSlowerFromD !== null ? `; never slower from D = ${row.neverSlowerFromD}` : '; slower at the largest D measured'}` : undefined,
-      status: worst === null ? 'n/a (not measured)' : worst[1] >= 1 ? 'met' : 'NOT met',
-    });
-  }
+  singlePairTargets(report, add);
   add('pairwise (simd128) vs tfjs-wasm XNNPACK', 1.1, pairwise, (record) => vsXnnpack(record, 'cosinekit-simd128-zero-copy'));
   add('pairwise (simd128) vs JS optimised', 30, pairwise, (record) => vsJs(record, 'cosinekit-simd128-zero-copy'));
   add('pairwise (relaxed) vs tfjs-wasm XNNPACK', 1.8, pairwise, (record) => vsXnnpack(record, 'cosinekit-relaxed-zero-copy'));
@@ -208,9 +198,71 @@ function targets(report) {
   return checks;
 }
 
+/**
+ * PERF.md's single-pair targets (turn 2, and turn 1's "never slower than JS at D ≤ 16"),
+ * for simd128 and relaxed: every ratio against a baseline timed in the same process, in
+ * the same interleaved rounds; the paired per-round median is given beside it.
+ */
+function singlePairTargets(report, add) {
+  const single = report.workloads.filter((record) => record.op === 'single');
+  if (single.length === 0) return;
+  const recordAt = (kind, length) => single.find((record) => record.params.kind === kind && record.params.D === length) ?? null;
+  const measured = (kind) => single.filter((record) => record.params.kind === kind).sort((left, right) => left.params.D - right.params.D);
+  /**
+   * Speed ratio of `contender` to baseline `against` on one record ({ value, detail } or
+   * { missing }); with `cost`, the inverse (its time over the baseline's), paired ratio too.
+   */
+  const ratioOn = (record, contender, against, field, { cost = false } = {}) => {
+    const result = okResult(record, contender);
+    if (result === null) return { missing: `${contender} not measured` };
+    const baseline = sameProcessBaseline(record, result, against);
+    if (baseline === null || result[field] === null || result[field] === undefined) return { missing: `${against} not measured` };
+    const speed = pairedRatio(result, baseline);
+    const paired = speed === null ? null : cost ? 1 / speed : speed;
+    return {
+      value: cost ? 1 / result[field] : result[field],
+      detail: `${formatSeconds(result.seconds)} vs ${formatSeconds(baseline.seconds)} per call${paired === null ? '' : `; paired per-round ${significant(paired)}×`}`,
+    };
+  };
+  /** The worst ratio over several D (a target that holds "at every D" holds at the worst). */
+  const worstOver = (records, contender, against, field) => () => {
+    const ratios = records.map((record) => ({ record, ...ratioOn(record, contender, against, field) })).filter((entry) => entry.value !== undefined);
+    if (ratios.length === 0) return { missing: `${contender} not measured` };
+    const worst = ratios.reduce((low, entry) => (entry.value < low.value ? entry : low));
+    const all = ratios.map((entry) => `${entry.record.params.D}: ${significant(entry.value)}×`).join(', ');
+    return { value: worst.value, workload: worst.record.id, detail: `worst at D = ${worst.record.params.D}, ${worst.detail}; by D ${all}` };
+  };
+  const group = (records) => (records.length === 0 ? null : records[0]);
+  for (const variant of SIMD_VARIANTS) {
+    const tag = variant + (report.cosinekit.relaxed?.startsWith('child') && variant === 'relaxed' ? ', child process' : '');
+    const copyIn = `cosinekit-${variant}-cosine-copy-in`;
+    const zeroCopy = `cosinekit-${variant}-cosine-zero-copy`;
+    const tensor = `cosinekit-${variant}-tensor`;
+    for (const { D, need } of COSINE_F32_TARGETS) {
+      add(`cosine(a, b) Float32Array copy-in (${tag}) vs fused JS loop, D = ${D}`, need, recordAt('f32', D), (record) => ratioOn(record, copyIn, BASELINE, 'ratioVsJs'));
+    }
+    const f32Records = measured('f32');
+    add(`cosine(a, b) Float32Array zero-copy (${tag}) vs fused JS loop, every D`, 1, group(f32Records), worstOver(f32Records, zeroCopy, BASELINE, 'ratioVsJs'));
+    for (const { from, to, need, range } of COSINE_ARRAY_TARGETS) {
+      const records = measured('array').filter((record) => record.params.D >= from && record.params.D <= to);
+      add(`cosine(a, b) number[] (${tag}) vs compute-cosine-similarity, ${range}`, need, group(records), worstOver(records, copyIn, CCS, 'ratioVsCcs'));
+    }
+    add(
+      `tensor API cosineSimilarity([1,D], [1,D]) (${tag}): time per call at D = 8 ÷ fused JS loop's`,
+      TENSOR_API_TARGETS.costAtD8AtMost,
+      recordAt('f32', 8),
+      (record) => ratioOn(record, tensor, BASELINE, 'ratioVsJs', { cost: true }),
+      { atMost: true },
+    );
+    add(`tensor API cosineSimilarity([1,D], [1,D]) (${tag}) vs fused JS loop, D = 768`, TENSOR_API_TARGETS.speedAtD768AtLeast, recordAt('f32', 768), (record) => ratioOn(record, tensor, BASELINE, 'ratioVsJs'));
+    const small = f32Records.filter((record) => record.params.D <= 16);
+    add(`single pair, D ≤ 16 (turn 1): cosine(a, b) Float32Array copy-in (${tag}) never slower than the JS loop`, 1, group(small), worstOver(small, copyIn, BASELINE, 'ratioVsJs'));
+  }
+}
+
 export function analyse(report) {
   addRatios(report);
-  report.crossover = singlePairCrossover(report);
+  report.singlePair = singlePairSection(report);
   report.targets = targets(report);
 }
 
@@ -245,7 +297,6 @@ function table(header, rows) {
 }
 
 const FAMILY_TABLES = [
-  { title: 'Single pair (time per call · × JS optimised)', families: ['single pair'], header: (record) => `D = ${record.params.D}`, value: 'time' },
   { title: 'Row-wise cosine and normalize', families: ['row-wise', 'normalize'], header: (record) => record.title },
   { title: 'Pairwise cosine matrix', families: ['pairwise'], header: (record) => `${record.params.N}×${record.params.M}, D=${record.params.D}` },
   { title: 'topK and infoNCE', families: ['topK', 'infoNCE'], header: (record) => record.title },
@@ -253,7 +304,7 @@ const FAMILY_TABLES = [
 
 /** A contenders × workloads table of one family: GFLOP/s · GB/s · ratio to JS optimised. */
 function familyTable(report, spec) {
-  const records = report.workloads.filter((record) => !record.sweep && spec.families.includes(record.family));
+  const records = report.workloads.filter((record) => spec.families.includes(record.family));
   if (records.length === 0) return null;
   const contenders = [];
   for (const record of records) {
@@ -266,29 +317,91 @@ function familyTable(report, spec) {
   return `### ${spec.title}\n\n${table(['contender', ...records.map(spec.header)], rows)}`;
 }
 
+/** A measured ratio; with more digits where two would round a miss onto the target (1.196× shown as 1.20× beside ≥ 1.2×). */
+function formatTargetRatio(check) {
+  const shown = formatRatio(check.measured);
+  const roundsOntoNeed = typeof check.need === 'number' && Number.parseFloat(shown) === check.need;
+  return roundsOntoNeed && check.status === 'NOT met' ? `${check.measured.toPrecision(4)}×` : shown;
+}
+
 function targetsTable(report) {
   return table(
     ['target (PERF.md)', 'need', 'measured', 'status'],
     report.targets.map((check) => [
       check.target,
-      typeof check.need === 'string' ? check.need : `≥ ${check.need}×`,
-      check.measured === null ? '–' : `${typeof check.measured === 'string' ? check.measured : formatRatio(check.measured)}${check.detail ? ` (${check.detail})` : ''}`,
+      typeof check.need === 'string' ? check.need : `${check.atMost ? '≤' : '≥'} ${check.need}×`,
+      check.measured === null ? '–' : `${typeof check.measured === 'string' ? check.measured : formatTargetRatio(check)}${check.detail ? ` (${check.detail})` : ''}`,
       check.status === 'met' ? 'met' : check.status === 'NOT met' ? '**NOT met**' : check.status,
     ]),
   );
 }
 
-function crossoverTable(report) {
-  const { lengths, rows } = report.crossover;
-  if (rows.length === 0) return null;
+const singleTarget = (kind, length) => {
+  if (kind === 'f32') return COSINE_F32_TARGETS.find((target) => target.D === length)?.need ?? null;
+  return COSINE_ARRAY_TARGETS.find((target) => length >= target.from && length <= target.to)?.need ?? null;
+};
+
+function singleCell(entry, render) {
+  if (entry === null) return '';
+  if (entry.status === 'unavailable') return /not available in this build/.test(entry.reason ?? '') ? 'not in build' : 'unavailable';
+  if (entry.status !== 'ok') return '**FAILED**';
+  return render(entry);
+}
+
+/** Time per call of every contender at every D, with its ratio to the JS loop (and to compute-cosine-similarity for number[]). */
+function singleTimeTable(report, kind) {
+  const section = report.singlePair?.[kind];
+  if (section === undefined) return null;
+  const ratios = (entry) =>
+    [formatSeconds(entry.seconds), formatRatio(entry.ratioVsJs), ...(kind === 'array' && entry.ratioVsCcs !== null ? [`${formatRatio(entry.ratioVsCcs)} ccs`] : [])].join(' · ');
   return table(
-    ['single pair: × JS optimised', ...lengths.map((length) => `D=${length}`), 'never slower from'],
-    rows.map((row) => [
-      row.label,
-      ...row.ratios.map(formatRatio),
-      row.neverSlowerFromD === null ? 'slower at the largest D' : row.neverSlowerFromD === lengths[0] ? `all D measured (≥ ${lengths[0]})` : `D = ${row.neverSlowerFromD}`,
-    ]),
+    ['contender', ...section.lengths.map((length) => `D=${length}`)],
+    section.rows.map((row) => [row.label, ...row.byD.map((entry) => singleCell(entry, ratios))]),
   );
+}
+
+/**
+ * The ratio the targets are set on, per D, for cosinekit's rows: × the fused JS loop
+ * (Float32Array) or × compute-cosine-similarity (number[]), with the target as the first rows.
+ */
+function singleRatioTable(report, kind) {
+  const section = report.singlePair?.[kind];
+  if (section === undefined) return null;
+  const field = kind === 'f32' ? 'ratioVsJs' : 'ratioVsCcs';
+  const targetRows =
+    kind === 'f32'
+      ? [
+          ['target: cosine copy-in', ...section.lengths.map((length) => (singleTarget('f32', length) === null ? '' : `≥ ${singleTarget('f32', length)}×`))],
+          ['target: cosine zero-copy', ...section.lengths.map(() => '≥ 1×')],
+          ['target: tensor API', ...section.lengths.map((length) => (length === 8 ? `cost ≤ ${TENSOR_API_TARGETS.costAtD8AtMost}×` : length === 768 ? `≥ ${TENSOR_API_TARGETS.speedAtD768AtLeast}×` : ''))],
+        ]
+      : [['target: cosine', ...section.lengths.map((length) => (singleTarget('array', length) === null ? '' : `≥ ${singleTarget('array', length)}×`))]];
+  const measuredRows = section.rows
+    .filter((row) => row.group === 'cosinekit' || (kind === 'array' && row.contender === BASELINE))
+    .map((row) => [
+      row.label,
+      ...row.byD.map((entry, index) =>
+        singleCell(entry, (value) => {
+          // The tensor API's D = 8 target is on its cost (time ÷ the JS loop's): shown beside its speed.
+          const cost = kind === 'f32' && row.contender.endsWith('-tensor') && section.lengths[index] === 8 && value.ratioVsJs > 0 ? ` (cost ${significant(1 / value.ratioVsJs)}×)` : '';
+          return formatRatio(value[field]) + cost;
+        }),
+      ),
+    ]);
+  const title = kind === 'f32' ? 'Float32Array: × fused JS loop' : 'number[]: × compute-cosine-similarity';
+  return table([title, ...section.lengths.map((length) => `D=${length}`)], [...targetRows, ...measuredRows]);
+}
+
+function singlePairTables(report, level) {
+  const parts = [];
+  for (const kind of Object.keys(SINGLE_PAIR_KINDS)) {
+    const section = report.singlePair?.[kind];
+    if (section === undefined) continue;
+    const baselineText = kind === 'f32' ? '× the fused JS loop on the same Float32Arrays' : '× the fused JS loop on the same number[] · × compute-cosine-similarity (ccs)';
+    parts.push(`${level} Single pair, ${section.input}: ratio the targets are set on`, singleRatioTable(report, kind));
+    parts.push(`${level} Single pair, ${section.input}: time per call · ${baselineText}`, singleTimeTable(report, kind));
+  }
+  return parts;
 }
 
 function detailTable(report) {
@@ -328,7 +441,8 @@ function header(report) {
 }
 
 const LEGEND =
-  'Cells: GFLOP/s · GB/s (memory-bound kinds) · ratio to the optimised pure-JS contender · for pairwise and topK, ratio to tfjs-wasm XNNPACK (XNN); ' +
+  'Single pair: time per call (one pair of D-dim vectors) and ratios of speed (baseline time ÷ contender time; for the tensor API\'s cost target, the inverse). ' +
+  'Other cells: GFLOP/s · GB/s (memory-bound kinds) · ratio to the optimised pure-JS contender · for pairwise and topK, ratio to tfjs-wasm XNNPACK (XNN); ' +
   'every ratio against a baseline measured in the same process, in interleaved rounds. ' +
   '† measured on a prefix of the rows (the contender would take far longer than its time budget on all of them); rates compare throughput. ' +
   '‡ measured in the relaxed-simd child process, ratio against the JS baseline measured there.';
@@ -342,9 +456,8 @@ export function markdownReport(report) {
     targetsTable(report),
     '## Results',
     LEGEND,
+    ...singlePairTables(report, '###'),
     ...FAMILY_TABLES.map((spec) => familyTable(report, spec)).filter((text) => text !== null),
-    '## Single pair: where cosinekit overtakes pure JS',
-    crossoverTable(report) ?? 'not measured',
     '## Every measurement',
     detailTable(report),
   ];
@@ -355,9 +468,8 @@ export function consoleReport(report) {
   const sections = [
     `cosinekit benchmark (${report.mode}) — ${environmentLine(report.environment)}`,
     LEGEND,
+    ...singlePairTables(report, '###'),
     ...FAMILY_TABLES.map((spec) => familyTable(report, spec)).filter((text) => text !== null),
-    '### Single pair crossover (× JS optimised)',
-    crossoverTable(report) ?? 'not measured',
     `### Targets (PERF.md; ratios from this run)${report.mode === 'quick' ? ' — quick run: reduced sizes, indicative only' : ''}`,
     targetsTable(report),
   ];

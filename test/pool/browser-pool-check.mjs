@@ -14,7 +14,8 @@
 // The report is plain JSON: { variant, threads, sharedMemory, crossOriginIsolated,
 // hardwareConcurrency, checks, comparisons, failures, milliseconds }.
 
-import { createInstance, createPool } from '../../packages/cosinekit/dist/index.js';
+import { createInstance } from '../../packages/cosinekit/dist/index.js';
+import { createPool } from '../../packages/cosinekit/dist/pool.js';
 import { tensor, tiedCorpus, values } from './inputs.mjs';
 
 const MAX_REPORTED_FAILURES = 20;

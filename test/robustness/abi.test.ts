@@ -16,6 +16,7 @@ interface RawExports {
   ck_heap_bytes_in_use(): number;
   ck_cosine_f32(...args: number[]): number;
   ck_normalize_f32(...args: number[]): number;
+  ck_cosine_pair_f32(first: number, second: number, length: number, eps: number): number;
 }
 
 const BAD_POINTER = 16;
@@ -69,6 +70,27 @@ function patterned(abi: RawExports, floats: number, seed: number): { pointer: nu
 }
 
 describe.each(VARIANTS)('raw wasm32 ABI, %s', (variant) => {
+  test('the exports are exactly those runtime.ts declares: no test hooks, nothing undeclared', () => {
+    const source = readFileSync(fileURLToPath(new URL('../../packages/cosinekit/src/runtime.ts', import.meta.url)), 'utf8');
+    const block = /export interface CosinekitExports \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
+    const declared = new Set([...block.matchAll(/^ {2}(ck_[a-z0-9_]+|memory)\b/gm)].map((match) => match[1]));
+    const exported = new Set(WebAssembly.Module.exports(new WebAssembly.Module(moduleBytes(variant))).map((entry) => entry.name));
+    // The linker's own symbols are not part of the ABI.
+    for (const name of ['__data_end', '__heap_base']) exported.delete(name);
+    expect([...exported].sort()).toEqual([...declared].sort());
+  });
+
+  test('non-empty regions below the heap base (the stack, static data) are refused', () => {
+    const abi = instantiate(variant);
+    const output = abi.ck_alloc(64) >>> 0;
+    expect(abi.ck_normalize_f32(16, output, 1, 4, 1, 2, 1e-12)).toBe(BAD_POINTER);
+    expect(abi.ck_normalize_f32(output, 16, 1, 4, 1, 2, 1e-12)).toBe(BAD_POINTER);
+    expect(abi.ck_cosine_pair_f32(16, output, 4, 1e-8)).toBeNaN();
+    // Empty regions take any address: nothing is read.
+    expect(abi.ck_cosine_pair_f32(16, 16, 0, 1e-8)).toBe(0);
+    abi.ck_free(output);
+  });
+
   test('lengths and pointers that would wrap 32-bit usize are refused, nothing written', () => {
     const abi = instantiate(variant);
     const input = patterned(abi, 8, 1);

@@ -2,7 +2,8 @@
 // queries with cosinekit's topK, and draws the pairwise matrix of a 30-sentence subset
 // computed with pairwiseCosine. Timings are measured over repeated calls (see `measure`).
 
-import { type BackendInfo, type CorpusHandle, type Pool, alloc, createPool, init, pairwiseCosine, topK } from 'cosinekit';
+import { type BackendInfo, alloc, init, pairwiseCosine, topK } from 'cosinekit';
+import { type CorpusHandle, type Pool, createPool } from 'cosinekit/pool';
 import { CORPUS, type Sentence, TOPICS } from './corpus.js';
 import { DIMENSIONS, Embedder, stem, tokenize } from './embed.js';
 import { TOPIC_COLOURS, cellAt, colourOf, drawHeatmap } from './heatmap.js';

@@ -9,7 +9,6 @@
 
 import { type BackendInfo, Cosinekit, type RuntimeSlot } from './kit.js';
 import { type InitOptions, chooseVariant, instantiate, instantiateSync, isVariantSupported as variantSupported } from './loader.js';
-import { createPool as createPoolHere } from './pool.js';
 import { ABI_VERSION, type Runtime, type Variant } from './runtime.js';
 import { WasmTensor as WasmTensorHere } from './tensor.js';
 
@@ -31,7 +30,6 @@ export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './sim
 export type { Shape } from './validate.js';
 export type { Tensor, TensorData, TensorLike } from './tensor.js';
 export type { InitOptions, Variant };
-export type { CorpusHandle, Pool, PoolOptions, PoolPairwiseOptions } from './pool.js';
 
 declare const __COSINEKIT_VERSION__: string;
 
@@ -43,7 +41,6 @@ interface Shared {
   createInstance(options?: InitOptions): Promise<Cosinekit>;
   createInstanceSync(options?: InitOptions): Cosinekit;
   isVariantSupported(variant: Variant): boolean;
-  createPool: typeof createPoolHere;
   WasmTensor: typeof WasmTensorHere;
 }
 
@@ -86,7 +83,6 @@ function makeShared(): Shared {
       return new Cosinekit({ runtime: instantiateSync(chooseVariant(options)) });
     },
     isVariantSupported: variantSupported,
-    createPool: createPoolHere,
     WasmTensor: WasmTensorHere,
   };
 }
@@ -109,8 +105,6 @@ export const createInstance: (options?: InitOptions) => Promise<Cosinekit> = sha
 export const createInstanceSync: (options?: InitOptions) => Cosinekit = shared.createInstanceSync;
 /** Whether this engine can compile a variant (relaxed-simd needs Node ≥ 22, Chrome ≥ 114, Firefox ≥ 120). */
 export const isVariantSupported: (variant: Variant) => boolean = shared.isVariantSupported;
-/** A worker pool for pairwiseCosine, pairwiseCosineBlocks and topK. */
-export const createPool: typeof createPoolHere = shared.createPool;
 /** A float32 tensor in WASM memory (see `alloc`). */
 export const WasmTensor: typeof WasmTensorHere = shared.WasmTensor;
 export type WasmTensor = WasmTensorHere;

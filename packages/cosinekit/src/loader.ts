@@ -81,8 +81,13 @@ export function chooseVariant(options: unknown): Variant {
   return requested;
 }
 
+/** The compiled module of a variant (the pool compiles once and instantiates it in every worker). */
+export function compileVariant(variant: Variant): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(variantBytes(variant));
+}
+
 export async function instantiate(variant: Variant): Promise<Runtime> {
-  const module = await WebAssembly.compile(variantBytes(variant));
+  const module = await compileVariant(variant);
   const instance = await WebAssembly.instantiate(module, {});
   return new Runtime(instance);
 }

@@ -187,6 +187,8 @@ export class Runtime {
   readonly exports: CosinekitExports;
   readonly variant: Variant;
   readonly constants: KernelConstants;
+  /** `ck_cosine_pair_f32`, held directly: `cosine` calls it with nothing else in between. */
+  readonly cosinePair: CosinekitExports['ck_cosine_pair_f32'];
   #buffer: ArrayBuffer;
   #floats: Float32Array;
   #words: Uint32Array;
@@ -219,6 +221,7 @@ export class Runtime {
     const variant = INSTRUCTION_SETS[exports.ck_instruction_set()];
     if (variant === undefined) throw new Error('cosinekit: the wasm module reports an unknown instruction set');
     this.variant = variant;
+    this.cosinePair = exports.ck_cosine_pair_f32;
     this.constants = Object.freeze({
       queryBlock: exports.ck_query_block(),
       corpusTile: exports.ck_corpus_tile(),
@@ -361,6 +364,15 @@ export class Runtime {
     this.#inFlight += size;
     if (this.#inFlight > this.#wanted) this.#wanted = this.#inFlight;
     return pointer;
+  }
+
+  /**
+   * The arena's top, when `byteCount` bytes fit above it, without taking them (0 when they do
+   * not): for a call that runs no user code before its kernel returns, so nothing else can
+   * take them meanwhile.
+   */
+  arenaTopFor(byteCount: number): number {
+    return byteCount <= this.#arenaBytes - this.#arenaTop ? this.#arenaBase + this.#arenaTop : 0;
   }
 
   /** Bytes the arena can still hand out without touching the heap. */

@@ -82,43 +82,79 @@ const IN_PLACE_MIN = 64;
  * into the arena.
  */
 function pairOperand(runtime: Runtime, value: unknown, name: string): number {
-  // Typed arrays first: the tag getter answers undefined (never throws) for anything else.
-  const tag = typeof value === 'object' && value !== null ? Reflect.apply(typedArrayTagGetter, value, []) : undefined;
-  if (tag === 'Float32Array' || tag === 'Float64Array') {
-    const length = Reflect.apply(typedArrayLengthGetter, value, []) as number;
-    placedLength = length;
-    if (length === 0) {
-      if (isDetached(Reflect.apply(typedArrayBufferGetter, value, []) as ArrayBufferLike)) {
-        throw new TypeError(`${name} cannot be read: its ArrayBuffer is detached (transferred, or a view of WASM memory taken before memory grew)`);
-      }
-      return 0;
-    }
-    if (tag === 'Float32Array' && length >= IN_PLACE_MIN && Reflect.apply(typedArrayBufferGetter, value, []) === runtime.buffer) {
-      return Reflect.apply(typedArrayByteOffsetGetter, value, []) as number;
+  if (isArrayValue(value, name)) {
+    const length = readProperty(value, 'length', name);
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+      throw new TypeError(`${name} has an invalid length ${describe(length)}`);
     }
     const pointer = runtime.reserve(length * 4, name);
-    copyInto(runtime.floats(), value as Float32Array | Float64Array, pointer >>> 2);
+    const floats = runtime.floats();
+    readNumbers(value, name, floats, length, pointer >>> 2);
+    if (viewLength(floats) === 0) {
+      throw new TypeError(`${name} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
+    }
+    placedLength = length;
     return pointer;
   }
-  if (!isArrayValue(value, name)) {
+  // The tag getter answers undefined (never throws) for anything but a typed array.
+  const tag = typeof value === 'object' && value !== null ? Reflect.apply(typedArrayTagGetter, value, []) : undefined;
+  if (tag !== 'Float32Array' && tag !== 'Float64Array') {
     throw new TypeError(`${name} must be a Float32Array, Float64Array or number[], got ${describe(value)}`);
   }
-  const length = readProperty(value, 'length', name);
-  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
-    throw new TypeError(`${name} has an invalid length ${describe(length)}`);
+  const length = Reflect.apply(typedArrayLengthGetter, value, []) as number;
+  placedLength = length;
+  if (length === 0) {
+    if (isDetached(Reflect.apply(typedArrayBufferGetter, value, []) as ArrayBufferLike)) {
+      throw new TypeError(`${name} cannot be read: its ArrayBuffer is detached (transferred, or a view of WASM memory taken before memory grew)`);
+    }
+    return 0;
+  }
+  if (tag === 'Float32Array' && length >= IN_PLACE_MIN && Reflect.apply(typedArrayBufferGetter, value, []) === runtime.buffer) {
+    return Reflect.apply(typedArrayByteOffsetGetter, value, []) as number;
   }
   const pointer = runtime.reserve(length * 4, name);
-  const floats = runtime.floats();
-  readNumbers(value, name, floats, length, pointer >>> 2);
-  if (viewLength(floats) === 0) {
-    throw new TypeError(`${name} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
-  }
-  placedLength = length;
+  copyVector(runtime.floats(), pointer >>> 2, value as Float32Array | Float64Array, length);
   return pointer;
+}
+
+/** Up to this many elements a vector is copied by a loop (the engine's `set` costs more below it). */
+const LOOP_COPY_MAX = 24;
+
+/** Copies a genuine typed array of `length` elements into `floats` at `start` (its element reads run no user code). */
+function copyVector(floats: Float32Array, start: number, vector: Float32Array | Float64Array, length: number): void {
+  if (length <= LOOP_COPY_MAX) {
+    for (let index = 0; index < length; index++) floats[start + index] = vector[index] as number;
+  } else {
+    copyInto(floats, vector, start);
+  }
 }
 
 export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
   const eps = options === undefined ? 1e-8 : nonNegativeOption(checkOptions(options, PAIR_OPTIONS, 'cosine').eps, 1e-8, 'eps');
+  // Two typed arrays: nothing here runs user code (intrinsic getters, element reads), so
+  // nothing can call back into this instance before the kernel runs and the top of the
+  // arena can be used without taking it.
+  const arrays = isArrayValue(a, 'a');
+  const tagA = !arrays && typeof a === 'object' && a !== null ? Reflect.apply(typedArrayTagGetter, a, []) : undefined;
+  const tagB = tagA !== undefined && typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
+  if ((tagA === 'Float32Array' || tagA === 'Float64Array') && (tagB === 'Float32Array' || tagB === 'Float64Array')) {
+    const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
+    if (length > 0 && length < IN_PLACE_MIN && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
+      const scratch = runtime.arenaTopFor(length * 8);
+      if (scratch !== 0) {
+        const floats = runtime.floats();
+        const first = scratch >>> 2;
+        const second = first + length;
+        const x = a as Float32Array | Float64Array;
+        const y = b as Float32Array | Float64Array;
+        for (let index = 0; index < length; index++) {
+          floats[first + index] = x[index] as number;
+          floats[second + index] = y[index] as number;
+        }
+        return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
+      }
+    }
+  }
   const mark = runtime.mark();
   try {
     const first = pairOperand(runtime, a, 'a');

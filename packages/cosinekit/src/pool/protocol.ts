@@ -1,4 +1,4 @@
-// The messages between a pool (pool.ts) and its workers (pool-worker.ts). Every request has
+// The messages between a pool (pool.ts) and its workers (worker.ts). Every request has
 // an id and gets exactly one reply with that id, except `install` with `quiet` and `release`,
 // which get none (a failed quiet install is reported by the tasks that use the corpus). A
 // worker handles requests one at a time, in the order they were posted, so a corpus
@@ -8,7 +8,7 @@
 // or as ArrayBuffers transferred with the message; results are written into shared outputs
 // when the request carries them, else sent back transferred.
 
-import type { Variant } from './runtime.js';
+import type { Variant } from '../runtime.js';
 
 /**
  * Instantiate the pool's compiled module (first request to every worker): the exact build the

@@ -1,11 +1,11 @@
 // Starting worker threads on each platform, behind one small interface: Node's
-// `worker_threads` (see pool-node.ts), or the browser's module `Worker`. Also: how many cores
+// `worker_threads` (see node.ts), or the browser's module `Worker`. Also: how many cores
 // there are, and whether SharedArrayBuffers can be posted to workers here. The worker's own
-// side of the channel is pool-port.ts (kept apart, so the worker bundle never contains the
+// side of the channel is port.ts (kept apart, so the worker bundle never contains the
 // `new Worker(...)` pattern bundlers look for).
 
-import { nodeBuiltin } from './pool-node.js';
-import type { PoolReply, PoolRequest } from './pool-protocol.js';
+import { nodeBuiltin } from './node.js';
+import type { PoolReply, PoolRequest } from './protocol.js';
 
 /** The part of a Node `Worker` (worker_threads) the pool uses. */
 interface NodeWorker {

@@ -4,13 +4,13 @@
 // a time with the package's ordinary single-thread functions — the same kernel as the
 // calling thread, on views: rows of an installed corpus are passed to the kernels with no copy.
 
-import { Cosinekit } from './kit.js';
-import { Runtime } from './runtime.js';
-import { formatShape } from './validate.js';
-import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './pool-port.js';
-import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './pool-protocol.js';
-import { runTopK } from './pairwise.js';
-import { WasmTensor } from './tensor.js';
+import { Cosinekit } from '../kit.js';
+import { Runtime } from '../runtime.js';
+import { formatShape } from '../validate.js';
+import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
+import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
+import { runTopK } from '../pairwise.js';
+import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
   if (thrown instanceof Error) return { name: thrown.name, message: thrown.message };

@@ -1,7 +1,7 @@
 // Node built-ins for the pool, reached through `process.getBuiltinModule` (Node ≥ 20.16) or
 // an import with a computed specifier, so that no bundler ever tries to resolve a `node:`
-// module for a browser build. Shared by the pool (pool-platform.ts) and its workers
-// (pool-port.ts).
+// module for a browser build. Shared by the pool (platform.ts) and its workers
+// (port.ts).
 
 interface NodeProcess {
   versions?: { node?: string };

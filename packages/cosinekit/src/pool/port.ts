@@ -1,8 +1,8 @@
 // The worker's side of the channel between a pool and its workers: the worker scope itself
 // in browsers, Node's `parentPort` in worker_threads.
 
-import { nodeBuiltin } from './pool-node.js';
-import type { PoolReply, PoolRequest } from './pool-protocol.js';
+import { nodeBuiltin } from './node.js';
+import type { PoolReply, PoolRequest } from './protocol.js';
 
 /** The part of Node's `MessagePort` (a worker's `parentPort`) the worker uses. */
 interface NodePort {
