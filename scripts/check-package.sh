@@ -98,6 +98,8 @@ const required = [
   'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
   'dist/pool.js', 'dist/pool.cjs', 'dist/pool.d.ts', 'dist/pool.d.cts',
   'dist/pool-worker.js', 'dist/pool-worker.cjs', 'package.json',
+  // `cosinekit/pool` for resolvers without export maps (node10, old bundlers).
+  'pool/package.json',
 ];
 const optional = /^((README|LICENSE|LICENCE|COPYING|CHANGELOG|NOTICE)(\.[A-Za-z-]+)?|dist\/chunk-[A-Z0-9]+\.c?js|dist\/[a-z]+-[A-Za-z0-9_-]+\.d\.c?ts)$/i;
 const paths = entry.files.map((file) => file.path);

@@ -17,7 +17,7 @@ import { type Pool, createPool } from 'cosinekit/pool';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectAllClose } from './helpers/assertions.js';
 import { matrixReference } from './helpers/reference.js';
-import { tensor, tiedCorpus, values } from './pool/inputs.mjs';
+import { awkwardCases, tensor, tiedCorpus, values } from './pool/inputs.mjs';
 
 const distDirectory = fileURLToPath(new URL('../packages/cosinekit/dist/', import.meta.url));
 const faultyWorker = new URL('./pool/faulty-worker.mjs', import.meta.url);
@@ -421,6 +421,35 @@ describe('lifetime', () => {
     } finally {
       await pool.destroy();
     }
+  });
+});
+
+describe('awkward splits are bitwise equal to one thread, by construction', () => {
+  let pool: Pool;
+  let kit: Cosinekit;
+
+  beforeAll(async () => {
+    pool = await createPool({ threads: 2, parallelThreshold: 0 });
+    kit = createInstanceSync({ variant: pool.variant });
+  });
+  afterAll(() => pool.destroy());
+
+  test.each(awkwardCases().map((entry) => [entry.label, entry] as const))('%s', async (_, entry) => {
+    const want = await entry.run(kit);
+    const got = await entry.run(pool);
+    expect(got.map(([label]) => label)).toEqual(want.map(([label]) => label));
+    got.forEach(([label, values], index) => expectBitwise(values, want[index]![1], label));
+  });
+
+  test('the cases can fail: a plain product of a chunk differs from the mirrored self matrix at scale 1/0.07', () => {
+    const a = tensor([513, 48], 94);
+    const whole = kit.pairwiseCosine(a, undefined, { scale: 1 / 0.07 }).data;
+    // Rows 400.. computed as an ordinary product (A = those rows, B = all rows), as a chunk once was.
+    const rows = { data: a.data.slice(400 * 48), shape: [113, 48] };
+    const plain = kit.pairwiseCosine(rows, a, { scale: 1 / 0.07 }).data;
+    let differing = 0;
+    for (let index = 0; index < plain.length; index++) if (!Object.is(plain[index], whole[400 * 513 + index])) differing++;
+    expect(differing).toBeGreaterThan(0);
   });
 });
 

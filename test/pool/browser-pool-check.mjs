@@ -16,7 +16,7 @@
 
 import { createInstance } from '../../packages/cosinekit/dist/index.js';
 import { createPool } from '../../packages/cosinekit/dist/pool.js';
-import { tensor, tiedCorpus, values } from './inputs.mjs';
+import { awkwardCases, tensor, tiedCorpus, values } from './inputs.mjs';
 
 const MAX_REPORTED_FAILURES = 20;
 
@@ -148,6 +148,14 @@ export async function runPoolChecks({ threads = 2, sharedMemory } = {}) {
       same('handle pairwise', (await pool.pairwiseCosine(a, handle)).data, kit.pairwiseCosine(a, corpus).data);
       handle.release();
       await rejects('released handle', pool.topK(a, handle, 3), /released corpus handle/);
+    }
+    // Awkward splits (tails of 1–3 rows, non-power-of-two scales, self-pairwise, few queries):
+    // bitwise equal by construction.
+    for (const entry of awkwardCases()) {
+      const want = await entry.run(kit);
+      const got = await entry.run(pool);
+      if (got.length !== want.length) fail(`${entry.label}: ${got.length} results, expected ${want.length}`);
+      got.forEach(([label, data], index) => same(`awkward: ${label}`, data, want[index]?.[1] ?? new Float32Array(0)));
     }
     await rejects('bad k', pool.topK(tensor([5, 4], 1), tensor([6, 4], 2), 7), /^k must be an integer from 1 to the corpus size \(6\), got 7$/);
   } catch (error) {

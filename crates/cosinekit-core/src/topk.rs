@@ -6,9 +6,10 @@
 //! is folded into every query's running top-k before the next tile. Memory is
 //! O(Q·k + one tile), never Q×N.
 //!
-//! Fewer than [`TILE_ROWS`] queries skip the packing: each query streams over the corpus
-//! once with the fused dot-and-norms row kernel of [`crate::cosine`] (one read of each
-//! corpus row, nothing written), so a single query costs one pass over the corpus.
+//! The streaming path skips the packing: each query streams over the corpus once with the
+//! fused dot-and-norms row kernel of [`crate::cosine`] (one read of each corpus row, nothing
+//! written), so a single query costs one pass over the corpus. [`TopKPath`] chooses the path;
+//! [`TopKPath::Auto`] streams fewer than [`TILE_ROWS`] queries and packs the rest.
 //!
 //! # Numerics
 //! - Scores are the cosines of the pairwise matrix: float32 products of rows normalised in
@@ -16,9 +17,21 @@
 //!   sums (float64 rescue) divided in float64 on the few-queries path; see [`crate::gemm`]
 //!   and [`crate::cosine`]. A zero row scores 0 against everything; NaN or ±∞ in a row
 //!   makes its scores NaN. Nothing is clamped.
-//! - A corpus row's score does not depend on which tile or block it lands in, so searching
+//! - The two paths round differently (float32 products of normalised rows vs float64
+//!   division of float32 sums), so a query's scores, and through near-ties its list, depend
+//!   on the path.
+//! - A query row's scores and list depend only on that row, the corpus, eps, the path and
+//!   the one corpus row it skips (`exclude_self`), never on which other queries are in the
+//!   call, how many there are, or the block, panel or tile positions of the row and of the
+//!   corpus rows: a packed row's values depend only on the row (see [`crate::gemm`]), a
+//!   product entry only on its two packed rows and the depth, the streaming path scores
+//!   each query alone, and a list is exactly that of offering the scores in index order.
+//!   So splitting the queries into chunks, each called with the path the whole call
+//!   resolves to ([`TopKPath::resolve`]) and with the chunk's global start added to the
+//!   self offset, gives the whole call's indices and scores bit for bit.
+//! - Likewise a corpus row's score does not depend on which tile it lands in, so searching
 //!   slices of a corpus and merging with [`topk_merge_f32`] gives the same bits as one
-//!   search over the whole corpus (with the same number of queries, hence the same path).
+//!   search over the whole corpus (with the same path).
 //!
 //! # Order
 //! One strict total order, defined once by `ranks_above`: higher score first; NaN above
@@ -44,6 +57,42 @@ pub const QUERY_BLOCK: usize = 512;
 /// Corpus rows per tile (a multiple of the 8-row panel).
 pub const CORPUS_TILE: usize = 256;
 
+/// Which algorithm scores a top-k call. The two round differently (see the module's
+/// Numerics), so the parts of a split call must all take the path of the whole call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum TopKPath {
+    /// [`TopKPath::Streaming`] for fewer than [`TILE_ROWS`] queries, else
+    /// [`TopKPath::Packed`] (whichever is faster for that many queries).
+    Auto = 0,
+    /// Query blocks and corpus tiles normalised, packed and multiplied.
+    Packed = 1,
+    /// One pass over the corpus per query with the row kernel.
+    Streaming = 2,
+}
+
+impl TopKPath {
+    /// From the C-ABI code: 0 auto, 1 packed, 2 streaming.
+    pub fn from_code(code: u32) -> Result<Self, KernelError> {
+        match code {
+            0 => Ok(TopKPath::Auto),
+            1 => Ok(TopKPath::Packed),
+            2 => Ok(TopKPath::Streaming),
+            _ => Err(KernelError::InvalidArgument),
+        }
+    }
+
+    /// The path a call with `query_rows` queries takes: [`TopKPath::Packed`] or
+    /// [`TopKPath::Streaming`], never [`TopKPath::Auto`].
+    pub const fn resolve(self, query_rows: usize) -> TopKPath {
+        match self {
+            TopKPath::Auto if query_rows < TILE_ROWS => TopKPath::Streaming,
+            TopKPath::Auto => TopKPath::Packed,
+            forced => forced,
+        }
+    }
+}
+
 /// Sizes of a top-k search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TopKShape {
@@ -57,8 +106,9 @@ pub struct TopKShape {
     pub k: usize,
 }
 
-/// Floats of scratch [`topk_cosine_f32`] needs: a packed query block, a packed corpus tile
-/// and a score tile — independent of N.
+/// Floats of scratch [`topk_cosine_f32`] needs: a packed query block (whole panels, so one
+/// query takes a panel of [`TILE_ROWS`]), a packed corpus tile and a score tile —
+/// independent of N. Enough for either path (the streaming path uses none of it).
 pub fn topk_scratch_len(queries: usize, depth: usize) -> Option<usize> {
     let block_rows = queries.min(QUERY_BLOCK);
     packed_len(block_rows, depth, TILE_ROWS)?
@@ -150,6 +200,9 @@ fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usi
 /// For every query row, the `k` corpus rows of highest cosine similarity: `indices` and
 /// `scores` are `[queries, k]`, each row sorted by the module's order.
 ///
+/// `path` chooses the algorithm ([`TopKPath`]); a chunk of a larger call passes the path
+/// the whole call resolves to, so its rows come out bit for bit as in the whole call.
+///
 /// `exclude_self = Some(offset)`: query row `q` skips corpus row `q + offset` when that row
 /// is in `[0, N)`, and nothing otherwise. Offset 0 is the classic case (the queries are the
 /// corpus); a query chunk starting at global row `s` passes `s`; a corpus slice starting at
@@ -166,6 +219,7 @@ pub fn topk_cosine_f32(
     shape: TopKShape,
     eps: f32,
     exclude_self: Option<i32>,
+    path: TopKPath,
     scratch: &mut [f32],
     indices: &mut [i32],
     scores: &mut [f32],
@@ -190,10 +244,10 @@ pub fn topk_cosine_f32(
     }
     indices.fill(-1);
     scores.fill(f32::NEG_INFINITY);
-    if query_rows < TILE_ROWS {
-        topk_streaming(queries, corpus, shape, eps, exclude_self, indices, scores);
-    } else {
-        topk_with::<Native>(queries, corpus, shape, eps, exclude_self, scratch, indices, scores);
+    match path.resolve(query_rows) {
+        TopKPath::Streaming => topk_streaming(queries, corpus, shape, eps, exclude_self, indices, scores),
+        // Packed (`resolve` never returns Auto).
+        _ => topk_with::<Native>(queries, corpus, shape, eps, exclude_self, scratch, indices, scores),
     }
     Ok(())
 }

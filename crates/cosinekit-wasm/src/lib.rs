@@ -12,15 +12,17 @@
 //! [`AbiError::BadPointer`]); lengths count elements of the pointed type unless the name
 //! says bytes.
 //!
-//! Exports (ABI version 2, [`ck_abi_version`]):
+//! Exports (ABI version 3, [`ck_abi_version`]):
 //! - build and constants: [`ck_abi_version`], [`ck_instruction_set`], [`ck_query_block`],
 //!   [`ck_corpus_tile`], [`ck_tile_rows`], [`ck_tile_columns`], [`ck_max_rank`],
 //!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_text`];
 //! - cosine: [`ck_cosine_f32`], [`ck_cosine_rows_f32`] (contiguous `[rows, length]` operands),
 //!   [`ck_cosine_pair_f32`], [`ck_normalize_f32`];
 //! - matrices: [`ck_pairwise_scratch_floats`], [`ck_pairwise_cosine_f32`],
-//!   [`ck_mean_cosine_f32`];
-//! - top-k: [`ck_topk_scratch_floats`], [`ck_topk_cosine_f32`], [`ck_topk_merge_f32`];
+//!   [`ck_pairwise_self_rows_scratch_floats`], [`ck_pairwise_self_rows_f32`] (rows of the
+//!   symmetric matrix of `a` with itself, for a worker pool), [`ck_mean_cosine_f32`];
+//! - top-k: [`ck_topk_scratch_floats`], [`ck_topk_path`], [`ck_topk_cosine_f32`],
+//!   [`ck_topk_merge_f32`];
 //! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
 //!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`];
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
@@ -40,8 +42,10 @@ use cosinekit_core::gemm::{TILE_COLUMNS, TILE_ROWS};
 use cosinekit_core::geometry::{Axes, MAX_RANK};
 use cosinekit_core::loss::{PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len};
 use cosinekit_core::normalize::{NormOrder, NormalizeLayout, normalize_f32, normalize_in_place_f32};
-use cosinekit_core::pairwise::{PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len};
-use cosinekit_core::topk::{CORPUS_TILE, QUERY_BLOCK, TopKShape, topk_cosine_f32, topk_merge_f32, topk_scratch_len};
+use cosinekit_core::pairwise::{
+    PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len, pairwise_self_rows_f32, pairwise_self_rows_scratch_len,
+};
+use cosinekit_core::topk::{CORPUS_TILE, QUERY_BLOCK, TopKPath, TopKShape, topk_cosine_f32, topk_merge_f32, topk_scratch_len};
 use cosinekit_core::{INSTRUCTION_SET, KernelError};
 use raw::{AbiError, Region, status, status_text};
 
@@ -60,7 +64,7 @@ pub extern "C" fn ck_instruction_set() -> u32 {
 /// loader refuses a module whose version it does not know.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_abi_version() -> u32 {
-    2
+    3
 }
 
 /// Query rows per block of `ck_topk_cosine_f32` (`cosinekit_core::topk::QUERY_BLOCK`).
@@ -76,7 +80,7 @@ pub extern "C" fn ck_corpus_tile() -> u32 {
 }
 
 /// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`);
-/// top-k with fewer queries takes the streaming path.
+/// top-k on the auto path streams fewer queries ([`ck_topk_path`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_tile_rows() -> u32 {
     TILE_ROWS as u32
@@ -324,6 +328,46 @@ pub extern "C" fn ck_pairwise_cosine_f32(
     })())
 }
 
+/// Floats of scratch `ck_pairwise_self_rows_f32` needs for rows `[row_start, row_start +
+/// row_count)` of the `rows × rows` matrix (0 when those rows are not inside `[0, rows)`
+/// or the sizes overflow; also 0, correctly, for no rows).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_pairwise_self_rows_scratch_floats(rows: usize, depth: usize, row_start: usize, row_count: usize) -> usize {
+    pairwise_self_rows_scratch_len(rows, depth, row_start, row_count).unwrap_or(0)
+}
+
+/// Rows `[row_start, row_start + row_count)` of the matrix `ck_pairwise_cosine_f32` gives
+/// for `a` `[rows, depth]` with itself (`b_pointer == a_pointer`, batch 1), bit for bit for
+/// every scale, into `out` `[row_count, rows]`: the chunks of any split of the rows
+/// concatenate to that matrix (see `cosinekit_core::pairwise::pairwise_self_rows_f32`).
+/// `scratch` holds `ck_pairwise_self_rows_scratch_floats` floats. Rows outside `[0, rows)`
+/// or too little scratch is `KernelError::InvalidArgument`. `out` and `scratch` must not
+/// overlap each other or `a`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_pairwise_self_rows_f32(
+    a_pointer: usize,
+    rows: usize,
+    depth: usize,
+    row_start: usize,
+    row_count: usize,
+    eps: f32,
+    scale: f32,
+    out_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let a = Region::of_f32(a_pointer, rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
+        let out = Region::of_f32(out_pointer, row_count.checked_mul(rows).ok_or(AbiError::BadLength)?)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        check_disjoint(&[&out, &scratch], &[&a])?;
+        // SAFETY: the three regions were checked (non-null, aligned, inside memory, no
+        // overflow); the two written regions overlap neither each other nor the input.
+        let (a, out, scratch) = unsafe { (a.as_f32_slice(), out.as_f32_slice_mut(), scratch.as_f32_slice_mut()) };
+        pairwise_self_rows_f32(a, rows, depth, row_start, row_count, eps, scale, out, scratch).map_err(KernelError::code)
+    })())
+}
+
 /// The mean of the cosine matrix of `a` `[a_rows, depth]` and `b` `[b_rows, depth]` (of
 /// `a` with itself when `b_pointer` is 0), written as one f64 to `result_pointer`;
 /// `sums_pointer` is f64 scratch of `2·depth` entries.
@@ -355,14 +399,29 @@ pub extern "C" fn ck_mean_cosine_f32(
     })())
 }
 
-/// Floats of scratch `ck_topk_cosine_f32` needs (independent of the corpus size).
+/// Floats of scratch `ck_topk_cosine_f32` needs (independent of the corpus size), on either
+/// path.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_topk_scratch_floats(queries: usize, depth: usize) -> usize {
     topk_scratch_len(queries, depth).unwrap_or(0)
 }
 
+/// The path `ck_topk_cosine_f32` with `path` 0 (auto) takes for `query_rows` queries: 1
+/// packed, 2 streaming. A pool splitting one call into chunks asks it for the whole call
+/// and passes the answer to every chunk.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_topk_path(query_rows: usize) -> u32 {
+    TopKPath::Auto.resolve(query_rows) as u32
+}
+
 /// The `k` most similar corpus rows for each query row: `indices` (i32) and `scores` are
 /// `[queries, k]`, sorted by score descending, NaN first, ties by lower index.
+/// `path`: 0 auto (streaming below `ck_tile_rows` queries, else packed), 1 packed, 2
+/// streaming; any other value is `KernelError::InvalidArgument`. The two paths round
+/// differently; each query row's result depends only on that row, the corpus, eps, the
+/// path and its skipped row, so chunks of the queries run on the path of the whole call
+/// ([`ck_topk_path`]), with `self_offset` moved by the chunk's start, reproduce the whole
+/// call bit for bit.
 /// `exclude_self` ≠ 0: query row q skips corpus row `q + self_offset` when that is in
 /// `[0, corpus_rows)`, nothing otherwise (`self_offset` is ignored when `exclude_self` is
 /// 0). With `exclude_self`, `k ≤ corpus_rows − 1` whatever the offset; `query_rows` may
@@ -378,12 +437,14 @@ pub extern "C" fn ck_topk_cosine_f32(
     eps: f32,
     exclude_self: u32,
     self_offset: i32,
+    path: u32,
     indices_pointer: usize,
     scores_pointer: usize,
     scratch_pointer: usize,
     scratch_floats: usize,
 ) -> i32 {
     status((|| {
+        let path = TopKPath::from_code(path).map_err(KernelError::code)?;
         let shape = TopKShape { queries: query_rows, corpus_rows, depth, k };
         let queries = Region::of_f32(queries_pointer, query_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
         let corpus = Region::of_f32(corpus_pointer, corpus_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?;
@@ -398,7 +459,7 @@ pub extern "C" fn ck_topk_cosine_f32(
             (queries.as_f32_slice(), corpus.as_f32_slice(), indices.as_i32_slice_mut(), scores.as_f32_slice_mut(), scratch.as_f32_slice_mut())
         };
         let exclude_self = (exclude_self != 0).then_some(self_offset);
-        topk_cosine_f32(queries, corpus, shape, eps, exclude_self, scratch, indices, scores).map_err(KernelError::code)
+        topk_cosine_f32(queries, corpus, shape, eps, exclude_self, path, scratch, indices, scores).map_err(KernelError::code)
     })())
 }
 

@@ -213,13 +213,18 @@ fn row_exports_refuse_sizes_that_overflow() {
     assert_eq!(ck_pairwise_cosine_f32(read, read, 1, 1, 1, huge, 1e-8, 1.0, write, write, 0), bad);
     assert_eq!(ck_pairwise_cosine_f32(read, read, 2, 4, usize::MAX / 4, 0, 1e-8, 1.0, write, write, 0), bad);
     assert_eq!(ck_pairwise_scratch_floats(huge, huge, huge), 0);
+    // self rows: rows · depth, row_count · rows.
+    assert_eq!(ck_pairwise_self_rows_f32(read, huge, 4, 0, 1, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_self_rows_f32(read, 4, huge, 0, 1, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_self_rows_f32(read, huge, 0, 0, 4, 1e-8, 1.0, write, write, 0), bad);
+    assert_eq!(ck_pairwise_self_rows_scratch_floats(huge, huge, 0, huge), 0);
     // mean: rows · depth, and the 2·depth f64 sums.
     assert_eq!(ck_mean_cosine_f32(read, huge, 0, 0, 4, 1e-8, write_wide, write_wide + 8 * 4), bad);
     assert_eq!(ck_mean_cosine_f32(read, 0, 0, 0, huge, 1e-8, write_wide, write_wide + 8 * 4), bad);
     // top-k: queries · depth, corpus · depth, queries · k.
-    assert_eq!(ck_topk_cosine_f32(read, huge, read, 4, 4, 1, 1e-8, 0, 0, write, write, write, 0), bad);
-    assert_eq!(ck_topk_cosine_f32(read, 4, read, huge, 4, 1, 1e-8, 0, 0, write, write, write, 0), bad);
-    assert_eq!(ck_topk_cosine_f32(read, 4, read, 4, 4, huge, 1e-8, 0, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, huge, read, 4, 4, 1, 1e-8, 0, 0, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, huge, 4, 1, 1e-8, 0, 0, 0, write, write, write, 0), bad);
+    assert_eq!(ck_topk_cosine_f32(read, 4, read, 4, 4, huge, 1e-8, 0, 0, 0, write, write, write, 0), bad);
     assert_eq!(ck_topk_scratch_floats(huge, huge), 0);
     // top-k merge: lists · queries · list_length, queries · k.
     assert_eq!(ck_topk_merge_f32(read, read, huge, 4, 1, read, 1, 0, write, write), bad);
@@ -357,7 +362,7 @@ fn clip_with_only_one_gradient_pointer_is_rejected() {
 
 #[test]
 fn abi_version_and_constants_come_from_the_kernels() {
-    assert_eq!(ck_abi_version(), 2);
+    assert_eq!(ck_abi_version(), 3);
     assert_eq!(ck_query_block(), 512);
     assert_eq!(ck_corpus_tile(), 256);
     assert_eq!((ck_tile_rows(), ck_tile_columns()), (4, 8));
@@ -444,6 +449,11 @@ fn topk_rows() -> Vec<f32> {
 
 /// `ck_topk_cosine_f32` on `rows[query_start..query_end]` against `rows[corpus_start..corpus_end]`.
 fn topk_through_the_abi(rows: &[f32], queries: (usize, usize), corpus: (usize, usize), k: usize, exclude: Option<i32>) -> (i32, Vec<i32>, Vec<f32>) {
+    topk_on_path_through_the_abi(rows, queries, corpus, k, exclude, 0)
+}
+
+/// [`topk_through_the_abi`] with a path code.
+fn topk_on_path_through_the_abi(rows: &[f32], queries: (usize, usize), corpus: (usize, usize), k: usize, exclude: Option<i32>, path: u32) -> (i32, Vec<i32>, Vec<f32>) {
     let depth = 3;
     let query_rows = queries.1 - queries.0;
     let mut scratch = vec![0.0f32; ck_topk_scratch_floats(query_rows, depth)];
@@ -459,6 +469,7 @@ fn topk_through_the_abi(rows: &[f32], queries: (usize, usize), corpus: (usize, u
         1e-8,
         u32::from(exclude.is_some()),
         exclude.unwrap_or(12345),
+        path,
         indices.as_mut_ptr() as usize,
         scores.as_mut_ptr() as usize,
         scratch.as_mut_ptr() as usize,
@@ -558,4 +569,84 @@ fn contiguous_rows_through_the_abi_match_the_geometry_walk() {
     assert_eq!(ck_cosine_rows_f32(address(&first), address(&second), usize::MAX, 3, 1e-8, 0, direct.as_mut_ptr() as usize), AbiError::BadLength.code());
     assert_eq!(ck_cosine_rows_f32(0, address(&second), 2, 3, 1e-8, 0, direct.as_mut_ptr() as usize), AbiError::BadPointer.code());
     assert_eq!(ck_cosine_rows_f32(address(&first), address(&second), 2, 3, 1e-8, 0, address(&first)), AbiError::Overlap.code());
+}
+
+#[test]
+fn topk_path_is_chosen_by_the_caller_and_reported_for_auto() {
+    for query_rows in [0, 1, 2, 3, 4, 5, 512, usize::MAX] {
+        assert_eq!(ck_topk_path(query_rows), TopKPath::Auto.resolve(query_rows) as u32);
+    }
+    assert_eq!([ck_topk_path(1), ck_topk_path(3), ck_topk_path(4)], [2, 2, 1]);
+    let rows = topk_rows();
+    // An unknown path code is refused before anything is written.
+    let (status, indices, scores) = topk_on_path_through_the_abi(&rows, (0, 6), (0, 6), 2, None, 3);
+    assert_eq!(status, KernelError::InvalidArgument.code());
+    assert!(indices.iter().all(|&index| index == -7) && scores.iter().all(|&score| score == -7.0));
+    // Six queries take the packed path; chunks of 4 and 2 (a 2-query tail, which alone
+    // would stream) on that path, self offsets moved by their starts, give the same bits.
+    let path = ck_topk_path(6);
+    let (status, whole_indices, whole_scores) = topk_on_path_through_the_abi(&rows, (0, 6), (0, 6), 2, Some(0), 0);
+    assert_eq!(status, 0);
+    let (status_head, head_indices, head_scores) = topk_on_path_through_the_abi(&rows, (0, 4), (0, 6), 2, Some(0), path);
+    let (status_tail, tail_indices, tail_scores) = topk_on_path_through_the_abi(&rows, (4, 6), (0, 6), 2, Some(4), path);
+    assert_eq!((status_head, status_tail), (0, 0));
+    assert_eq!([head_indices, tail_indices].concat(), whole_indices);
+    let bits = |scores: &[f32]| scores.iter().map(|score| score.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(&[head_scores, tail_scores].concat()), bits(&whole_scores));
+    // Forcing either path works for any query count, within ck_topk_scratch_floats.
+    for path in [1, 2] {
+        for queries in [(0, 1), (0, 3), (0, 6)] {
+            assert_eq!(topk_on_path_through_the_abi(&rows, queries, (0, 6), 2, Some(0), path).0, 0, "path {path} queries {queries:?}");
+        }
+    }
+}
+
+/// Rows for the self-rows exports: 9 rows of 5, fixed values with no special structure.
+fn self_rows_input() -> Vec<f32> {
+    (0..45).map(|index| ((index * 37 + 11) % 17) as f32 / 8.0 - 1.0).collect()
+}
+
+#[test]
+fn pairwise_self_rows_through_the_abi_match_the_symmetric_export() {
+    let (rows, depth, scale) = (9, 5, 1.0f32 / 0.07);
+    let a = self_rows_input();
+    let mut whole = vec![0.0f32; rows * rows];
+    let mut scratch = vec![0.0f32; ck_pairwise_scratch_floats(rows, rows, depth)];
+    let status = ck_pairwise_cosine_f32(address(&a), address(&a), 1, rows, rows, depth, 1e-8, scale, whole.as_mut_ptr() as usize, scratch.as_mut_ptr() as usize, scratch.len());
+    assert_eq!(status, 0);
+    let mut chunks = Vec::new();
+    for (start, end) in [(0, 4), (4, 7), (7, 8), (8, 9)] {
+        let count = end - start;
+        let mut out = vec![7.0f32; count * rows];
+        let mut scratch = vec![0.0f32; ck_pairwise_self_rows_scratch_floats(rows, depth, start, count)];
+        let status = ck_pairwise_self_rows_f32(address(&a), rows, depth, start, count, 1e-8, scale, out.as_mut_ptr() as usize, scratch.as_mut_ptr() as usize, scratch.len());
+        assert_eq!(status, 0, "rows {start}..{end}");
+        chunks.extend(out);
+    }
+    assert_eq!(chunks.iter().map(|value| value.to_bits()).collect::<Vec<u32>>(), whole.iter().map(|value| value.to_bits()).collect::<Vec<u32>>());
+    // The scratch size is the kernel's, 0 for rows outside the matrix.
+    assert_eq!(ck_pairwise_self_rows_scratch_floats(rows, depth, 4, 3), pairwise_self_rows_scratch_len(rows, depth, 4, 3).unwrap());
+    assert_eq!(ck_pairwise_self_rows_scratch_floats(rows, depth, 8, 2), 0);
+}
+
+#[test]
+fn pairwise_self_rows_refuses_bad_rows_scratch_and_overlap() {
+    let (rows, depth) = (9, 5);
+    let a = self_rows_input();
+    let mut out = vec![7.0f32; 2 * rows];
+    let scratch_floats = ck_pairwise_self_rows_scratch_floats(rows, depth, 7, 2);
+    let mut scratch = vec![0.0f32; scratch_floats + rows];
+    let (out_address, scratch_address) = (out.as_mut_ptr() as usize, scratch.as_mut_ptr() as usize);
+    let call = |a_pointer: usize, start: usize, out_pointer: usize, scratch_pointer: usize, floats: usize| {
+        ck_pairwise_self_rows_f32(a_pointer, rows, depth, start, 2, 1e-8, 2.0, out_pointer, scratch_pointer, floats)
+    };
+    let invalid = KernelError::InvalidArgument.code();
+    assert_eq!(call(address(&a), 8, out_address, scratch_address, scratch_floats), invalid, "rows 8..10 of 9");
+    assert_eq!(call(address(&a), 7, out_address, scratch_address, scratch_floats - 1), invalid, "scratch one float short");
+    assert_eq!(call(0, 7, out_address, scratch_address, scratch_floats), AbiError::BadPointer.code());
+    assert_eq!(call(address(&a), 7, address(&a) + 4, scratch_address, scratch_floats), AbiError::Overlap.code(), "out over a");
+    assert_eq!(call(address(&a), 7, out_address, address(&a), scratch_floats), AbiError::Overlap.code(), "scratch over a");
+    assert_eq!(call(address(&a), 7, scratch_address, scratch_address + 4 * rows, scratch_floats), AbiError::Overlap.code(), "scratch over out");
+    assert!(out.iter().all(|&value| value == 7.0), "nothing written on failure");
+    assert_eq!(call(address(&a), 7, out_address, scratch_address, scratch_floats), 0);
 }

@@ -170,11 +170,15 @@ export function runPairwiseCosineBlocks(runtime: Runtime, a: unknown, b: unknown
   };
 }
 
+/** How the top-k kernel scores: as its rule for the call's query count (auto), or one path for any count. */
+export const TOPK_PATH_AUTO = 0;
+
 /**
- * topK; `selfOffset` is for the pool's query chunks: with `excludeSelf`, query row q skips
- * corpus row q + selfOffset (the public call passes 0).
+ * topK. For the pool's chunks: with `excludeSelf`, query row q skips corpus row q + `selfOffset`
+ * (the public call passes 0); `path` is the kernel path of the whole call (`ck_topk_path` of
+ * its query count), so a chunk scores its rows exactly as the whole call does.
  */
-export function runTopK(runtime: Runtime, queries: unknown, corpus: unknown, requestedK: unknown, options: unknown, selfOffset = 0): TopKResult {
+export function runTopK(runtime: Runtime, queries: unknown, corpus: unknown, requestedK: unknown, options: unknown, selfOffset = 0, path = TOPK_PATH_AUTO): TopKResult {
   const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
@@ -208,6 +212,7 @@ export function runTopK(runtime: Runtime, queries: unknown, corpus: unknown, req
           eps,
           excludeSelf ? 1 : 0,
           selfOffset,
+          path,
           pointers.indices,
           pointers.scores,
           pointers.scratch,
@@ -215,6 +220,31 @@ export function runTopK(runtime: Runtime, queries: unknown, corpus: unknown, req
         ),
     });
     return { indices, scores, shape };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/**
+ * Rows `[rowStart, rowStart + rowCount)` of the self matrix of `a` `[rows, D]` (`b` omitted),
+ * into `out` (`rowCount × rows`), exactly as the whole symmetric call computes them, for every
+ * scale: the pool's chunks of `pairwiseCosine(a)`.
+ */
+export function runPairwiseSelfRows(runtime: Runtime, a: unknown, rowStart: number, rowCount: number, eps: number, scale: number, out: unknown): void {
+  const mark = runtime.mark();
+  try {
+    const input = operand(runtime, a, 'a');
+    const [rows, depth] = input.shape as [number, number];
+    const target = outputTarget(runtime, out, rowCount * rows, [rowCount, rows]);
+    const scratchFloats = runtime.exports.ck_pairwise_self_rows_scratch_floats(rows, depth, rowStart, rowCount) >>> 0;
+    execute(runtime, {
+      kernel: 'ck_pairwise_self_rows_f32',
+      inputs: { input },
+      outputs: { result: { type: 'f32', length: rowCount * rows, target, describe: 'the self rows' } },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_pairwise_self_rows_f32(pointers.input, rows, depth, rowStart, rowCount, eps, scale, pointers.result, pointers.scratch, scratchFloats),
+    });
   } finally {
     runtime.release(mark);
   }

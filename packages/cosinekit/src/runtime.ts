@@ -8,7 +8,7 @@ import { type LazyText, textOf } from './validate.js';
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
 export type Variant = 'relaxed' | 'simd128' | 'scalar';
 
-/** The exports of crates/cosinekit-wasm (ABI version 2). Pointers are byte addresses. */
+/** The exports of crates/cosinekit-wasm (ABI version 3). Pointers are byte addresses. */
 export interface CosinekitExports {
   memory: WebAssembly.Memory;
   ck_abi_version(): number;
@@ -74,8 +74,23 @@ export interface CosinekitExports {
     eps: number,
     excludeSelf: number,
     selfOffset: number,
+    path: number,
     indicesPointer: number,
     scoresPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
+  ck_topk_path(queryRows: number): number;
+  ck_pairwise_self_rows_scratch_floats(rows: number, depth: number, rowStart: number, rowCount: number): number;
+  ck_pairwise_self_rows_f32(
+    aPointer: number,
+    rows: number,
+    depth: number,
+    rowStart: number,
+    rowCount: number,
+    eps: number,
+    scale: number,
+    outPointer: number,
     scratchPointer: number,
     scratchFloats: number,
   ): number;
@@ -139,7 +154,7 @@ export interface CosinekitExports {
 }
 
 /** The ABI version this package speaks; a module reporting another one is refused. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;

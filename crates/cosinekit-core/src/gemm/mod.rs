@@ -12,6 +12,19 @@
 //!   (1280 at most in a single block).
 //!   With relaxed-simd the multiply-adds may be fused (one rounding instead of two).
 //! - Nothing is clamped: rounding can put a cosine just outside [-1, 1], as in PyTorch.
+//! - Position independence: a packed row's values depend only on the row, scale and eps
+//!   (every value is the same float32 product `x · factor` whether its group of four goes
+//!   through the lanes or one value at a time, and the factor is the row's own), and an
+//!   entry of the product depends only on its packed A row, its packed B row and the
+//!   depth: it is one lane's chain of multiply-adds from zero over a depth block, the
+//!   depth blocks (fixed by the depth alone: one block up to 1280, else blocks of 1024)
+//!   added in order. Not on the micro-tile, panel or block it falls in, the number of rows
+//!   packed, the rows sharing its panel (padding or real), nor on which triangle of a
+//!   symmetric product was computed. So any sub-product, of any rows packed at any
+//!   offsets, reproduces the entries of the full product bit for bit (with the same lanes
+//!   and the same depth). Note that `A_i·B_j` and `A_j·B_i` are different entries when A
+//!   carries a scale: `(s·âᵢ)·b̂ⱼ` and `(s·âⱼ)·b̂ᵢ` round differently unless `s` is a power
+//!   of two.
 //!
 //! # Blocking
 //! A micro-tile is 4 rows of A × 8 rows of B ([`kernel`]). Loops, outermost first: blocks
@@ -156,7 +169,31 @@ pub fn multiply_packed<V: F32x4>(
 /// then the strictly lower triangle is copied from the upper one, so the result is exactly
 /// symmetric. About half the work of the general product.
 pub fn multiply_packed_symmetric<V: F32x4>(packed_a: &[f32], packed_b: &[f32], rows: usize, depth: usize, out: &mut [f32], out_row_stride: usize) {
-    multiply_tiles::<V>(packed_a, rows, packed_b, rows, depth, out, out_row_stride, false, true);
+    multiply_packed_upper::<V>(packed_a, rows, packed_b, rows, depth, out, out_row_stride);
+    mirror_upper_into_lower(out, rows, out_row_stride);
+}
+
+/// [`multiply_packed`] restricted to the upper triangle, for A and B rows that start at the
+/// same row (A row `i` and B row `i` are the same row, so the diagonal is `j = i`; `rows_b`
+/// may exceed `rows_a`): every entry with `j ≥ i` is written, bit for bit as
+/// [`multiply_packed`] writes it; micro-tiles entirely below the diagonal are skipped, so
+/// entries with `j < i` are left unspecified (some written, some untouched).
+pub fn multiply_packed_upper<V: F32x4>(
+    packed_a: &[f32],
+    rows_a: usize,
+    packed_b: &[f32],
+    rows_b: usize,
+    depth: usize,
+    out: &mut [f32],
+    out_row_stride: usize,
+) {
+    multiply_tiles::<V>(packed_a, rows_a, packed_b, rows_b, depth, out, out_row_stride, false, true);
+}
+
+/// Copies the strictly upper triangle of the `rows × rows` block at the start of `out`
+/// (row stride `out_row_stride`) into the strictly lower one: `out[i][j] = out[j][i]` for
+/// `j < i`, in 32×32 tiles so that both sides stay in cache.
+pub fn mirror_upper_into_lower(out: &mut [f32], rows: usize, out_row_stride: usize) {
     const TILE: usize = 32;
     for tile_row in (0..rows).step_by(TILE) {
         for tile_column in (0..=tile_row).step_by(TILE) {

@@ -29,6 +29,9 @@ pub fn pack_normalized_rows<V: F32x4>(
     packed: &mut [f32],
 ) {
     let panel_floats = width * depth;
+    if panel_floats == 0 {
+        return; // depth 0: nothing to pack (and no panel to split the slice into)
+    }
     let row_values = |row: usize| &source[row * row_stride..row * row_stride + depth];
     for (panel_index, panel) in packed.chunks_exact_mut(panel_floats).enumerate() {
         let mut lane = 0;

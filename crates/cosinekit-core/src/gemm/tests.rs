@@ -139,3 +139,56 @@ fn symmetric_product_equals_the_general_one_mirrored() {
         }
     }
 }
+
+/// The position independence of the module's Numerics: a product entry depends only on its
+/// packed A row, its packed B row and the depth. Sub-products of rows packed from other
+/// first rows (not panel-aligned), in other numbers (other panel neighbours, other
+/// padding), reproduce the full product's entries bit for bit, with scales folded into A,
+/// a zero row and a NaN row, on both sides of the depth-block threshold (1280 is one
+/// block; 1281 and 2600 are blocks of 1024 added in order), as does the upper-only product
+/// on and above its diagonal with more B rows than A rows.
+#[test]
+fn entries_depend_only_on_their_two_rows_not_on_their_position() {
+    let mut rng = TestRng::new(53);
+    for &(n, d) in &[(23, 5), (21, 1280), (21, 1281), (13, 2600)] {
+        let mut rows = rng.vector(n * d);
+        rows[4 * d..5 * d].fill(0.0);
+        rows[9 * d + d / 2] = f32::NAN;
+        for &scale in &[1.0f32, 1.0 / 0.07, -2.5] {
+            let pack = |first: usize, count: usize, width: usize, scale: f32| {
+                let mut packed = vec![f32::NAN; packed_len(count, d, width).unwrap()];
+                pack_normalized_rows::<Portable>(&rows[first * d..(first + count) * d], count, d, d, width, scale, 1e-8, &mut packed);
+                packed
+            };
+            let mut full = vec![0.0f32; n * n];
+            multiply_packed::<Portable>(&pack(0, n, TILE_ROWS, scale), n, &pack(0, n, TILE_COLUMNS, 1.0), n, d, &mut full, n, false);
+            for &(a_first, a_count, b_first, b_count) in &[(3, 5, 0, n), (1, 1, 3, 9), (n - 3, 3, 2, n - 2), (5, n - 5, 5, n - 5), (0, n, 11, 1)] {
+                let mut part = vec![7.0f32; a_count * b_count];
+                let (packed_a, packed_b) = (pack(a_first, a_count, TILE_ROWS, scale), pack(b_first, b_count, TILE_COLUMNS, 1.0));
+                multiply_packed::<Portable>(&packed_a, a_count, &packed_b, b_count, d, &mut part, b_count, false);
+                for i in 0..a_count {
+                    for j in 0..b_count {
+                        let (got, want) = (part[i * b_count + j], full[(a_first + i) * n + b_first + j]);
+                        assert_eq!(got.to_bits(), want.to_bits(), "D {d} scale {scale}: rows {a_first}+{i} x {b_first}+{j}");
+                    }
+                }
+            }
+            // Upper only: A rows 6.., B rows 6.. (more of them), diagonal at j = i.
+            let (first, a_count) = (6, 6);
+            let b_count = n - first;
+            let mut upper = vec![7.0f32; a_count * b_count];
+            multiply_packed_upper::<Portable>(&pack(first, a_count, TILE_ROWS, scale), a_count, &pack(first, b_count, TILE_COLUMNS, 1.0), b_count, d, &mut upper, b_count);
+            for i in 0..a_count {
+                for j in i..b_count {
+                    let (got, want) = (upper[i * b_count + j], full[(first + i) * n + first + j]);
+                    assert_eq!(got.to_bits(), want.to_bits(), "upper D {d} scale {scale} [{i},{j}]");
+                }
+            }
+            // With scale 1 the packed A and B rows are equal and the product is exactly
+            // symmetric; otherwise `(s·âᵢ)·b̂ⱼ` and `(s·âⱼ)·b̂ᵢ` differ somewhere (which the
+            // mirror of a symmetric product decides). Row 9 (NaN) is left out.
+            let asymmetric = (0..n).any(|i| (0..n).any(|j| i != 9 && j != 9 && full[i * n + j].to_bits() != full[j * n + i].to_bits()));
+            assert_eq!(asymmetric, scale != 1.0, "D {d} scale {scale}");
+        }
+    }
+}

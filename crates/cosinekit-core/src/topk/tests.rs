@@ -25,7 +25,7 @@ fn run(queries: &[f32], corpus: &[f32], shape: TopKShape, exclude_self: Option<i
     let mut scratch = vec![0.0f32; topk_scratch_len(shape.queries, shape.depth).unwrap()];
     let mut indices = vec![0i32; shape.queries * shape.k];
     let mut scores = vec![0.0f32; shape.queries * shape.k];
-    topk_cosine_f32(queries, corpus, shape, 1e-8, exclude_self, &mut scratch, &mut indices, &mut scores).unwrap();
+    topk_cosine_f32(queries, corpus, shape, 1e-8, exclude_self, TopKPath::Auto, &mut scratch, &mut indices, &mut scores).unwrap();
     (indices, scores)
 }
 
@@ -101,10 +101,10 @@ fn argument_errors() {
     let mut indices = [0i32; 6];
     let mut scores = [0.0f32; 6];
     let too_many = TopKShape { queries: 2, corpus_rows: 2, depth: 3, k: 3 };
-    assert_eq!(topk_cosine_f32(&data, &data, too_many, 1e-8, None, &mut scratch, &mut indices, &mut scores), Err(KernelError::InvalidArgument));
+    assert_eq!(topk_cosine_f32(&data, &data, too_many, 1e-8, None, TopKPath::Auto, &mut scratch, &mut indices, &mut scores), Err(KernelError::InvalidArgument));
     let self_full = TopKShape { queries: 2, corpus_rows: 2, depth: 3, k: 2 };
-    assert_eq!(topk_cosine_f32(&data, &data, self_full, 1e-8, Some(0), &mut scratch, &mut indices[..4], &mut scores[..4]), Err(KernelError::InvalidArgument));
-    assert_eq!(topk_cosine_f32(&data, &data, self_full, 1e-8, None, &mut scratch, &mut indices[..3], &mut scores[..4]), Err(KernelError::OutputLength));
+    assert_eq!(topk_cosine_f32(&data, &data, self_full, 1e-8, Some(0), TopKPath::Auto, &mut scratch, &mut indices[..4], &mut scores[..4]), Err(KernelError::InvalidArgument));
+    assert_eq!(topk_cosine_f32(&data, &data, self_full, 1e-8, None, TopKPath::Auto, &mut scratch, &mut indices[..3], &mut scores[..4]), Err(KernelError::OutputLength));
 }
 
 /// Bitwise equality of two top-k results (indices and score bits).
@@ -350,7 +350,7 @@ fn exclude_self_allows_more_queries_than_corpus_rows() {
     let mut scratch = vec![0.0f32; topk_scratch_len(9, d).unwrap()];
     let (mut indices, mut scores) = (vec![0i32; 45], vec![0.0f32; 45]);
     let shape = TopKShape { queries: 9, corpus_rows: 5, depth: d, k: 5 };
-    assert_eq!(topk_cosine_f32(&queries, &corpus, shape, 1e-8, Some(100), &mut scratch, &mut indices, &mut scores), Err(KernelError::InvalidArgument));
+    assert_eq!(topk_cosine_f32(&queries, &corpus, shape, 1e-8, Some(100), TopKPath::Auto, &mut scratch, &mut indices, &mut scores), Err(KernelError::InvalidArgument));
 }
 
 #[test]
@@ -385,4 +385,177 @@ fn slices_searched_for_k_plus_one_and_merged_with_exclude_self_equal_the_whole_e
         }
     }
     assert_eq!(cases, 15);
+}
+
+/// `topk_cosine_f32` on `path`, with exactly [`topk_scratch_len`] floats of scratch (so a
+/// path that needed more would panic on its slicing).
+fn run_on_path(queries: &[f32], corpus: &[f32], shape: TopKShape, exclude_self: Option<i32>, path: TopKPath) -> (Vec<i32>, Vec<f32>) {
+    let mut scratch = vec![0.0f32; topk_scratch_len(shape.queries, shape.depth).unwrap()];
+    let mut indices = vec![0i32; shape.queries * shape.k];
+    let mut scores = vec![0.0f32; shape.queries * shape.k];
+    topk_cosine_f32(queries, corpus, shape, 1e-8, exclude_self, path, &mut scratch, &mut indices, &mut scores).unwrap();
+    (indices, scores)
+}
+
+/// The chunks `bounds` (query rows, chunk-local to `queries`) searched one call each on
+/// `path`, the self offset moved by each chunk's start, results concatenated.
+fn chunked(queries: &[f32], corpus: &[f32], shape: TopKShape, exclude_self: Option<i32>, path: TopKPath, bounds: &[(usize, usize)]) -> (Vec<i32>, Vec<f32>) {
+    let depth = shape.depth;
+    let (mut indices, mut scores) = (Vec::new(), Vec::new());
+    for &(start, end) in bounds {
+        let chunk_shape = TopKShape { queries: end - start, ..shape };
+        let offset = exclude_self.map(|offset| offset + start as i32);
+        let (chunk_indices, chunk_scores) = run_on_path(&queries[start * depth..end * depth], corpus, chunk_shape, offset, path);
+        indices.extend(chunk_indices);
+        scores.extend(chunk_scores);
+    }
+    (indices, scores)
+}
+
+/// Consecutive chunks of `length` rows over `0..q`, the last one shorter (a tail).
+fn fixed_chunks(q: usize, length: usize) -> Vec<(usize, usize)> {
+    (0..q).step_by(length).map(|start| (start, (start + length).min(q))).collect()
+}
+
+/// Splits of `0..q` a pool could make: one chunk; chunks of 1, 2, 3 and 4 rows (tails of 1,
+/// 2 and 3); one large chunk then a tail of 1, 2 or 3; cuts one or two rows either side of
+/// the first [`QUERY_BLOCK`] boundary; two random splits.
+fn query_splits(rng: &mut TestRng, q: usize) -> Vec<Vec<(usize, usize)>> {
+    let mut splits = vec![vec![(0, q)]];
+    for length in 1..=4 {
+        splits.push(fixed_chunks(q, length));
+    }
+    for tail in 1..=3 {
+        if q > tail {
+            splits.push(vec![(0, q - tail), (q - tail, q)]);
+        }
+    }
+    for cut in [QUERY_BLOCK - 2, QUERY_BLOCK - 1, QUERY_BLOCK + 1, QUERY_BLOCK + 2] {
+        if cut < q {
+            splits.push(vec![(0, cut), (cut, q)]);
+        }
+    }
+    if q > 1 {
+        splits.push(vec![(0, 1), (1, q)]);
+    }
+    for count in [2, 5] {
+        if count <= q {
+            splits.push(slice_bounds(rng, q, count, 1));
+        }
+    }
+    splits
+}
+
+/// The guarantee the worker pool relies on: a query row's list depends only on that row,
+/// the corpus, eps, the path and its skipped row. For each Q, every split of
+/// [`query_splits`], each chunk on the path of the whole call and with its start added to
+/// the self offset, gives the whole call's indices and score bits, on either path. Corpus
+/// of 300 rows (two tiles) with exact ties, zero rows and a NaN row; the queries (global
+/// rows 5..) hold a zero row, repeated rows and, from Q = 9, the NaN row. Returns the
+/// splits checked and the (Q, exclusion) cases whose two paths differ in some score bit.
+/// Many queries: with exclusion only (the pool's self-search), and the streaming path,
+/// which scores each query alone by construction, on three of the splits.
+fn check_query_chunks(seed: u64, query_counts: &[usize]) -> (usize, usize) {
+    let mut rng = TestRng::new(seed);
+    let (n, d, k, first_query) = (300, 3, 5, 5);
+    let rows = tricky_rows(&mut rng, 600, d);
+    let corpus = &rows[..n * d];
+    let (mut splits_checked, mut paths_differ) = (0, 0);
+    for &q in query_counts {
+        let many = q > 2 * TILE_ROWS;
+        let queries = &rows[first_query * d..(first_query + q) * d];
+        let shape = TopKShape { queries: q, corpus_rows: n, depth: d, k };
+        let splits = query_splits(&mut rng, q);
+        let exclusions: &[Option<i32>] = if many { &[Some(first_query as i32)] } else { &[None, Some(first_query as i32)] };
+        for &exclude_self in exclusions {
+            let packed = run_on_path(queries, corpus, shape, exclude_self, TopKPath::Packed);
+            let streamed = run_on_path(queries, corpus, shape, exclude_self, TopKPath::Streaming);
+            let auto = run_on_path(queries, corpus, shape, exclude_self, TopKPath::Auto);
+            let resolved = TopKPath::Auto.resolve(q);
+            assert_same_bits(&auto, if resolved == TopKPath::Packed { &packed } else { &streamed }, &std::format!("Q {q}: auto is {resolved:?}"));
+            paths_differ += usize::from(packed.1.iter().zip(&streamed.1).any(|(left, right)| left.to_bits() != right.to_bits()));
+            for (path, whole) in [(TopKPath::Packed, &packed), (TopKPath::Streaming, &streamed)] {
+                let streamed_subset = [1, 5, splits.len() - 1];
+                for (split_index, bounds) in splits.iter().enumerate() {
+                    if many && path == TopKPath::Streaming && !streamed_subset.contains(&split_index) {
+                        continue;
+                    }
+                    let context = std::format!("Q {q} exclude {exclude_self:?} {path:?} chunks {bounds:?}");
+                    assert_same_bits(&chunked(queries, corpus, shape, exclude_self, path, bounds), whole, &context);
+                    splits_checked += 1;
+                }
+            }
+        }
+    }
+    (splits_checked, paths_differ)
+}
+
+#[test]
+fn query_chunks_on_the_whole_calls_path_equal_the_whole_call_around_tile_rows() {
+    let (splits, paths_differ) = check_query_chunks(76, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert!(splits >= 300, "{splits} splits");
+    // The paths do round differently, so a chunk on the other path would not match.
+    assert!(paths_differ >= 12, "packed and streaming scores differ in only {paths_differ} of 18 cases");
+}
+
+#[test]
+fn query_chunks_on_the_whole_calls_path_equal_the_whole_call_across_corpus_tiles() {
+    let (splits, paths_differ) = check_query_chunks(77, &[257, 258, 259]);
+    assert!(splits >= 40 && paths_differ == 3, "{splits} splits, paths differ in {paths_differ}");
+}
+
+#[test]
+fn query_chunks_on_the_whole_calls_path_equal_the_whole_call_across_query_blocks() {
+    let (splits, paths_differ) = check_query_chunks(78, &[511, 512, 513, 514]);
+    assert!(splits >= 60 && paths_differ == 4, "{splits} splits, paths differ in {paths_differ}");
+}
+
+/// A chunk of 1–3 queries on the Auto path streams, while the whole call packs: the scores
+/// differ in some bits, which is why chunks must take the whole call's path.
+#[test]
+fn a_tail_on_its_own_auto_path_differs_from_the_whole_packed_call() {
+    let mut rng = TestRng::new(79);
+    let (n, d, k) = (300, 24, 8);
+    let rows = rng.vector(n * d);
+    let whole = run_on_path(&rows[..9 * d], &rows, TopKShape { queries: 9, corpus_rows: n, depth: d, k }, None, TopKPath::Auto);
+    let tail = run_on_path(&rows[6 * d..9 * d], &rows, TopKShape { queries: 3, corpus_rows: n, depth: d, k }, None, TopKPath::Auto);
+    let bits = |scores: &[f32]| scores.iter().map(|score| score.to_bits()).collect::<Vec<u32>>();
+    assert_ne!(bits(&tail.1), bits(&whole.1[6 * k..]), "a streamed tail should round differently");
+    let forced = run_on_path(&rows[6 * d..9 * d], &rows, TopKShape { queries: 3, corpus_rows: n, depth: d, k }, None, TopKPath::Packed);
+    assert_same_bits(&forced, &(whole.0[6 * k..].to_vec(), whole.1[6 * k..].to_vec()), "the tail on the packed path");
+}
+
+#[test]
+fn path_codes_and_resolution() {
+    assert_eq!(TopKPath::from_code(0), Ok(TopKPath::Auto));
+    assert_eq!(TopKPath::from_code(1), Ok(TopKPath::Packed));
+    assert_eq!(TopKPath::from_code(2), Ok(TopKPath::Streaming));
+    assert_eq!(TopKPath::from_code(3), Err(KernelError::InvalidArgument));
+    assert_eq!(TopKPath::from_code(u32::MAX), Err(KernelError::InvalidArgument));
+    for q in 0..TILE_ROWS {
+        assert_eq!(TopKPath::Auto.resolve(q), TopKPath::Streaming);
+    }
+    for q in [TILE_ROWS, TILE_ROWS + 1, QUERY_BLOCK, usize::MAX] {
+        assert_eq!(TopKPath::Auto.resolve(q), TopKPath::Packed);
+    }
+    for path in [TopKPath::Packed, TopKPath::Streaming] {
+        assert_eq!(path.resolve(1), path);
+        assert_eq!(path.resolve(1000), path);
+    }
+    // The scratch for one query holds a whole query panel, so the forced packed path runs
+    // in exactly topk_scratch_len floats (run_on_path gives it no more).
+    assert_eq!(topk_scratch_len(1, 3), Some(4 * 3 + CORPUS_TILE * 3 + CORPUS_TILE));
+    let rows = TestRng::new(80).vector(30 * 3);
+    for q in 1..TILE_ROWS {
+        run_on_path(&rows[..q * 3], &rows, TopKShape { queries: q, corpus_rows: 30, depth: 3, k: 4 }, Some(0), TopKPath::Packed);
+    }
+}
+
+/// Depth 0: every row is empty, every score 0 on the packed path (nothing to pack).
+#[test]
+fn depth_zero_is_not_a_panic() {
+    let shape = TopKShape { queries: 5, corpus_rows: 3, depth: 0, k: 2 };
+    let (indices, scores) = run_on_path(&[], &[], shape, None, TopKPath::Packed);
+    assert_eq!(indices, [0, 1].repeat(5));
+    assert!(scores.iter().all(|&score| score == 0.0));
 }

@@ -83,6 +83,8 @@ export interface TopKRequest {
   k: number;
   /** The queries are the corpus: query row `i` skips corpus row `queryStart + i` (the kernel's self offset). */
   excludeSelf: boolean;
+  /** The kernel path of the whole call (`ck_topk_path` of its query count): every chunk scores as the whole call does. */
+  path: number;
   eps: number;
   /** Where to write the `queryCount × kept` indices and scores (shared views), or null: send them back. */
   outIndices: Int32Array | null;

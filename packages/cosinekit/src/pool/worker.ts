@@ -9,7 +9,7 @@ import { Runtime } from '../runtime.js';
 import { formatShape } from '../validate.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
-import { runTopK } from '../pairwise.js';
+import { runPairwiseSelfRows, runTopK } from '../pairwise.js';
 import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -127,13 +127,16 @@ class WorkerState {
         const count = Math.min(aRows - (row - batch * aRows), rowStart + rowCount - row);
         const local = row - rowStart;
         const corpusData = corpus.data; // re-read: a previous call may have grown memory
-        const chunkRows = rows === null ? corpusData.subarray(row * depth, (row + count) * depth) : rows.data.subarray(local * depth, (local + count) * depth);
         const columns = corpusData.subarray(batch * bRows * depth, (batch + 1) * bRows * depth);
-        this.kit.pairwiseCosine(
-          { data: chunkRows, shape: [count, depth] },
-          { data: columns, shape: [bRows, depth] },
-          { eps, scale, out: result.data.subarray(local * bRows, (local + count) * bRows) },
-        );
+        const out = result.data.subarray(local * bRows, (local + count) * bRows);
+        if (rows === null) {
+          // `b` omitted: the single-thread call computes the upper triangle and mirrors it;
+          // these rows of that very matrix come from the self-rows kernel.
+          runPairwiseSelfRows(this.runtime, { data: columns, shape: [bRows, depth] }, row - batch * aRows, count, eps, scale, out);
+        } else {
+          const chunkRows = rows.data.subarray(local * depth, (local + count) * depth);
+          this.kit.pairwiseCosine({ data: chunkRows, shape: [count, depth] }, { data: columns, shape: [bRows, depth] }, { eps, scale, out });
+        }
         row += count;
       }
       if (request.out !== null) {
@@ -150,7 +153,7 @@ class WorkerState {
   }
 
   #topK(request: TopKRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
-    const { queryStart, queryCount, corpusStart, corpusCount, k, eps, excludeSelf } = request;
+    const { queryStart, queryCount, corpusStart, corpusCount, k, eps, excludeSelf, path } = request;
     const depth = request.queries.length / queryCount;
     // The corpus rows come with the request (a slice for this call only), or from an installed corpus.
     const slice = request.corpusRows === null ? null : this.#staged(request.corpusRows, [corpusCount, depth]);
@@ -161,7 +164,7 @@ class WorkerState {
       const corpus = slice ?? this.#corpus(request.corpus);
       const offset = slice === null ? corpusStart * depth : 0;
       const rows = { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] };
-      found = runTopK(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart);
+      found = runTopK(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart, path);
     } finally {
       queries?.dispose();
       slice?.dispose();
