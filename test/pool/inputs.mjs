@@ -76,5 +76,9 @@ export function awkwardCases() {
       return parts;
     },
   });
+  cases.push({
+    label: 'pairwise of 3 rows over 100 000×48 (too few rows to share: split by corpus columns)',
+    run: async (api) => [['3 × 100000', (await api.pairwiseCosine(tensor([3, 48], 99), tensor([100_000, 48], 100), { scale: 0.3 })).data]],
+  });
   return cases;
 }

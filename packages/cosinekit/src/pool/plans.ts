@@ -20,6 +20,7 @@ export const MIN_QUERY_CHUNK = 128;
 /** The kernel constants the plans align to (from the module: `Runtime.constants`). */
 export interface Tiling {
   tileRows: number;
+  tileColumns: number;
   queryBlock: number;
   corpusTile: number;
 }
@@ -37,6 +38,20 @@ export function pairwiseChunkRows(totalRows: number, workPerRow: number, threads
   let rows = Math.max(Math.ceil(totalRows / count), Math.ceil(MIN_CHUNK_WORK / workPerRow), 1);
   rows = Math.ceil(rows / tiling.tileRows) * tiling.tileRows;
   return Math.min(rows, totalRows);
+}
+
+/**
+ * Columns (rows of B) per pairwise chunk when there are too few rows of A to give every
+ * thread some (a block of a few rows): about CHUNKS_PER_THREAD column slices per thread, none
+ * under MIN_CHUNK_WORK, whole micro-tile panels. Null when rows alone occupy every thread,
+ * or the slices would not be narrower than B.
+ */
+export function pairwiseColumnSlice(rowCount: number, bRows: number, depth: number, threads: number, tiling: Tiling): number | null {
+  const chunkRows = pairwiseChunkRows(rowCount, bRows * depth, threads, tiling);
+  if (threads === 1 || Math.ceil(rowCount / chunkRows) >= threads) return null;
+  let columns = Math.max(Math.ceil(bRows / (threads * CHUNKS_PER_THREAD)), Math.ceil(MIN_CHUNK_WORK / (rowCount * depth)), 1);
+  columns = Math.ceil(columns / tiling.tileColumns) * tiling.tileColumns;
+  return columns < bRows ? columns : null;
 }
 
 /** Whether a top-k call shares out its queries (each worker gets whole query blocks) or slices of the corpus. */

@@ -34,9 +34,9 @@ import {
 } from '../validate.js';
 import { SharedArena } from './arena.js';
 import { type CorpusHandleImpl, type CorpusRecord, CorpusRegistry, CorpusHandleImpl as HandleClass, isHandle, recordOf } from './corpora.js';
-import { type Tiling, pairwiseChunkRows, topKQueryChunkRows, topKSliceRows, topKSplit } from './plans.js';
+import { type Tiling, pairwiseChunkRows, pairwiseColumnSlice, pieces, topKQueryChunkRows, topKSliceRows, topKSplit } from './plans.js';
 import type { WorkerFactory } from './platform.js';
-import { type Chunk, Scheduler } from './scheduler.js';
+import { type Chunk, type Job, Scheduler } from './scheduler.js';
 import type { CorpusHandle, Pool, PoolPairwiseOptions } from './types.js';
 
 function isSharedBuffer(buffer: unknown): buffer is SharedArrayBuffer {
@@ -284,36 +284,48 @@ export class PoolImpl implements Pool {
   /** Runs rows `[firstRow, firstRow + rowCount)` of a pairwise product on the workers, into `out`. */
   #pairwiseJob(plan: PairwisePlan, out: Float32Array): Promise<void> {
     const { corpus, rows, firstRow, rowCount, aRows, bRows, depth, eps, scale } = plan;
-    const chunkRows = pairwiseChunkRows(rowCount, bRows * depth, this.threads, this.#tiling);
+    // Few rows (a small block): slices of the corpus's rows instead, so every worker gets
+    // some. Not for `b` omitted: its rows come from the self-rows kernel, whole.
+    const columnSlice = rows === null ? null : pairwiseColumnSlice(rowCount, bRows, depth, this.threads, this.#tiling);
+    const chunkRows = columnSlice === null ? pairwiseChunkRows(rowCount, bRows * depth, this.threads, this.#tiling) : rowCount;
+    const columnPieces = columnSlice === null ? [[0, bRows] as [number, number]] : pieces(bRows, columnSlice);
     return this.#scheduler.submit((job) => {
       const chunks: Chunk[] = [];
-      for (let start = 0; start < rowCount; start += chunkRows) {
-        const count = Math.min(chunkRows, rowCount - start);
-        const rowStart = firstRow + start;
-        chunks.push({
-          job,
-          work: count * bRows * depth,
-          build: () => {
-            const transfer: ArrayBuffer[] = [];
-            let chunkRowsData: Float32Array | null = null;
-            if (rows !== null) {
-              const view = rows.subarray(rowStart * depth, (rowStart + count) * depth);
-              chunkRowsData = this.sharedMemory ? view : view.slice();
-              if (!this.sharedMemory) transfer.push(chunkRowsData.buffer as ArrayBuffer);
-            }
-            const target = this.sharedMemory ? out.subarray(start * bRows, (start + count) * bRows) : null;
-            return {
-              request: { kind: 'pairwise', corpus: corpus.id, rows: chunkRowsData, rowStart, rowCount: count, aRows, eps, scale, out: target },
-              transfer,
-            };
-          },
-          accept: (reply) => {
-            if (!this.sharedMemory) out.set(reply.data as Float32Array, start * bRows);
-          },
-        });
+      for (const [start, count] of pieces(rowCount, chunkRows)) {
+        for (const [columnStart, columnCount] of columnPieces) chunks.push(this.#pairwiseChunk(job, plan, out, start, count, columnStart, columnCount));
       }
       return chunks;
     });
+  }
+
+  /** One chunk of a pairwise job: rows `start..start+count` of the plan's rows, result columns `columnStart..+columnCount`. */
+  #pairwiseChunk(job: Job, plan: PairwisePlan, out: Float32Array, start: number, count: number, columnStart: number, columnCount: number): Chunk {
+    const { corpus, rows, firstRow, aRows, bRows, depth, eps, scale } = plan;
+    const rowStart = firstRow + start;
+    return {
+      job,
+      work: count * columnCount * depth,
+      build: () => {
+        const transfer: ArrayBuffer[] = [];
+        let chunkRowsData: Float32Array | null = null;
+        if (rows !== null) {
+          const view = rows.subarray(rowStart * depth, (rowStart + count) * depth);
+          chunkRowsData = this.sharedMemory ? view : view.slice();
+          if (!this.sharedMemory) transfer.push(chunkRowsData.buffer as ArrayBuffer);
+        }
+        const target = this.sharedMemory ? out.subarray(start * bRows, (start + count) * bRows) : null;
+        return {
+          request: { kind: 'pairwise', corpus: corpus.id, rows: chunkRowsData, rowStart, rowCount: count, aRows, columnStart, columnCount, eps, scale, out: target },
+          transfer,
+        };
+      },
+      accept: (reply) => {
+        if (this.sharedMemory) return;
+        const data = reply.data as Float32Array;
+        if (columnCount === bRows) out.set(data, start * bRows);
+        else for (let row = 0; row < count; row++) out.set(data.subarray(row * columnCount, (row + 1) * columnCount), (start + row) * bRows + columnStart);
+      },
+    };
   }
 
   pairwiseCosineBlocks(a: TensorLike, b?: TensorLike | CorpusHandle, options?: PairwiseBlocksOptions): AsyncIterable<PairwiseBlock> {

@@ -55,9 +55,12 @@ export interface PairwiseRequest {
   rowCount: number;
   /** Rows of `a` per batch (N). */
   aRows: number;
+  /** The corpus rows (columns of the result) this chunk computes: `[columnStart, columnStart + columnCount)` of each batch. */
+  columnStart: number;
+  columnCount: number;
   eps: number;
   scale: number;
-  /** Where to write the `rowCount × M` result (a shared view), or null: send it back. */
+  /** Where to write (a shared view of the chunk's `rowCount` whole result rows, `rowCount × M`), or null: send its `rowCount × columnCount` values back. */
   out: Float32Array | null;
 }
 

@@ -114,11 +114,11 @@ class WorkerState {
     const rank = corpus.shape.length;
     const depth = corpus.shape[rank - 1] as number;
     const bRows = corpus.shape[rank - 2] as number;
-    const { aRows, rowStart, rowCount, eps, scale } = request;
+    const { aRows, rowStart, rowCount, columnStart, columnCount, eps, scale } = request;
     const rows = request.rows === null ? null : this.#staged(request.rows, [rowCount, depth]);
     let result: WasmTensor | null = null;
     try {
-      result = this.#uninitialised([rowCount, bRows]);
+      result = this.#uninitialised([rowCount, columnCount]);
       // Rows are counted across batches; a chunk may start or end inside a batch, so it is
       // one call per batch it touches (each exactly the rows the batched kernel computes).
       // Every operand and the output are views of live WasmTensors: no copies.
@@ -127,20 +127,24 @@ class WorkerState {
         const count = Math.min(aRows - (row - batch * aRows), rowStart + rowCount - row);
         const local = row - rowStart;
         const corpusData = corpus.data; // re-read: a previous call may have grown memory
-        const columns = corpusData.subarray(batch * bRows * depth, (batch + 1) * bRows * depth);
-        const out = result.data.subarray(local * bRows, (local + count) * bRows);
+        const out = result.data.subarray(local * columnCount, (local + count) * columnCount);
         if (rows === null) {
+          const columns = corpusData.subarray(batch * bRows * depth, (batch + 1) * bRows * depth);
           // `b` omitted: the single-thread call computes the upper triangle and mirrors it;
           // these rows of that very matrix come from the self-rows kernel.
           runPairwiseSelfRows(this.runtime, { data: columns, shape: [bRows, depth] }, row - batch * aRows, count, eps, scale, out);
         } else {
+          const first = batch * bRows + columnStart;
+          const columns = corpusData.subarray(first * depth, (first + columnCount) * depth);
           const chunkRows = rows.data.subarray(local * depth, (local + count) * depth);
-          this.kit.pairwiseCosine({ data: chunkRows, shape: [count, depth] }, { data: columns, shape: [bRows, depth] }, { eps, scale, out });
+          this.kit.pairwiseCosine({ data: chunkRows, shape: [count, depth] }, { data: columns, shape: [columnCount, depth] }, { eps, scale, out });
         }
         row += count;
       }
       if (request.out !== null) {
-        request.out.set(result.data);
+        // The shared view holds the chunk's whole result rows; this chunk fills its columns.
+        if (columnCount === bRows) request.out.set(result.data);
+        else for (let row = 0; row < rowCount; row++) request.out.set(result.data.subarray(row * columnCount, (row + 1) * columnCount), row * bRows + columnStart);
         return {};
       }
       const data = result.data.slice();
