@@ -83,12 +83,15 @@ export function readNumbers(array: readonly unknown[], owner: string, values: Fl
   } catch (thrown) {
     throw readFailure(`${owner}[${index}]`, thrown);
   }
-  if (index < length) {
-    if (isArrayValue(element, `${owner}[${index}]`)) {
-      throw new TypeError(`${owner}[${index}] is an array: data must be flat, row-major numbers (flatten nested arrays with .flat())`);
-    }
-    throw new TypeError(`${owner}[${index}] must be a number, got ${describe(element)}`);
+  if (index < length) throw notANumber(owner, index, element);
+}
+
+/** The TypeError for `owner[index]`, read as `element`, which is not a number (a nested array is told to flatten). */
+export function notANumber(owner: string, index: number, element: unknown): TypeError {
+  if (isArrayValue(element, `${owner}[${index}]`)) {
+    return new TypeError(`${owner}[${index}] is an array: data must be flat, row-major numbers (flatten nested arrays with .flat())`);
   }
+  return new TypeError(`${owner}[${index}] must be a number, got ${describe(element)}`);
 }
 
 /** `Array.isArray`, which throws only for a revoked Proxy: that becomes a TypeError naming `label`. */
