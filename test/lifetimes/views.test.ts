@@ -74,3 +74,16 @@ test('many dropped handles with kept views: none of them overlap, every one keep
   views.forEach((view, index) => expect(view.every((value) => value === index), `view ${index}`).toBe(true));
   for (const tensor of fresh) tensor.dispose();
 });
+
+test('a result written to out (the data view of a tensor nobody else holds) keeps that tensor alive', async () => {
+  const kit = roomyInstance('simd128');
+  const n = 1024;
+  const x = { data: new Float32Array(n).fill(2), shape: [1, n] };
+  const result = kit.normalize(x, { out: kit.alloc([1, n]).data });
+  await collectGarbage();
+  const other = kit.alloc([1, n]);
+  other.data.fill(5);
+  expect(result.data[0]).toBeCloseTo(1 / 32, 7);
+  expect(result.data.byteOffset).not.toBe(other.data.byteOffset);
+  other.dispose();
+});

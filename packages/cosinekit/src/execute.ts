@@ -7,7 +7,7 @@
 
 import { copyInto, sliceOf } from './intrinsics.js';
 import { type PlannedAllocation, type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type OutputTarget, outputView, recheckArguments } from './tensor.js';
+import { type Operand, type OutputTarget, outputView } from './tensor.js';
 import { type LazyText, formatShape } from './validate.js';
 
 /** Element types of kernel outputs. */
@@ -103,6 +103,8 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
       throw new Error(`cosinekit internal error: ${plan.kernel} geometry word ${word} does not fit in u32; please report this with the call's shapes`);
     }
   }
+  // Every argument is pinned: the arena may grow now (only when it is empty), before any scratch is taken.
+  runtime.growIfWanted();
   // A call that cannot fit fails here, before anything is taken, with memory as it was.
   if (wanted > runtime.arenaFree()) runtime.checkAllocations(plannedAllocations(plan as Plan<string, Record<string, OutputSpec>>));
 

@@ -2,9 +2,10 @@
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
 import { execute } from './execute.js';
-import type { Runtime } from './runtime.js';
+import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, operand } from './tensor.js';
-import { booleanOption, checkOptions, describe, formatShape } from './validate.js';
+import { typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { booleanOption, checkOptions, describe, formatShape, isArrayValue, readProperty } from './validate.js';
 
 /** How per-row losses are combined. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -12,7 +13,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export type ReducedLoss<R extends Reduction> = R extends 'none' ? Float32Array : number;
 
 /** Options of `infoNCE`. */
-export interface InfoNCEOptions<R extends Reduction = 'mean', G extends boolean = boolean> {
+export interface InfoNCEOptions<R extends Reduction = Reduction, G extends boolean = boolean> {
   /** τ: logits are cosine / τ. Default 0.07. */
   temperature?: number;
   /** Where row i's positive is: 'interleaved' = i XOR 1 (default), 'halves' = i ± N. */
@@ -51,7 +52,7 @@ export interface ClipGradients {
 export type ClipLossResult<G extends boolean = false> = { loss: number } & GradFields<G, ClipGradients>;
 
 /** Options of `cosineEmbeddingLoss`. */
-export interface CosineEmbeddingLossOptions<R extends Reduction = 'mean'> {
+export interface CosineEmbeddingLossOptions<R extends Reduction = Reduction> {
   /** Margin for target −1 pairs. Default 0. */
   margin?: number;
   /** 'mean' (default), 'sum' or 'none'. */
@@ -166,11 +167,11 @@ export function runClipLoss(runtime: Runtime, image: unknown, text: unknown, opt
       inputs: { images, texts },
       outputs: {
         results: { type: 'f64', length: 2, describe: 'the loss' },
-        wide: { type: 'f64', length: rows * 3, describe: 'the row and column sums' },
         imageGradient: { type: 'f32', length: gradientLength, describe: () => `the image gradient ${formatShape(shape)}` },
         textGradient: { type: 'f32', length: gradientLength, describe: () => `the text gradient ${formatShape(shape)}` },
       },
-      scratchBytes: scratchFloats * 4,
+      // Kernel scratch, then the row and column sums (rows · 3 float64, 16-aligned).
+      scratchBytes: aligned16(scratchFloats * 4) + rows * 24,
       call: (pointers) =>
         runtime.exports.ck_clip_f32(
           pointers.images,
@@ -182,7 +183,7 @@ export function runClipLoss(runtime: Runtime, image: unknown, text: unknown, opt
           grad ? pointers.textGradient : 0,
           pointers.scratch,
           scratchFloats,
-          pointers.wide,
+          pointers.scratch + aligned16(scratchFloats * 4),
           pointers.results,
         ),
     });
@@ -195,21 +196,19 @@ export function runClipLoss(runtime: Runtime, image: unknown, text: unknown, opt
 }
 
 function targetsOf(target: unknown, rows: number): Float32Array {
-  const isNumeric =
-    Array.isArray(target) ||
-    target instanceof Int8Array ||
-    target instanceof Int16Array ||
-    target instanceof Int32Array ||
-    target instanceof Float32Array ||
-    target instanceof Float64Array;
-  if (!isNumeric) {
+  // Any realm's typed arrays (by their intrinsic tag), or an array; each read once, and a
+  // throwing getter or Proxy trap becomes a TypeError naming what was read.
+  const tag = target !== null && typeof target === 'object' ? Reflect.apply(typedArrayTagGetter, target, []) : undefined;
+  const typed = tag === 'Int8Array' || tag === 'Int32Array' || tag === 'Float32Array' || tag === 'Float64Array';
+  if (!typed && !isArrayValue(target, 'target')) {
     throw new TypeError(`target must be an Int8Array, Int32Array, Float32Array, Float64Array or number[], got ${describe(target)}`);
   }
   const values = target as ArrayLike<unknown>;
-  if (values.length !== rows) throw new RangeError(`target has ${values.length} entries but there are ${rows} pairs`);
+  const count = typed ? (Reflect.apply(typedArrayLengthGetter, values, []) as number) : readProperty(values, 'length', 'target');
+  if (count !== rows) throw new RangeError(`target has ${describe(count)} entries but there are ${rows} pairs`);
   const result = new Float32Array(rows);
   for (let index = 0; index < rows; index++) {
-    const value = values[index];
+    const value = typed ? values[index] : readProperty(values, index, 'target');
     if (typeof value !== 'number') throw new TypeError(`target[${index}] must be 1 or -1, got ${describe(value)}`);
     if (value !== 1 && value !== -1) {
       throw new RangeError(`target[${index}] must be 1 or -1, got ${describe(value)} (PyTorch would silently count it as a zero loss)`);

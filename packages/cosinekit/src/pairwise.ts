@@ -123,34 +123,46 @@ export function runPairwiseCosine(runtime: Runtime, a: unknown, b: unknown, opti
   }
 }
 
+/** An operand of `pairwiseCosineBlocks`, pinned at the call: its values for rows `[start, end)`, read when a block runs. */
+type PinnedRows = (start: number, end: number) => Float32Array | Float64Array | readonly number[];
+
 export function runPairwiseCosineBlocks(runtime: Runtime, a: unknown, b: unknown, options: unknown): Iterable<PairwiseBlock> {
   const settings = checkOptions(options, BLOCKS_OPTIONS, 'pairwiseCosineBlocks');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const mark = runtime.mark();
-  let source: WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] };
-  let corpus: typeof source;
+  let source: PinnedRows;
+  let corpus: PinnedRows;
   let aRows: number;
+  let bRows: number;
   let depth: number;
   let blockRows: number;
   try {
     const first = operand(runtime, a, 'a');
     const second = optionalSecond(runtime, b, 'pairwiseCosineBlocks');
     const sizes = pairSizes(first, second, 'pairwiseCosineBlocks', [2]);
-    ({ aRows, depth } = sizes);
-    blockRows = blockRowsFor(settings.blockRows, aRows, sizes.bRows);
-    // Pin what was validated: a WasmTensor (its live view is re-read per block, as memory may
-    // move), or the data itself — never re-reading a user getter at iteration time. number[]
-    // operands were read into the arena, which this call gives back now: keep a JS copy.
-    const pin = (value: unknown, entry: Operand): WasmTensor | { data: Float32Array | Float64Array | readonly number[]; shape: number[] } => {
-      if (value instanceof WasmTensorClass) return value;
-      if (entry.source !== null) return { data: entry.source, shape: entry.shape };
-      if (entry.pointer !== null && !runtime.insideLiveTensor(entry.pointer, entry.length * 4)) {
-        return { data: runtime.floats().slice(entry.pointer >>> 2, (entry.pointer >>> 2) + entry.length), shape: entry.shape };
+    ({ aRows, bRows, depth } = sizes);
+    blockRows = blockRowsFor(settings.blockRows, aRows, bRows);
+    // Pin what was validated, never re-reading a user getter at iteration time: JS data as it
+    // is; memory inside a live tensor by its address (a view of it is made for each block, as
+    // memory may grow between blocks, and the tensor must still be live then); number[]
+    // operands were read into the arena, which this call gives back now: a JS copy of them.
+    const pin = (entry: Operand): PinnedRows => {
+      const values = entry.source;
+      if (values !== null) return (start, end) => (ArrayBuffer.isView(values) ? values.subarray(start, end) : values.slice(start, end));
+      const pointer = entry.pointer as number;
+      if (!runtime.insideLiveTensor(pointer, entry.length * 4)) {
+        const copy = runtime.floats().slice(pointer >>> 2, (pointer >>> 2) + entry.length);
+        return (start, end) => copy.subarray(start, end);
       }
-      return { data: readProperty(value as object, 'data', entry.name) as Float32Array, shape: entry.shape };
+      return (start, end) => {
+        if (!runtime.insideLiveTensor(pointer, entry.length * 4)) {
+          throw new TypeError(`pairwiseCosineBlocks: ${entry.name} views a WasmTensor that was disposed during the iteration`);
+        }
+        return new Float32Array(runtime.buffer, pointer + start * 4, end - start);
+      };
     };
-    source = pin(a, first);
-    corpus = second === null ? source : pin(b, second);
+    source = pin(first);
+    corpus = second === null ? source : pin(second);
   } finally {
     runtime.release(mark);
   }
@@ -158,12 +170,10 @@ export function runPairwiseCosineBlocks(runtime: Runtime, a: unknown, b: unknown
     *[Symbol.iterator]() {
       for (let rowStart = 0; rowStart < aRows; rowStart += blockRows) {
         const rows = Math.min(blockRows, aRows - rowStart);
-        // Each block is an independent call on a view of a's rows: no state is held between
-        // blocks, so abandoning the iteration leaks nothing. Views of a WasmTensor stay zero-copy.
-        const data = source.data;
-        const range = [rowStart * depth, (rowStart + rows) * depth] as const;
-        const rowsView = { data: ArrayBuffer.isView(data) ? data.subarray(...range) : data.slice(...range), shape: [rows, depth] };
-        const block = runPairwiseCosine(runtime, rowsView, corpus, { eps });
+        // Each block is an independent call: no state is held between blocks, so abandoning
+        // the iteration leaks nothing. Memory of a live tensor stays zero-copy.
+        const rowsView = { data: source(rowStart * depth, (rowStart + rows) * depth), shape: [rows, depth] };
+        const block = runPairwiseCosine(runtime, rowsView, { data: corpus(0, bRows * depth), shape: [bRows, depth] }, { eps });
         yield { rowStart, rows, data: block.data };
       }
     },

@@ -168,6 +168,8 @@ const MAX_MEMORY_BYTES = 2 ** 32;
  */
 const ARENA_INITIAL_BYTES = 64 * 1024;
 const ARENA_MAX_BYTES = 4 * 1024 * 1024;
+/** A mark is `heap blocks taken · MARK_BLOCKS + arena top` (the top never reaches it). */
+const MARK_BLOCKS = 2 ** 32;
 
 /** Kernel constants, as the loaded module reports them. */
 export interface KernelConstants {
@@ -218,10 +220,11 @@ export class Runtime {
   #arenaBytes = 0;
   /** Bytes of the arena in use by calls in flight (a stack: calls nest only through user code run during validation). */
   #arenaTop = 0;
-  /** Heap blocks taken by calls in flight when the arena was full, with the arena top they belong above. */
+  /** Heap blocks taken by calls in flight when the arena was full (a stack, as the arena). */
   readonly #overflowBlocks: number[] = [];
-  readonly #overflowMarks: number[] = [];
-  /** Scratch bytes reserved since the arena was last empty, and the most that has been. */
+  /** Calls in flight (marks not yet released): more than one only through user code run during validation. */
+  #depth = 0;
+  /** Scratch bytes the outermost call in flight has reserved, and the most one has. */
   #inFlight = 0;
   #wanted = 0;
   /** What the arena's block adds to the heap's count of bytes in use. */
@@ -355,9 +358,14 @@ export class Runtime {
 
   // ---- the scratch arena ----
 
-  /** The arena's top now: pass it to {@link release} in the `finally` of the call that takes scratch. */
+  /**
+   * Where the arena and the heap blocks stand now: pass it to {@link release} in the `finally`
+   * of the call that takes scratch. It records both the arena's top and how many heap blocks
+   * are taken, so a nested call's release frees only what the nested call took.
+   */
   mark(): number {
-    return this.#arenaTop;
+    this.#depth++;
+    return this.#overflowBlocks.length * MARK_BLOCKS + this.#arenaTop;
   }
 
   /**
@@ -370,15 +378,18 @@ export class Runtime {
     const top = this.#arenaTop;
     if (size <= this.#arenaBytes - top) {
       this.#arenaTop = top + size;
-      this.#inFlight += size;
+      this.#note(size);
       return this.#arenaBase + top;
     }
     const pointer = this.alloc(size, purpose);
     this.#overflowBlocks.push(pointer);
-    this.#overflowMarks.push(top);
+    this.#note(size);
+    return pointer;
+  }
+
+  #note(size: number): void {
     this.#inFlight += size;
     if (this.#inFlight > this.#wanted) this.#wanted = this.#inFlight;
-    return pointer;
   }
 
   /**
@@ -398,20 +409,28 @@ export class Runtime {
   /** Frees every scratch block reserved since `mark` was taken (LIFO). */
   release(mark: number): void {
     const blocks = this.#overflowBlocks;
-    while (blocks.length > 0 && (this.#overflowMarks[this.#overflowMarks.length - 1] as number) >= mark) {
-      this.exports.ck_free(blocks.pop() as number);
-      this.#overflowMarks.pop();
-    }
-    this.#arenaTop = mark;
-    if (mark === 0) {
-      this.#inFlight = 0;
-      if (this.#wanted > this.#arenaBytes && this.#arenaBytes < ARENA_MAX_BYTES) this.#growArena();
+    const keep = Math.floor(mark / MARK_BLOCKS);
+    while (blocks.length > keep) this.exports.ck_free(blocks.pop() as number);
+    this.#arenaTop = mark % MARK_BLOCKS;
+    this.#depth--;
+    if (this.#depth === 0) this.#inFlight = 0;
+  }
+
+  /**
+   * Grows the arena to what earlier calls wanted, when nothing is in it: the outermost call
+   * in flight, once its arguments are validated (`execute`) and before it takes any scratch,
+   * so memory can grow only where a call may grow it anyway, never in a caller's `finally`
+   * (where it would detach a result view just handed out).
+   */
+  growIfWanted(): void {
+    if (this.#depth === 1 && this.#arenaTop === 0 && this.#overflowBlocks.length === 0 && this.#wanted > this.#arenaBytes && this.#arenaBytes < ARENA_MAX_BYTES) {
+      this.#growArena();
     }
   }
 
   /** Replaces the arena (empty now) by one of the size the last calls wanted, up to the cap. */
   #growArena(): void {
-    let size = this.#arenaBytes;
+    let size = Math.max(this.#arenaBytes, ARENA_INITIAL_BYTES);
     while (size < this.#wanted && size < ARENA_MAX_BYTES) size *= 2;
     this.exports.ck_free(this.#arenaBase);
     const heapBefore = this.exports.ck_heap_bytes_in_use() >>> 0;

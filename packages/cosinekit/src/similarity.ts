@@ -66,6 +66,8 @@ const NORMALIZE_OPTIONS = ['p', 'dim', 'eps', 'out'] as const;
 
 /** Length of the vector `pairOperand` placed last (set with its pointer, so that nothing is allocated per call). */
 let placedLength = 0;
+/** Whether `pairOperand` read its last vector where it is (a view inside a live tensor). */
+let placedInPlace = false;
 
 /**
  * Vectors at least this long that view WASM memory are read where they are. Shorter ones are
@@ -110,7 +112,12 @@ function pairOperand(runtime: Runtime, value: unknown, name: string): number {
     return 0;
   }
   if (tag === 'Float32Array' && length >= IN_PLACE_MIN && Reflect.apply(typedArrayBufferGetter, value, []) === runtime.buffer) {
-    return Reflect.apply(typedArrayByteOffsetGetter, value, []) as number;
+    const byteOffset = Reflect.apply(typedArrayByteOffsetGetter, value, []) as number;
+    // In place only inside a live tensor (a view of freed memory is copied, as the tensor API does).
+    if (runtime.insideLiveTensor(byteOffset, length * 4)) {
+      placedInPlace = true;
+      return byteOffset;
+    }
   }
   const pointer = runtime.reserve(length * 4, name);
   copyVector(runtime.floats(), pointer >>> 2, value as Float32Array | Float64Array, length);
@@ -157,10 +164,16 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
   }
   const mark = runtime.mark();
   try {
+    placedInPlace = false;
     const first = pairOperand(runtime, a, 'a');
     const length = placedLength;
+    const firstInPlace = placedInPlace;
     const second = pairOperand(runtime, b, 'b');
     if (placedLength !== length) throw new RangeError(`a has ${length} elements but b has ${placedLength}: cosine needs two vectors of the same length`);
+    // Reading b may have run user code (getters) that disposed the tensor a views.
+    if (firstInPlace && !runtime.insideLiveTensor(first, length * 4)) {
+      throw new TypeError('a views a WasmTensor that was disposed while b was being read');
+    }
     // Addresses in WASM memory stay where they are when memory grows (b's getters may grow it).
     return runtime.exports.ck_cosine_pair_f32(first, second, length, eps);
   } finally {

@@ -400,6 +400,8 @@ export interface OutputTarget {
   array: Float32Array | null;
   /** What to return as `data` when the kernel wrote in place. */
   tensor: WasmTensor | null;
+  /** `out` itself when it is a view of this instance's memory: returned as `data` (it keeps its tensor alive). */
+  view?: Float32Array;
   /** As `Operand.recheck`: throws if `out` was disposed, detached or resized since validation. */
   recheck?: () => void;
 }
@@ -437,7 +439,7 @@ export function outputTarget(runtime: Runtime, out: unknown, length: number, res
         throw new TypeError('out views a WasmTensor that was disposed while the call was being validated');
       }
     };
-    return { length, pointer, array: null, tensor: null, recheck };
+    return { length, pointer, array: null, tensor: null, view, recheck };
   }
   const recheck = () => {
     if (viewLength(view) !== length) throw new TypeError('out was detached or resized while the call was being validated');
@@ -449,16 +451,14 @@ export function outputTarget(runtime: Runtime, out: unknown, length: number, res
 export function outputView(runtime: Runtime, target: OutputTarget): Float32Array {
   if (target.tensor !== null) return viewOf(target.tensor);
   if (target.array !== null) return target.array;
-  return new Float32Array(runtime.buffer, target.pointer as number, target.length);
+  const given = target.view;
+  if (given !== undefined && viewLength(given) === target.length) return given;
+  // Memory grew during the call and detached the view `out` was: a new view of the same
+  // memory, kept alive with the tensor the old one belonged to.
+  const fresh = new Float32Array(runtime.buffer, target.pointer as number, target.length);
+  const owner = given === undefined ? undefined : viewOwners.get(given);
+  if (owner !== undefined) viewOwners.set(fresh, owner);
+  return fresh;
 }
 
-/**
- * Re-runs the checks of `operand` and `outputTarget` that user code run since then could
- * have invalidated. `execute` calls it first; a kernel driver that does not use `execute`
- * must call it after its last read of user-supplied values and before it allocates.
- */
-export function recheckArguments(operands: readonly Operand[], output: OutputTarget | null): void {
-  for (const entry of operands) entry.recheck?.();
-  output?.recheck?.();
-}
 

@@ -14,8 +14,6 @@ export const MAX_ELEMENTS = 2 ** 30;
  * u32, and no axis that long can exist in memory, even in a shape with another extent of 0.
  */
 export const MAX_SHAPE_RANK = 64;
-/** Most axes a kernel accepts after size-1 axes are dropped and contiguous axes merged. */
-export const MAX_KERNEL_RANK = 16;
 
 /** A short description of any value, for error messages (never throws, even for a hostile Proxy). */
 export function describe(value: unknown): string {
@@ -219,7 +217,6 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
   });
 }
 
-/** Wraps a dim (negative counts from the end) after checking it is an integer in [-rank, rank-1]. */
 /** A message fragment, or a function building it: built only when an error needs it. */
 export type LazyText = string | (() => string);
 
@@ -227,6 +224,7 @@ export function textOf(text: LazyText): string {
   return typeof text === 'string' ? text : text();
 }
 
+/** Wraps a dim (negative counts from the end) after checking it is an integer in [-rank, rank-1]. */
 export function wrapDim(dim: unknown, rank: number, name: string, context: LazyText): number {
   if (typeof dim !== 'number') {
     throw new TypeError(`${name} must be an integer, got ${describe(dim)}`);

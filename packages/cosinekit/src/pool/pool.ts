@@ -118,6 +118,8 @@ export class PoolImpl implements Pool {
   readonly #scheduler: Scheduler;
   readonly #corpora: CorpusRegistry;
   readonly #arena = new SharedArena();
+  /** Operand data → its name, for the message of a check made after validation. */
+  readonly #sourceNames = new WeakMap<object, string>();
   #destroyed = false;
   #destruction: Promise<void> | null = null;
 
@@ -173,6 +175,11 @@ export class PoolImpl implements Pool {
    * give back once the call is over.
    */
   #snapshot(source: Float32Array | Float64Array | readonly number[], length: number, alwaysCopy = false, lease?: SharedArrayBuffer[]): Float32Array {
+    // User code run after validation (a getter of a later argument) may have detached or
+    // shrunk a typed array: refuse it, as the single-thread functions do, rather than copy less.
+    if (ArrayBuffer.isView(source) && (Reflect.apply(typedArrayLengthGetter, source, []) as number) !== length) {
+      throw new TypeError(`${this.#sourceNames.get(source) ?? 'an operand'}.data was detached or resized while the call was being validated`);
+    }
     const genuine = genuineSource(source);
     if (this.sharedMemory) {
       if (!alwaysCopy && genuine instanceof Float32Array && isSharedBuffer(genuine.buffer)) return genuine;
@@ -206,6 +213,7 @@ export class PoolImpl implements Pool {
   #tensor(value: unknown, name: string): { name: string; shape: number[]; source: Float32Array | Float64Array | readonly number[] } {
     const pinned = operand(this.#runtime, value, name, false);
     if (pinned.source === null) throw new TypeError(`${name} lives in this pool's own memory; pass a tensor of your own`);
+    if (typeof pinned.source === 'object') this.#sourceNames.set(pinned.source, name);
     return { name, shape: pinned.shape, source: pinned.source };
   }
 
@@ -394,6 +402,8 @@ export class PoolImpl implements Pool {
     const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
     const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
     const first = this.#tensor(queries, 'queries');
+    // A 1-D query [D] is one row, as in the single-thread topK.
+    if (first.shape.length === 1) first.shape = [1, first.shape[0] as number];
     const second = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : this.#tensor(corpus, 'corpus');
     const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
     checkTopK(k, queryRows, corpusRows, excludeSelf);
