@@ -2,9 +2,9 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { copyInto, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter, viewLength } from './intrinsics.js';
+import { copyInto, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter, viewLength } from './intrinsics.js';
 import { execute } from './execute.js';
-import type { Runtime } from './runtime.js';
+import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget } from './tensor.js';
 import {
   type AxisGroup,
@@ -270,6 +270,26 @@ function sameExtentsNoneEmpty(first: readonly number[], second: readonly number[
   return true;
 }
 
+/**
+ * The rows kernel on operands and a result that all fit the arena (the common small call),
+ * without `execute`'s general bookkeeping: the same rechecks, copies and kernel, in place.
+ * Null when they do not fit (then `execute` takes the call, and the heap what it needs).
+ */
+function rowsInArena(runtime: Runtime, first: Operand, second: Operand, rows: number, length: number, eps: number, flags: number): Float32Array | null {
+  const copies = (first.pointer === null ? aligned16(first.length * 4) : 0) + (second.pointer === null ? aligned16(second.length * 4) : 0);
+  if (copies + aligned16(rows * 4) > runtime.arenaFree()) return null;
+  first.recheck?.();
+  second.recheck?.();
+  const firstPointer = first.pointer ?? runtime.reserve(first.length * 4, '');
+  const secondPointer = second.pointer ?? runtime.reserve(second.length * 4, '');
+  const output = runtime.reserve(rows * 4, '');
+  const floats = runtime.floats();
+  if (first.source !== null && first.length > 0) copyInto(floats, first.source, firstPointer >>> 2);
+  if (second.source !== null && second.length > 0) copyInto(floats, second.source, secondPointer >>> 2);
+  runtime.check(runtime.exports.ck_cosine_rows_f32(firstPointer, secondPointer, rows, length, eps, flags, output), 'ck_cosine_rows_f32');
+  return sliceOf(runtime.floats(), output >>> 2, rows, Float32Array);
+}
+
 export function runCosineSimilarity(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, distance: boolean): Tensor {
   const settings = options === undefined ? null : checkOptions(options, COSINE_OPTIONS, distance ? 'cosineDistance' : 'cosineSimilarity');
   const eps = nonNegativeOption(settings?.eps, 1e-8, 'eps');
@@ -291,6 +311,10 @@ export function runCosineSimilarity(runtime: Runtime, x1: unknown, x2: unknown, 
     const flags = (clamp ? flagClamp : 0) | (distance ? flagDistance : 0);
     const describeResult = () => `the result ${formatShape(plan.resultShape)}`;
     const rowLength = plan.rowLength;
+    if (rowLength !== null && target === null) {
+      const direct = rowsInArena(runtime, first, second, resultLength, rowLength, eps, flags);
+      if (direct !== null) return { data: direct, shape: plan.resultShape };
+    }
     if (rowLength !== null) {
       const { result } = execute(runtime, {
         kernel: 'ck_cosine_rows_f32',
