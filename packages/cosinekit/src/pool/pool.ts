@@ -58,15 +58,26 @@ type SecondOperand = (ShapedOperand & { record: CorpusRecord }) | { name: string
 
 
 /**
- * The shape of a TensorLike or corpus handle at a glance (no validation; null when it is not
- * plainly there), to size a call before deciding where it runs.
+ * The shape (or `dims`) of a TensorLike or corpus handle at a glance (no validation; null when
+ * it is not plainly there, as own data properties), to size a call before deciding where it runs.
  */
 function glance(value: unknown): readonly unknown[] | null {
   if (isHandle(value)) return recordOf(value).record.shape;
   if (value === null || typeof value !== 'object') return null;
   try {
-    const shape: unknown = (value as { shape?: unknown }).shape;
-    return Array.isArray(shape) ? shape : null;
+    // Own data properties only: a getter or Proxy trap runs once, in validation, not here.
+    if (Array.isArray(value)) return null;
+    const own = (key: string) => Object.getOwnPropertyDescriptor(value, key);
+    const descriptor = own('shape') ?? own('dims');
+    if (descriptor === undefined || !('value' in descriptor) || !Array.isArray(descriptor.value)) return null;
+    const extents: unknown[] = [];
+    const shape = descriptor.value as unknown[];
+    for (let axis = 0; axis < shape.length; axis++) {
+      const entry = Object.getOwnPropertyDescriptor(shape, axis);
+      if (entry === undefined || !('value' in entry)) return null;
+      extents.push(entry.value);
+    }
+    return extents;
   } catch {
     return null;
   }
