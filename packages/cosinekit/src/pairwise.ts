@@ -3,19 +3,18 @@
 
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type Tensor, type WasmTensor, WasmTensor as WasmTensorClass, operand, outputTarget } from './tensor.js';
+import { type Operand, type Tensor, type WasmTensor, operand, outputTarget } from './tensor.js';
 import {
   blockRowsFor,
   booleanOption,
   checkOptions,
   checkPairwiseResult,
+  checkSecondOperand,
   checkTopK,
-  describe,
   finiteOption,
   formatShape,
   nonNegativeOption,
   pairSizes,
-  readProperty,
 } from './validate.js';
 
 /** Options of {@link pairwiseCosine}. */
@@ -67,19 +66,7 @@ const TOPK_OPTIONS = ['eps', 'excludeSelf'] as const;
 
 function optionalSecond(runtime: Runtime, b: unknown, functionName: string): Operand | null {
   if (b === undefined) return null;
-  let looksLikeOptions = false;
-  if (b !== null && typeof b === 'object') {
-    try {
-      looksLikeOptions = !(b instanceof WasmTensorClass) && !ArrayBuffer.isView(b) && !Array.isArray(b) && !('data' in b) && !('shape' in b) && !('dims' in b);
-    } catch (thrown) {
-      throw new TypeError(`${functionName}: b cannot be inspected (${describe(thrown)})`, { cause: thrown });
-    }
-  }
-  if (looksLikeOptions) {
-    throw new TypeError(
-      `${functionName}: b must be a tensor { data, shape } or a WasmTensor, got an object without data/shape (to pass options without b, call ${functionName}(a, undefined, options))`,
-    );
-  }
+  checkSecondOperand(b, functionName);
   return operand(runtime, b, 'b');
 }
 

@@ -2,10 +2,10 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { copyInto, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter, viewLength } from './intrinsics.js';
+import { copyInto, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget } from './tensor.js';
+import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch } from './tensor.js';
 import {
   type AxisGroup,
   booleanOption,
@@ -18,7 +18,6 @@ import {
   formatShape,
   isArrayValue,
   nonNegativeOption,
-  readNumbers,
   readProperty,
   resultShape,
   wrapDim,
@@ -89,12 +88,8 @@ function pairOperand(runtime: Runtime, value: unknown, name: string): number {
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
       throw new TypeError(`${name} has an invalid length ${describe(length)}`);
     }
-    const pointer = runtime.reserve(length * 4, name);
-    const floats = runtime.floats();
-    readNumbers(value, name, floats, length, pointer >>> 2);
-    if (viewLength(floats) === 0) {
-      throw new TypeError(`${name} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
-    }
+    // Set after the read: an element getter may call cosine, which sets it too.
+    const pointer = readNumbersIntoScratch(runtime, value, name, length);
     placedLength = length;
     return pointer;
   }
@@ -120,20 +115,8 @@ function pairOperand(runtime: Runtime, value: unknown, name: string): number {
     }
   }
   const pointer = runtime.reserve(length * 4, name);
-  copyVector(runtime.floats(), pointer >>> 2, value as Float32Array | Float64Array, length);
+  copyInto(runtime.floats(), value as Float32Array | Float64Array, pointer >>> 2);
   return pointer;
-}
-
-/** Up to this many elements a vector is copied by a loop (the engine's `set` costs more below it). */
-const LOOP_COPY_MAX = 24;
-
-/** Copies a genuine typed array of `length` elements into `floats` at `start` (its element reads run no user code). */
-function copyVector(floats: Float32Array, start: number, vector: Float32Array | Float64Array, length: number): void {
-  if (length <= LOOP_COPY_MAX) {
-    for (let index = 0; index < length; index++) floats[start + index] = vector[index] as number;
-  } else {
-    copyInto(floats, vector, start);
-  }
 }
 
 export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
@@ -175,7 +158,7 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
       throw new TypeError('a views a WasmTensor that was disposed while b was being read');
     }
     // Addresses in WASM memory stay where they are when memory grows (b's getters may grow it).
-    return runtime.exports.ck_cosine_pair_f32(first, second, length, eps);
+    return runtime.cosinePair(first, second, length, eps);
   } finally {
     runtime.release(mark);
   }

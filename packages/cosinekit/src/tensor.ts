@@ -375,20 +375,28 @@ export function operand(runtime: Runtime, value: unknown, name: string, readInto
     // Read each element exactly once, check it, and keep the float32 value: straight into
     // the arena when it has room (no allocation), else into a JS copy.
     if (readIntoArena && length * 4 <= runtime.arenaFree()) {
-      const pointer = runtime.reserve(length * 4, label);
-      const floats = runtime.floats();
-      readNumbers(data, label, floats, length, pointer >>> 2);
-      if (viewLength(floats) === 0) {
-        // An element getter grew WASM memory while it was read: what it wrote went nowhere.
-        throw new TypeError(`${label} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
-      }
-      return { name, shape, length, pointer, source: null };
+      return { name, shape, length, pointer: readNumbersIntoScratch(runtime, data, label, length), source: null };
     }
     const values = new Float32Array(length);
     readNumbers(data, label, values, length, 0);
     return { name, shape, length, pointer: null, source: values };
   }
   throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describeNotAView(data)}`);
+}
+
+/**
+ * Reads `array[0 .. length)` once each (with `readNumbers`' checks and errors) into scratch
+ * taken from `runtime`, and returns its address.
+ */
+export function readNumbersIntoScratch(runtime: Runtime, array: readonly unknown[], label: string, length: number): number {
+  const pointer = runtime.reserve(length * 4, label);
+  const floats = runtime.floats();
+  readNumbers(array, label, floats, length, pointer >>> 2);
+  if (viewLength(floats) === 0) {
+    // An element getter grew WASM memory while it was read: what it wrote went nowhere.
+    throw new TypeError(`${label} grew WASM memory while its elements were being read (a getter called cosinekit); pass plain numbers`);
+  }
+  return pointer;
 }
 
 /** Where results go. */

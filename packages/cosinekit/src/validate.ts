@@ -456,9 +456,20 @@ export function checkTopK(k: unknown, queryRows: number, corpusRows: number, exc
   return k;
 }
 
-/** Checks that an object passed as `b` is not the options by mistake. */
+/**
+ * Checks that an object passed as `b` is not the options by mistake: an object that is no
+ * array or typed array and has none of `data`, `shape` (a WasmTensor has its own) or `dims`.
+ */
 export function checkSecondOperand(b: unknown, functionName: string): void {
-  if (b !== null && typeof b === 'object' && !('data' in b) && !('shape' in b)) {
+  let looksLikeOptions = false;
+  if (b !== null && typeof b === 'object') {
+    try {
+      looksLikeOptions = !ArrayBuffer.isView(b) && !Array.isArray(b) && !('data' in b) && !('shape' in b) && !('dims' in b);
+    } catch (thrown) {
+      throw new TypeError(`${functionName}: b cannot be inspected (${describe(thrown)})`, { cause: thrown });
+    }
+  }
+  if (looksLikeOptions) {
     throw new TypeError(
       `${functionName}: b must be a tensor { data, shape } or a WasmTensor, got an object without data/shape (to pass options without b, call ${functionName}(a, undefined, options))`,
     );

@@ -302,7 +302,7 @@ export class PoolImpl implements Pool {
 
   /** Runs rows `[firstRow, firstRow + rowCount)` of a pairwise product on the workers, into `out`. */
   #pairwiseJob(plan: PairwisePlan, out: Float32Array): Promise<void> {
-    const { corpus, rows, firstRow, rowCount, aRows, bRows, depth, eps, scale } = plan;
+    const { rows, rowCount, bRows, depth } = plan;
     // Few rows (a small block): slices of the corpus's rows instead, so every worker gets
     // some. Not for `b` omitted: its rows come from the self-rows kernel, whole.
     const columnSlice = rows === null ? null : pairwiseColumnSlice(rowCount, bRows, depth, this.threads, this.#tiling);
