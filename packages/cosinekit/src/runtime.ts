@@ -211,11 +211,13 @@ export class Runtime {
   #words: Uint32Array;
   #ints: Int32Array;
   #doubles: Float64Array;
-  /** Live WasmTensor allocations: pointer → byte length. */
-  readonly #liveTensors = new Map<number, number>();
-  /** The last live tensor a zero-copy check found a view in: [pointer, end). */
-  #lastTensorStart = 0;
-  #lastTensorEnd = 0;
+  /**
+   * Live WasmTensor allocations, sorted by address: their starts and ends (bytes). Heap
+   * blocks never overlap, so the one tensor that can hold a range is the last that starts at
+   * or before it: a binary search, with no allocation, however many tensors live.
+   */
+  readonly #tensorStarts: number[] = [];
+  readonly #tensorEnds: number[] = [];
   #arenaBase = 0;
   #arenaBytes = 0;
   /** Bytes of the arena in use by calls in flight (a stack: calls nest only through user code run during validation). */
@@ -449,25 +451,36 @@ export class Runtime {
 
   /** Records a WasmTensor's allocation (zero-copy is allowed only inside these). */
   trackTensor(pointer: number, byteLength: number): void {
-    this.#liveTensors.set(pointer, byteLength);
+    const at = this.#lastStartingAtOrBefore(pointer) + 1;
+    this.#tensorStarts.splice(at, 0, pointer);
+    this.#tensorEnds.splice(at, 0, pointer + byteLength);
   }
 
   untrackTensor(pointer: number): void {
-    this.#liveTensors.delete(pointer);
-    if (pointer === this.#lastTensorStart) this.#lastTensorEnd = this.#lastTensorStart = 0;
+    const at = this.#lastStartingAtOrBefore(pointer);
+    if (at >= 0 && this.#tensorStarts[at] === pointer) {
+      this.#tensorStarts.splice(at, 1);
+      this.#tensorEnds.splice(at, 1);
+    }
+  }
+
+  /** Index of the last tracked tensor whose start is at most `address` (−1 for none). */
+  #lastStartingAtOrBefore(address: number): number {
+    const starts = this.#tensorStarts;
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((starts[middle] as number) <= address) low = middle + 1;
+      else high = middle;
+    }
+    return low - 1;
   }
 
   /** Whether [byteOffset, byteOffset + byteLength) lies inside one live WasmTensor. */
   insideLiveTensor(byteOffset: number, byteLength: number): boolean {
-    if (byteOffset >= this.#lastTensorStart && byteOffset + byteLength <= this.#lastTensorEnd) return true;
-    for (const [pointer, length] of this.#liveTensors) {
-      if (byteOffset >= pointer && byteOffset + byteLength <= pointer + length) {
-        this.#lastTensorStart = pointer;
-        this.#lastTensorEnd = pointer + length;
-        return true;
-      }
-    }
-    return false;
+    const at = this.#lastStartingAtOrBefore(byteOffset);
+    return at >= 0 && byteOffset + byteLength <= (this.#tensorEnds[at] as number);
   }
 
   /** Bytes allocated from the wasm heap for WasmTensors and calls in flight (the arena is not counted). */
