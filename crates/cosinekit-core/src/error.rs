@@ -17,12 +17,21 @@ pub enum KernelError {
     InvalidArgument = 4,
     /// The strides of two extents disagree in count, or a dimension list is malformed.
     MalformedGeometry = 5,
+    /// An input that must be finite (a value to quantise to int8/uint8, a range, a
+    /// calibration row) holds NaN or ±∞.
+    NonFinite = 6,
 }
 
 impl KernelError {
     /// Every error, in code order.
-    pub const ALL: [KernelError; 5] =
-        [KernelError::OutOfBounds, KernelError::OutputLength, KernelError::RankTooLarge, KernelError::InvalidArgument, KernelError::MalformedGeometry];
+    pub const ALL: [KernelError; 6] = [
+        KernelError::OutOfBounds,
+        KernelError::OutputLength,
+        KernelError::RankTooLarge,
+        KernelError::InvalidArgument,
+        KernelError::MalformedGeometry,
+        KernelError::NonFinite,
+    ];
 
     /// The code reported through the C ABI (never 0, which means success).
     pub const fn code(self) -> i32 {
@@ -49,6 +58,7 @@ impl KernelError {
             KernelError::RankTooLarge => "too many dimensions",
             KernelError::InvalidArgument => "an invalid argument",
             KernelError::MalformedGeometry => "a malformed geometry",
+            KernelError::NonFinite => "a NaN or infinite value where only finite values are allowed",
         }
     }
 }
@@ -65,6 +75,6 @@ mod tests {
             assert!(!error.text().is_empty());
         }
         assert_eq!(KernelError::from_code(0), None);
-        assert_eq!(KernelError::from_code(6), None);
+        assert_eq!(KernelError::from_code(7), None);
     }
 }

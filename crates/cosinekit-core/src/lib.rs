@@ -30,6 +30,7 @@ pub mod math;
 pub mod normalize;
 pub mod loss;
 pub mod pairwise;
+pub mod quant;
 pub mod topk;
 
 #[cfg(test)]

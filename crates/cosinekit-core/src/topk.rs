@@ -120,7 +120,7 @@ pub fn topk_scratch_len(queries: usize, depth: usize) -> Option<usize> {
 /// strictly above (`incumbent`, `incumbent_index`). Higher score first; NaN above every
 /// number and equal to every NaN; equal scores (`0 == −0`) by lower index.
 #[inline(always)]
-fn ranks_above(candidate: f32, candidate_index: i32, incumbent: f32, incumbent_index: i32) -> bool {
+pub(crate) fn ranks_above(candidate: f32, candidate_index: i32, incumbent: f32, incumbent_index: i32) -> bool {
     match (candidate.is_nan(), incumbent.is_nan()) {
         (true, false) => true,
         (false, true) => false,
@@ -132,7 +132,7 @@ fn ranks_above(candidate: f32, candidate_index: i32, incumbent: f32, incumbent_i
 /// Offers one candidate to a list sorted by [`ranks_above`] (`indices[slot] < 0` marks an
 /// empty slot; empty slots are always at the end). Returns whether it entered.
 #[inline(always)]
-fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_index: i32) -> bool {
+pub(crate) fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_index: i32) -> bool {
     let last = scores.len() - 1;
     if indices[last] >= 0 && !ranks_above(candidate, candidate_index, scores[last], indices[last]) {
         return false;
@@ -155,7 +155,7 @@ fn offer(scores: &mut [f32], indices: &mut [i32], candidate: f32, candidate_inde
 /// The corpus row query row `query` skips: `query + offset` when `exclude_self` is
 /// `Some(offset)` and that row is in `[0, corpus_rows)`; nothing otherwise.
 #[inline]
-fn self_row(query: usize, exclude_self: Option<i32>, corpus_rows: usize) -> Option<usize> {
+pub(crate) fn self_row(query: usize, exclude_self: Option<i32>, corpus_rows: usize) -> Option<usize> {
     let offset = exclude_self?;
     query.checked_add_signed(offset as isize).filter(|&row| row < corpus_rows)
 }
@@ -168,7 +168,7 @@ fn self_row(query: usize, exclude_self: Option<i32>, corpus_rows: usize) -> Opti
 /// [`offer`] value by value, so the result is exactly that of offering every score in
 /// index order.
 #[inline(always)]
-fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
+pub(crate) fn fold_tile<V: F32x4>(tile_scores: &[f32], first_index: usize, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
     let last = scores.len() - 1;
     let consider = |offset: usize, score: f32, scores: &mut [f32], indices: &mut [i32]| {
         let corpus_index = first_index + offset;

@@ -5,7 +5,7 @@
 //! kernel logic lives here. The TypeScript package is the binding: it owns the memory
 //! views, validates shapes and arguments, and maps status codes to exceptions.
 //!
-//! Status codes: 0 success; 1–5 are `cosinekit_core::KernelError` codes; the codes of
+//! Status codes: 0 success; 1–6 are `cosinekit_core::KernelError` codes; the codes of
 //! [`AbiError`] reject pointers before any slice exists; [`ck_status_text`] describes each.
 //! Pointers are byte addresses in the module's linear memory, at or above the heap base on
 //! wasm32 (a non-empty region below it, over the stack or static data, is
@@ -35,6 +35,8 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod alloc;
+pub mod quant_encode;
+pub mod quant_score;
 pub mod raw;
 
 use cosinekit_core::cosine::{CosineOptions, cosine_f32, cosine_pair_f32, cosine_rows_f32};

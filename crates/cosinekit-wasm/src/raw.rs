@@ -3,7 +3,7 @@
 
 use cosinekit_core::KernelError;
 
-/// Status codes of the ABI layer itself (the kernel errors, [`KernelError`], use 1–5).
+/// Status codes of the ABI layer itself (the kernel errors, [`KernelError`], use 1–6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum AbiError {
@@ -169,6 +169,11 @@ impl Region {
         Region::checked(address, byte_count, 1)
     }
 
+    /// A region of `element_count` u16 values at byte address `address` (2-aligned).
+    pub fn of_u16(address: usize, element_count: usize) -> Result<Region, AbiError> {
+        Region::checked(address, element_count, 2)
+    }
+
     /// A region of `element_count` f64 values at byte address `address` (8-aligned).
     pub fn of_f64(address: usize, element_count: usize) -> Result<Region, AbiError> {
         Region::checked(address, element_count, 8)
@@ -223,6 +228,44 @@ impl Region {
         // SAFETY: non-null, `element_count` bytes inside linear memory (checked at
         // construction); exclusivity is the caller's contract.
         unsafe { core::slice::from_raw_parts_mut(self.address as *mut u8, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice`], for bytes (the region came from `of_u8`).
+    pub unsafe fn as_u8_slice<'a>(&self) -> &'a [u8] {
+        // SAFETY: non-null, `element_count` bytes inside linear memory (checked at
+        // construction); no mutation during the borrow is the caller's contract.
+        unsafe { core::slice::from_raw_parts(self.address as *const u8, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice`], for bytes read as i8 (the region came from `of_u8`).
+    pub unsafe fn as_i8_slice<'a>(&self) -> &'a [i8] {
+        // SAFETY: as for as_u8_slice; i8 has the size and alignment of u8.
+        unsafe { core::slice::from_raw_parts(self.address as *const i8, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice_mut`], for bytes written as i8 (the region came from `of_u8`).
+    pub unsafe fn as_i8_slice_mut<'a>(&self) -> &'a mut [i8] {
+        // SAFETY: as for as_u8_slice_mut; i8 has the size and alignment of u8.
+        unsafe { core::slice::from_raw_parts_mut(self.address as *mut i8, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice`], for u16 values (the region came from `of_u16`).
+    pub unsafe fn as_u16_slice<'a>(&self) -> &'a [u16] {
+        // SAFETY: non-null, 2-aligned, `element_count` u16 inside linear memory (checked at
+        // construction); no mutation during the borrow is the caller's contract.
+        unsafe { core::slice::from_raw_parts(self.address as *const u16, self.element_count) }
+    }
+
+    /// # Safety
+    /// As [`Region::as_f32_slice_mut`], for u16 values (the region came from `of_u16`).
+    pub unsafe fn as_u16_slice_mut<'a>(&self) -> &'a mut [u16] {
+        // SAFETY: non-null, 2-aligned, `element_count` u16 inside linear memory (checked at
+        // construction); exclusivity is the caller's contract.
+        unsafe { core::slice::from_raw_parts_mut(self.address as *mut u16, self.element_count) }
     }
 
     /// # Safety
