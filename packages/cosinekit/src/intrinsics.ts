@@ -46,6 +46,11 @@ export function copyInto(target: Float32Array, source: ArrayLike<number>, offset
   Reflect.apply(typedArraySet, target, [source, offset]);
 }
 
+/** `target.set(source, offset)` through the intrinsic (a long typed array: one engine copy). */
+export function copyLong(target: Float32Array, source: Float32Array | Float64Array, offset: number): void {
+  Reflect.apply(typedArraySet, target, [source, offset]);
+}
+
 /** A fresh copy of `view[start, start + length)` (a short one by a loop, as in {@link copyInto}). */
 export function sliceOf<T extends Float32Array | Int32Array | Float64Array>(view: T, start: number, length: number, make: new (length: number) => T): T {
   if (length <= LOOP_COPY_MAX) {

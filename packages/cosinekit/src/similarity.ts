@@ -2,7 +2,7 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { copyInto, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch } from './tensor.js';
@@ -119,6 +119,13 @@ function pairOperand(runtime: Runtime, value: unknown, name: string): number {
   return pointer;
 }
 
+/** The address of a Float32Array that views a live tensor in WASM memory (read in place), else −1. */
+function inPlaceAddress(runtime: Runtime, view: Float32Array | Float64Array, length: number): number {
+  if (Reflect.apply(typedArrayBufferGetter, view, []) !== runtime.buffer) return -1;
+  const byteOffset = Reflect.apply(typedArrayByteOffsetGetter, view, []) as number;
+  return runtime.insideLiveTensor(byteOffset, length * 4) ? byteOffset : -1;
+}
+
 export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
   const eps = options === undefined ? 1e-8 : nonNegativeOption(checkOptions(options, PAIR_OPTIONS, 'cosine').eps, 1e-8, 'eps');
   // Two typed arrays: nothing here runs user code (intrinsic getters, element reads), so
@@ -129,19 +136,27 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
   const tagB = tagA !== undefined && typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
   if ((tagA === 'Float32Array' || tagA === 'Float64Array') && (tagB === 'Float32Array' || tagB === 'Float64Array')) {
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
-    if (length > 0 && length < IN_PLACE_MIN && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
+    if (length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
-        const floats = runtime.floats();
-        const first = scratch >>> 2;
-        const second = first + length;
         const x = a as Float32Array | Float64Array;
         const y = b as Float32Array | Float64Array;
-        for (let index = 0; index < length; index++) {
-          floats[first + index] = x[index] as number;
-          floats[second + index] = y[index] as number;
+        if (length < IN_PLACE_MIN) {
+          const floats = runtime.floats();
+          const first = scratch >>> 2;
+          const second = first + length;
+          for (let index = 0; index < length; index++) {
+            floats[first + index] = x[index] as number;
+            floats[second + index] = y[index] as number;
+          }
+          return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
         }
-        return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
+        const first = tagA === 'Float32Array' ? inPlaceAddress(runtime, x, length) : -1;
+        const second = tagB === 'Float32Array' ? inPlaceAddress(runtime, y, length) : -1;
+        const floats = runtime.floats();
+        if (first < 0) copyLong(floats, x, scratch >>> 2);
+        if (second < 0) copyLong(floats, y, (scratch >>> 2) + length);
+        return runtime.cosinePair(first < 0 ? scratch : first, second < 0 ? scratch + length * 4 : second, length, eps);
       }
     }
   }
