@@ -6,3 +6,5 @@ setup_and_build
 step "benchmark"
 cd "$root/bench"
 node run.mjs "$@"
+step "storage formats (float16, int8, binary vs float32)"
+node quant.mjs

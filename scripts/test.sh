@@ -34,4 +34,7 @@ step "benchmark smoke run (--quick: correctness checks and ratios, no assertions
 step "worker pool smoke run (--quick: every pool result checked bitwise against one thread)"
 (cd "$root/bench" && node pool.mjs --quick)
 
+step "storage formats smoke run (--quick: every quantised result checked against a float64 reference)"
+(cd "$root/bench" && node quant.mjs --quick --json="$logs/quant-quick.json")
+
 node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-node22.json" "$logs/vitest-browser.json"

@@ -62,11 +62,18 @@ pub extern "C" fn ck_instruction_set() -> u32 {
     INSTRUCTION_SET as u32
 }
 
+/// The status code of `KernelError::NonFinite` (a NaN or ±∞ where only finite values are
+/// allowed), so the binding can name the offending operand without copying the code.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_status_non_finite() -> i32 {
+    KernelError::NonFinite.code()
+}
+
 /// ABI version, bumped whenever an export's signature or meaning changes; the TypeScript
 /// loader refuses a module whose version it does not know.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_abi_version() -> u32 {
-    3
+    4
 }
 
 /// Query rows per block of `ck_topk_cosine_f32` (`cosinekit_core::topk::QUERY_BLOCK`).

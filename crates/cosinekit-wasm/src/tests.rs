@@ -362,7 +362,7 @@ fn clip_with_only_one_gradient_pointer_is_rejected() {
 
 #[test]
 fn abi_version_and_constants_come_from_the_kernels() {
-    assert_eq!(ck_abi_version(), 3);
+    assert_eq!(ck_abi_version(), 4);
     assert_eq!(ck_query_block(), 512);
     assert_eq!(ck_corpus_tile(), 256);
     assert_eq!((ck_tile_rows(), ck_tile_columns()), (4, 8));

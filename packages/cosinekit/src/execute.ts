@@ -7,7 +7,7 @@
 
 import { copyInto, sliceOf } from './intrinsics.js';
 import { type PlannedAllocation, type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type OutputTarget, outputView } from './tensor.js';
+import { type Operand, type OutputTarget, type QuantizedSource, operandBytes, outputView } from './tensor.js';
 import { type LazyText, formatShape } from './validate.js';
 
 /** Element types of kernel outputs. */
@@ -67,7 +67,7 @@ function overlaps(startA: number, bytesA: number, startB: number, bytesB: number
 function plannedAllocations(plan: Plan<string, Record<string, OutputSpec>>): PlannedAllocation[] {
   const planned: PlannedAllocation[] = [];
   for (const entry of Object.values(plan.inputs)) {
-    if (entry !== null && entry.pointer === null) planned.push({ byteCount: entry.length * 4, purpose: () => `a copy of ${entry.name} ${formatShape(entry.shape)}` });
+    if (entry !== null && entry.pointer === null) planned.push({ byteCount: operandBytes(entry), purpose: () => `a copy of ${entry.name} ${formatShape(entry.shape)}` });
   }
   for (const spec of Object.values(plan.outputs)) {
     if (spec.target?.pointer == null) planned.push({ byteCount: spec.length * BYTES[spec.type], purpose: spec.describe });
@@ -90,7 +90,7 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
     const entry = inputs[name];
     if (entry === null || entry === undefined) continue;
     entry.recheck?.();
-    if (entry.pointer === null) wanted += aligned16(entry.length * 4);
+    if (entry.pointer === null) wanted += aligned16(operandBytes(entry));
   }
   for (const name in outputs) {
     const spec = outputs[name] as OutputSpec;
@@ -114,7 +114,7 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
     if (entry === null || entry === undefined) pointers[name] = 0;
     else if (entry.pointer !== null) pointers[name] = entry.pointer;
     else {
-      const bytes = entry.length * 4;
+      const bytes = operandBytes(entry);
       // The message is built only when the heap is asked (the arena never fails).
       pointers[name] = bytes <= runtime.arenaFree() ? runtime.reserve(bytes, '') : runtime.reserve(bytes, () => `a copy of ${entry.name} ${formatShape(entry.shape)}`);
     }
@@ -139,7 +139,9 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
   const floats = runtime.floats();
   for (const name in inputs) {
     const entry = inputs[name];
-    if (entry !== null && entry !== undefined && entry.source !== null && entry.length > 0) copyInto(floats, entry.source, (pointers[name] as number) >>> 2);
+    if (entry === null || entry === undefined || entry.pointer !== null || entry.length === 0) continue;
+    if (entry.source !== null) copyInto(floats, entry.source, (pointers[name] as number) >>> 2);
+    else if (entry.storedSource !== undefined) copyStored(runtime, entry.storedSource, entry.elementBytes ?? 1, pointers[name] as number);
   }
   if (geometryLength > 0) {
     const words = runtime.words();
@@ -177,6 +179,12 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
   return results as Results<O>;
 }
 
+/** Copies a quantised operand's elements, bit for bit (`set` between integer views of one width keeps every bit). */
+function copyStored(runtime: Runtime, source: QuantizedSource, elementBytes: 1 | 2 | 4, pointer: number): void {
+  if (elementBytes === 2) runtime.halves().set(source, pointer >>> 1);
+  else runtime.bytes().set(source, pointer);
+}
+
 /** Whether an output written at `targetPointer` would overlap an input in memory (other than the one it may overwrite in place). */
 function clashesWithAnInput(inputs: Readonly<Record<string, Operand | null>>, spec: OutputSpec, targetPointer: number): boolean {
   const bytes = spec.length * 4;
@@ -184,7 +192,7 @@ function clashesWithAnInput(inputs: Readonly<Record<string, Operand | null>>, sp
     const entry = inputs[name];
     if (entry === null || entry === undefined || entry.pointer === null) continue;
     if (spec.inPlaceOf === entry && entry.pointer === targetPointer && entry.length === spec.length) continue;
-    if (overlaps(targetPointer, bytes, entry.pointer, entry.length * 4)) return true;
+    if (overlaps(targetPointer, bytes, entry.pointer, operandBytes(entry))) return true;
   }
   return false;
 }

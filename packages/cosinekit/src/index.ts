@@ -10,6 +10,7 @@
 import { type BackendInfo, Cosinekit, type RuntimeSlot } from './kit.js';
 import { type InitOptions, chooseVariant, instantiate, instantiateSync, isVariantSupported as variantSupported } from './loader.js';
 import { ABI_VERSION, type Runtime, type Variant } from './runtime.js';
+import { QuantizedTensor as QuantizedTensorHere } from './quantized.js';
 import { WasmTensor as WasmTensorHere } from './tensor.js';
 
 export type { BackendInfo, EmbeddingTargets } from './kit.js';
@@ -28,6 +29,7 @@ export type {
 export type { PairwiseBlock, PairwiseBlocksOptions, PairwiseOptions, TopKOptions, TopKResult } from './pairwise.js';
 export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './similarity.js';
 export type { Shape } from './validate.js';
+export type { QuantizeOptions, QuantizedData, QuantizedLike, QuantizedTopKOptions, RescoreOptions, StorageDtype } from './quantized.js';
 export type { Tensor, TensorData, TensorLike } from './tensor.js';
 export type { InitOptions, Variant };
 
@@ -42,6 +44,7 @@ interface Shared {
   createInstanceSync(options?: InitOptions): Cosinekit;
   isVariantSupported(variant: Variant): boolean;
   WasmTensor: typeof WasmTensorHere;
+  QuantizedTensor: typeof QuantizedTensorHere;
 }
 
 function makeShared(): Shared {
@@ -84,6 +87,7 @@ function makeShared(): Shared {
     },
     isVariantSupported: variantSupported,
     WasmTensor: WasmTensorHere,
+    QuantizedTensor: QuantizedTensorHere,
   };
 }
 
@@ -108,6 +112,9 @@ export const isVariantSupported: (variant: Variant) => boolean = shared.isVarian
 /** A float32 tensor in WASM memory (see `alloc`). */
 export const WasmTensor: typeof WasmTensorHere = shared.WasmTensor;
 export type WasmTensor = WasmTensorHere;
+/** Quantised or half-precision rows in WASM memory (see `quantize`). */
+export const QuantizedTensor: typeof QuantizedTensorHere = shared.QuantizedTensor;
+export type QuantizedTensor = QuantizedTensorHere;
 
 // The functions of the shared instance: each is declared and documented once, on Cosinekit.
 export const {
@@ -120,6 +127,7 @@ export const {
   pairwiseCosine,
   pairwiseCosineBlocks,
   topK,
+  quantize,
   meanCosine,
   infoNCE,
   clipLoss,

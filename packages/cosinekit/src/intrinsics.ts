@@ -25,7 +25,7 @@ export const sharedArrayBufferByteLengthGetter: (() => unknown) | null =
 const typedArraySet = (typedArrayPrototype as { set: (source: ArrayLike<number>, offset?: number) => void }).set;
 
 /** The intrinsic length of a typed array (0 once its buffer is detached or it is out of bounds). */
-export function viewLength(view: Float32Array | Float64Array | Uint32Array): number {
+export function viewLength(view: Float32Array | Float64Array | Uint32Array | Uint16Array | Uint8Array | Int8Array): number {
   return Reflect.apply(typedArrayLengthGetter, view, []) as number;
 }
 

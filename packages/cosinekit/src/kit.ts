@@ -38,6 +38,16 @@ import {
   runCosineSimilarity,
   runNormalize,
 } from './similarity.js';
+import {
+  type QuantizeOptions,
+  type QuantizedLike,
+  type QuantizedTensor,
+  type QuantizedTopKOptions,
+  isQuantizedValue,
+  runPairwiseQuantized,
+  runQuantize,
+  runTopKQuantized,
+} from './quantized.js';
 import { type Tensor, type TensorLike, type WasmTensor, allocTensor } from './tensor.js';
 import type { Shape } from './validate.js';
 
@@ -112,8 +122,13 @@ export class Cosinekit {
   /**
    * The cosine matrix: `a` `[N,D]`, `b` `[M,D]` → `[N,M]`; `[B,N,D]` × `[B,M,D]` → `[B,N,M]`;
    * `b` omitted ⇒ `a` with itself. Entry `[i,j]` = `scale · cosineSimilarity(a[i], b[j], {dim: 0, eps})`.
+   * Quantised operands (one dtype, `[N,D]`): the cosine of the vectors their codes stand for
+   * (float16 values; int8 codes; uint8 `u − 128`; binary ±1 per bit, `(D − 2·hamming) / D`).
    */
-  pairwiseCosine = (a: TensorLike, b?: TensorLike, options?: PairwiseOptions): Tensor => runPairwiseCosine(this.#runtime('pairwiseCosine'), a, b, options);
+  pairwiseCosine = (a: TensorLike | QuantizedLike, b?: TensorLike | QuantizedLike, options?: PairwiseOptions): Tensor =>
+    isQuantizedValue(a) || isQuantizedValue(b)
+      ? runPairwiseQuantized(this.#runtime('pairwiseCosine'), a, b, options)
+      : runPairwiseCosine(this.#runtime('pairwiseCosine'), a, b, options);
 
   /** The pairwise matrix of `a` `[N,D]` and `b` `[M,D]` as blocks of rows, for results larger than memory. */
   pairwiseCosineBlocks = (a: TensorLike, b?: TensorLike, options?: PairwiseBlocksOptions): Iterable<PairwiseBlock> =>
@@ -123,9 +138,27 @@ export class Cosinekit {
    * For each query row (a 1-D query `[D]` is one row), the `k` corpus rows with the highest
    * cosine similarity, sorted by score (ties: lower index first; NaN first, as torch.topk).
    * Streams over the corpus: memory O(Q·k + one tile). `k = 1` is the per-row argmax.
+   *
+   * A quantised corpus (QuantizedTensor or `{ dtype, data, shape }`): float queries are
+   * encoded like it (its dtype, ranges and thresholds; against float16 they stay float32),
+   * quantised queries must match it; scores are the quantised cosines (see `pairwiseCosine`).
+   * `rescore` re-ranks the best `min(N, k · multiplier)` (default ×4) by the float32 cosine of
+   * the float query with `rescore.vectors` rows, else with the decoded corpus rows, and
+   * returns those cosines.
    */
-  topK = (queries: TensorLike, corpus: TensorLike, k: number, options?: TopKOptions): TopKResult =>
-    runTopK(this.#runtime('topK'), queries, corpus, k, options);
+  topK = (queries: TensorLike | QuantizedLike, corpus: TensorLike | QuantizedLike, k: number, options?: TopKOptions | QuantizedTopKOptions): TopKResult =>
+    isQuantizedValue(corpus) || isQuantizedValue(queries)
+      ? runTopKQuantized(this.#runtime('topK'), queries, corpus, k, options)
+      : runTopK(this.#runtime('topK'), queries, corpus, k, options);
+
+  /**
+   * Encodes float rows `[N, D]` for storage, in WASM memory: `int8`/`uint8` exactly as
+   * sentence-transformers' `quantize_embeddings` (per-dim ranges from `ranges`, else from the
+   * `calibration` rows, else from `x`; codes clamped to the type), `binary`/`ubinary` as packed
+   * bits `x > threshold` (`np.packbits` order; thresholds 0, or per-dim means of
+   * `calibration`, or `thresholds`), `float16` rounded to nearest even.
+   */
+  quantize = (x: TensorLike, options: QuantizeOptions): QuantizedTensor => runQuantize(this.#runtime('quantize'), x, options);
 
   /** The mean of the `[N,M]` cosine matrix (of `a` with itself when `b` is omitted), in O((N + M)·D), without building it. */
   meanCosine = (a: TensorLike, b?: TensorLike): number => runMeanCosine(this.#runtime('meanCosine'), a, b);

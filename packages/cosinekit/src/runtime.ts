@@ -8,7 +8,7 @@ import { type LazyText, textOf } from './validate.js';
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
 export type Variant = 'relaxed' | 'simd128' | 'scalar';
 
-/** The exports of crates/cosinekit-wasm (ABI version 3). Pointers are byte addresses. */
+/** The exports of crates/cosinekit-wasm (ABI version 4). Pointers are byte addresses. */
 export interface CosinekitExports {
   memory: WebAssembly.Memory;
   ck_abi_version(): number;
@@ -142,6 +142,64 @@ export interface CosinekitExports {
     margin: number,
     rowLossesPointer: number,
   ): number;
+  ck_status_non_finite(): number;
+  ck_storage_dtype(namePointer: number, nameLength: number): number;
+  ck_quant_ranges_f32(xPointer: number, rows: number, depth: number, rangesPointer: number): number;
+  ck_quantize_int8_f32(xPointer: number, rows: number, depth: number, rangesPointer: number, dtype: number, outPointer: number): number;
+  ck_binary_thresholds_f32(calibrationPointer: number, rows: number, depth: number, outPointer: number): number;
+  ck_quantize_binary_f32(xPointer: number, rows: number, depth: number, thresholdsPointer: number, dtype: number, outPointer: number): number;
+  ck_quantize_f16_f32(xPointer: number, count: number, outPointer: number): number;
+  ck_decode_f16_f32(inPointer: number, count: number, outPointer: number): number;
+  ck_decode_rows_f32(dtype: number, codesPointer: number, rows: number, depth: number, rangesPointer: number, outPointer: number): number;
+  ck_rescore_scratch_floats(depth: number): number;
+  ck_rescore_f32(
+    queriesPointer: number,
+    queryRows: number,
+    depth: number,
+    sourceDtype: number,
+    sourcePointer: number,
+    sourceRows: number,
+    rangesPointer: number,
+    candidatesPointer: number,
+    candidatesPerQuery: number,
+    k: number,
+    eps: number,
+    outIndicesPointer: number,
+    outScoresPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
+  ck_topk_quantized_scratch_bytes(dtype: number, queryRows: number, depth: number): number;
+  ck_topk_quantized(
+    dtype: number,
+    queriesPointer: number,
+    queryRows: number,
+    corpusPointer: number,
+    corpusRows: number,
+    depth: number,
+    k: number,
+    eps: number,
+    excludeSelf: number,
+    selfOffset: number,
+    indicesPointer: number,
+    scoresPointer: number,
+    scratchPointer: number,
+    scratchBytes: number,
+  ): number;
+  ck_pairwise_quantized_scratch_bytes(dtype: number, aRows: number, bRows: number, depth: number): number;
+  ck_pairwise_quantized(
+    dtype: number,
+    aPointer: number,
+    aRows: number,
+    bPointer: number,
+    bRows: number,
+    depth: number,
+    eps: number,
+    scale: number,
+    outPointer: number,
+    scratchPointer: number,
+    scratchBytes: number,
+  ): number;
   ck_normalize_f32(
     inputPointer: number,
     outputPointer: number,
@@ -154,7 +212,7 @@ export interface CosinekitExports {
 }
 
 /** The ABI version this package speaks; a module reporting another one is refused. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;
@@ -190,6 +248,35 @@ export interface KernelConstants {
   /** `ck_cosine_f32` flag bits. */
   flagClamp: number;
   flagDistance: number;
+  /** The status a kernel returns for a NaN or ±∞ where only finite values are allowed. */
+  statusNonFinite: number;
+  /** The module's code of each storage dtype (`ck_storage_dtype`). */
+  dtypeCodes: Readonly<Record<StorageDtype, number>>;
+}
+
+/** How a quantised (or half-precision) tensor stores its rows. */
+export type StorageDtype = 'float16' | 'int8' | 'uint8' | 'binary' | 'ubinary';
+/** Every storage dtype, in the order messages list them. */
+export const STORAGE_DTYPES: readonly StorageDtype[] = Object.freeze(['float16', 'int8', 'uint8', 'binary', 'ubinary']);
+
+/** Asks the module for each dtype's code, passing the name's bytes through a scratch block. */
+function readDtypeCodes(exports: CosinekitExports): Readonly<Record<StorageDtype, number>> {
+  const codes = {} as Record<StorageDtype, number>;
+  const encoder = new TextEncoder();
+  const pointer = exports.ck_alloc(16) >>> 0;
+  if (pointer === 0) throw new RangeError('cosinekit: WASM memory cannot hold 16 bytes');
+  try {
+    for (const name of STORAGE_DTYPES) {
+      const bytes = encoder.encode(name);
+      new Uint8Array(exports.memory.buffer, pointer, bytes.length).set(bytes);
+      const code = exports.ck_storage_dtype(pointer, bytes.length) >>> 0;
+      if (code === 0) throw new Error(`cosinekit: the wasm module does not know the storage dtype ${name}; rebuild the package`);
+      codes[name] = code;
+    }
+  } finally {
+    exports.ck_free(pointer);
+  }
+  return Object.freeze(codes);
 }
 
 /** One allocation a call is about to make from the heap. */
@@ -215,6 +302,8 @@ export class Runtime {
   #words: Uint32Array;
   #ints: Int32Array;
   #doubles: Float64Array;
+  #bytes: Uint8Array;
+  #halves: Uint16Array;
   /**
    * Live WasmTensor allocations, sorted by address: their starts and ends (bytes). Heap
    * blocks never overlap, so the one tensor that can hold a range is the last that starts at
@@ -254,6 +343,8 @@ export class Runtime {
       maxRank: exports.ck_max_rank(),
       flagClamp: exports.ck_flag_clamp(),
       flagDistance: exports.ck_flag_distance(),
+      statusNonFinite: exports.ck_status_non_finite(),
+      dtypeCodes: readDtypeCodes(exports),
     });
     const heapBefore = exports.ck_heap_bytes_in_use() >>> 0;
     this.#arenaBase = exports.ck_alloc(ARENA_INITIAL_BYTES) >>> 0;
@@ -265,6 +356,8 @@ export class Runtime {
     this.#words = new Uint32Array(this.#buffer);
     this.#ints = new Int32Array(this.#buffer);
     this.#doubles = new Float64Array(this.#buffer);
+    this.#bytes = new Uint8Array(this.#buffer);
+    this.#halves = new Uint16Array(this.#buffer);
   }
 
   /**
@@ -279,6 +372,8 @@ export class Runtime {
       this.#words = new Uint32Array(this.#buffer);
       this.#ints = new Int32Array(this.#buffer);
       this.#doubles = new Float64Array(this.#buffer);
+      this.#bytes = new Uint8Array(this.#buffer);
+      this.#halves = new Uint16Array(this.#buffer);
     }
   }
 
@@ -296,6 +391,16 @@ export class Runtime {
   floats(): Float32Array {
     this.#refresh();
     return this.#floats;
+  }
+
+  bytes(): Uint8Array {
+    this.#refresh();
+    return this.#bytes;
+  }
+
+  halves(): Uint16Array {
+    this.#refresh();
+    return this.#halves;
   }
 
   words(): Uint32Array {

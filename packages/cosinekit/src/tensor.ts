@@ -114,11 +114,17 @@ let isWasmTensor: (value: unknown) => value is WasmTensor;
 let viewOf: (tensor: WasmTensor) => Float32Array;
 
 /**
- * Every `data` view a tensor handed out → the tensor. A WeakMap entry keeps its value alive
- * as long as its key is reachable, so a kept view keeps its tensor (and the tensor's memory)
- * from the FinalizationRegistry: `const v = alloc([n]).data` stays valid for as long as `v`.
+ * Every `data` view a tensor (a WasmTensor or a QuantizedTensor) handed out → the tensor. A
+ * WeakMap entry keeps its value alive as long as its key is reachable, so a kept view keeps
+ * its tensor (and the tensor's memory) from the FinalizationRegistry: `const v =
+ * alloc([n]).data` stays valid for as long as `v`.
  */
-const viewOwners = new WeakMap<Float32Array, WasmTensor>();
+const viewOwners = new WeakMap<ArrayBufferView, object>();
+
+/** Makes `view` keep `owner` alive (see `viewOwners`). */
+export function keepOwnerAlive(view: ArrayBufferView, owner: object): void {
+  viewOwners.set(view, owner);
+}
 
 const registry: FinalizationRegistry<{ runtime: Runtime; pointer: number }> | null =
   typeof FinalizationRegistry === 'function'
@@ -127,6 +133,22 @@ const registry: FinalizationRegistry<{ runtime: Runtime; pointer: number }> | nu
         runtime.free(pointer);
       })
     : null;
+
+/**
+ * Tracks a tensor's heap block (`byteLength` bytes at `pointer`) as live memory kernels may
+ * read in place, and frees it once `owner` and every view it handed out are unreachable.
+ */
+export function adoptBlock(owner: object, runtime: Runtime, pointer: number, byteLength: number): void {
+  runtime.trackTensor(pointer, byteLength);
+  registry?.register(owner, { runtime, pointer }, owner);
+}
+
+/** Frees a block adopted by {@link adoptBlock} now (`dispose()`). */
+export function releaseBlock(owner: object, runtime: Runtime, pointer: number): void {
+  registry?.unregister(owner);
+  runtime.untrackTensor(pointer);
+  runtime.free(pointer);
+}
 
 /**
  * A float32 tensor that lives in WASM memory: passed to kernels with no copy. `data` is a
@@ -152,8 +174,7 @@ export class WasmTensor {
     const frozenShape = Object.freeze([...shape]);
     this.shape = frozenShape;
     this.#internals = { runtime, pointer, length: elementCount(frozenShape), shape: frozenShape, disposed: false };
-    runtime.trackTensor(pointer, this.#internals.length * 4);
-    registry?.register(this, { runtime, pointer }, this);
+    adoptBlock(this, runtime, pointer, this.#internals.length * 4);
     Object.freeze(this);
   }
 
@@ -166,7 +187,7 @@ export class WasmTensor {
     // (a tensor with no elements gets a new, empty view each time).
     if (this.#view === null || viewLength(this.#view) === 0) {
       this.#view = new Float32Array(runtime.buffer, pointer, length);
-      viewOwners.set(this.#view, this);
+      keepOwnerAlive(this.#view, this);
     }
     return this.#view;
   }
@@ -190,9 +211,7 @@ export class WasmTensor {
     if (internals.disposed) return;
     internals.disposed = true;
     this.#view = null;
-    registry?.unregister(this);
-    internals.runtime.untrackTensor(internals.pointer);
-    internals.runtime.free(internals.pointer);
+    releaseBlock(this, internals.runtime, internals.pointer);
   }
 
   [disposeKey](): void {
@@ -245,10 +264,23 @@ function impostorError(name: string): TypeError {
 export interface Operand {
   name: string;
   shape: number[];
+  /** Elements (floats; bytes or u16 words for a quantised operand). */
   length: number;
   pointer: number | null;
   source: Float32Array | Float64Array | readonly number[] | null;
+  /** Bytes per element: 4 (float32, the default), 2 (float16 words) or 1 (int8/uint8/packed bits). */
+  elementBytes?: 1 | 2 | 4;
+  /** A quantised operand's stored elements to copy in (with `elementBytes` 1 or 2; `source` is then null). */
+  storedSource?: QuantizedSource;
   recheck?: () => void;
+}
+
+/** The stored elements of a quantised operand, copied as they are (bit for bit). */
+export type QuantizedSource = Uint8Array | Int8Array | Uint16Array;
+
+/** Bytes an operand occupies in memory. */
+export function operandBytes(entry: Operand): number {
+  return entry.length * (entry.elementBytes ?? 4);
 }
 
 /** A Float32Array copy of `view`, made now (the view may die when memory grows). */
@@ -321,7 +353,8 @@ export function operand(runtime: Runtime, value: unknown, name: string, readInto
   const tag = data !== null && typeof data === 'object' ? Reflect.apply(typedArrayTagGetter, data, []) : undefined;
   if (tag !== undefined) {
     if (tag !== 'Float32Array' && tag !== 'Float64Array') {
-      throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describe(data)}`);
+      const hint = tag === 'Int8Array' || tag === 'Uint8Array' || tag === 'Uint16Array' ? ' (quantised rows are { dtype, data, shape } and go to topK and pairwiseCosine)' : '';
+      throw new TypeError(`${name}.data must be a Float32Array, Float64Array or number[], got ${describe(data)}${hint}`);
     }
     const view = data as Float32Array | Float64Array;
     const viewLengthNow = Reflect.apply(typedArrayLengthGetter, view, []) as number;

@@ -15,6 +15,22 @@
 mod portable;
 pub use portable::Portable;
 
+mod f16x8;
+mod i8x16;
+pub use f16x8::{F16x8, HALF_REBIAS, NativeF16x8, PortableF16x8, half_rebias_bits};
+pub use i8x16::{I8x16, NativeI8x16, PortableI8x16};
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod f16x8_simd128;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod i8x16_simd128;
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub use f16x8_simd128::RelaxedF16x8;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use f16x8_simd128::Simd128F16x8;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use i8x16_simd128::Simd128I8x16;
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
