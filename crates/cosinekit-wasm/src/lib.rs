@@ -12,10 +12,10 @@
 //! [`AbiError::BadPointer`]); lengths count elements of the pointed type unless the name
 //! says bytes.
 //!
-//! Exports (ABI version 3, [`ck_abi_version`]):
+//! Exports (ABI version 4, [`ck_abi_version`]):
 //! - build and constants: [`ck_abi_version`], [`ck_instruction_set`], [`ck_query_block`],
 //!   [`ck_corpus_tile`], [`ck_tile_rows`], [`ck_tile_columns`], [`ck_max_rank`],
-//!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_text`];
+//!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_non_finite`], [`ck_status_text`];
 //! - cosine: [`ck_cosine_f32`], [`ck_cosine_rows_f32`] (contiguous `[rows, length]` operands),
 //!   [`ck_cosine_pair_f32`], [`ck_normalize_f32`];
 //! - matrices: [`ck_pairwise_scratch_floats`], [`ck_pairwise_cosine_f32`],
@@ -25,6 +25,12 @@
 //!   [`ck_topk_merge_f32`];
 //! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
 //!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`];
+//! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
+//!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
+//!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,
+//!   `ck_decode_rows_f32`, `ck_rescore_scratch_floats`, `ck_rescore_f32`,
+//!   `ck_topk_quantized_scratch_bytes`, `ck_topk_quantized`,
+//!   `ck_pairwise_quantized_scratch_bytes`, `ck_pairwise_quantized`;
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]

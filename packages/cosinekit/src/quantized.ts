@@ -612,14 +612,14 @@ export function runTopKQuantized(runtime: Runtime, queries: unknown, corpus: unk
           const candidateScores = candidateIndices + listBytes;
           search(pointers, candidateIndices, candidateScores, listLength);
           const fromVectors = rescore.vectors !== null;
-          return exports.ck_rescore_f32(
+          return checkFinite(runtime, exports.ck_rescore_f32(
             pointers.queries,
             queryRows,
             depth,
             fromVectors ? 0 : code,
             fromVectors ? pointers.vectors : pointers.corpus,
             corpusRows,
-            fromVectors ? 0 : pointers.side,
+            fromVectors || !isInteger(dtype) ? 0 : pointers.side,
             candidateIndices,
             listLength,
             k,
@@ -628,7 +628,7 @@ export function runTopKQuantized(runtime: Runtime, queries: unknown, corpus: unk
             pointers.scores,
             candidateScores + listBytes,
             rescoreFloats,
-          );
+          ), 'ck_rescore_f32', () => 'topK: rescoring read a NaN or ±Infinity where it needs finite values');
         },
       });
       return { indices, scores, shape };
