@@ -225,6 +225,29 @@ describe.each(variants)('%s variant', (variant) => {
     corpus.dispose();
   });
 
+  test('binary with calibrated thresholds: queries binarised at the same thresholds, rescoring from decoded ±1 rows', () => {
+    const depth = 32;
+    const corpusValues = rows(41, 80, depth, 0.9);
+    const calibration = { data: rows(42, 50, depth, 0.9), shape: [50, depth] };
+    const corpus = kit.quantize({ data: corpusValues, shape: [80, depth] }, { dtype: 'binary', calibration });
+    const thresholds = corpus.thresholds as Float32Array;
+    expect(Array.from(thresholds)).toEqual(Array.from(meansOf(calibration.data, 50, depth)));
+    const queryValues = rows(43, 3, depth, 0.9);
+    const encoded = packedBits(queryValues, 3, depth, thresholds, true);
+    const plain = kit.topK({ data: queryValues, shape: [3, depth] }, corpus, 6);
+    const rescored = kit.topK({ data: queryValues, shape: [3, depth] }, corpus, 3, { rescore: { multiplier: 2 } });
+    for (let query = 0; query < 3; query++) {
+      const expected = Float64Array.from({ length: 80 }, (_, row) => integerScore(storedRow('binary', encoded, query, depth), storedRow('binary', corpus.data, row, depth)));
+      const order = rankOrder(expected).slice(0, 6);
+      expect(Array.from(plain.indices.subarray(query * 6, query * 6 + 6))).toEqual(order);
+      const reranked = order
+        .map((row) => ({ row, score: cosine64(queryValues.subarray(query * depth, (query + 1) * depth), storedRow('binary', corpus.data, row, depth)) }))
+        .sort((left, right) => right.score - left.score || left.row - right.row);
+      expect(Array.from(rescored.indices.subarray(query * 3, query * 3 + 3))).toEqual(reranked.slice(0, 3).map((entry) => entry.row));
+    }
+    corpus.dispose();
+  });
+
   test('plain { dtype, data, shape } objects (a saved index) score as the QuantizedTensor they were copied from', () => {
     const depth = 40;
     const values = rows(31, 30, depth);

@@ -96,6 +96,17 @@ describe.each(['default', 'relaxed', 'simd128', 'scalar'] as const)('pairwiseCos
   });
 });
 
+describe.each(['default', 'relaxed', 'simd128', 'scalar'])('storage formats in Chromium, %s variant', (variant) => {
+  test('int8 and binary codes, exact quantised scores, topK with excludeSelf and rescoring', async () => {
+    const report = await callHarness<FixtureReport>('checkStorageFormats', variant);
+    console.info(`${variant}: storage formats ${report.comparisons} values, max |error| ${report.maxAbsError.toExponential(2)}`);
+    expect(report.failures).toEqual([]);
+    expect(report.variant).toBe(variant === 'default' ? 'relaxed' : variant);
+    expect(report.comparisons).toBeGreaterThan(9000);
+    expect(report.heapAfter).toBe(report.heapBefore);
+  });
+});
+
 test('errors keep their types and messages in the browser, and the library stays usable', async () => {
   const result = await callHarness<{ caught: { name: string; message: string }[]; afterError: number[] }>('checkErrors');
   expect(result.caught[0]?.name).toBe('RangeError');

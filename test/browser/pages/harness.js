@@ -295,3 +295,84 @@ export async function checkPairwiseAndTopK(variant) {
   report.heapAfter = kit.heapBytesInUse();
   return report;
 }
+
+/** The storage formats in the page: codes against references written here, topK and rescoring against float64. */
+export async function checkStorageFormats(variant) {
+  const kit = variant === 'default' ? (await cosinekit.init(), cosinekit) : await cosinekit.createInstance({ variant });
+  const report = { variant: kit.backendInfo().variant, comparisons: 0, maxAbsError: 0, failures: [], heapBefore: kit.heapBytesInUse(), heapAfter: -1 };
+  const [rows, depth] = [61, 40];
+  const values = seededMatrix(rows, depth, 9);
+  const f32 = Math.fround;
+  try {
+    // int8: per-dim ranges from the rows, float32 steps, truncation toward zero.
+    const int8 = kit.quantize({ data: values, shape: [rows, depth] }, { dtype: 'int8' });
+    const ranges = int8.ranges;
+    for (let index = 0; index < rows * depth; index++) {
+      const dim = index % depth;
+      const step = f32(f32(ranges[depth + dim] - ranges[dim]) / 255);
+      const q = step === 0 ? 0 : f32(f32(values[index] - ranges[dim]) / step);
+      const expected = Math.min(127, Math.max(-128, Math.trunc(f32(q - 128))));
+      report.comparisons++;
+      if (int8.data[index] !== expected && report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(`int8 code ${index}: ${int8.data[index]}, expected ${expected}`);
+    }
+    // binary: packbits of x > 0 (binary stores byte − 128).
+    const binary = kit.quantize({ data: values, shape: [rows, depth] }, { dtype: 'binary' });
+    const signs = (row) => Array.from({ length: depth }, (_, dim) => ((binary.data[(row * depth + dim) >> 3] + 128) & (0x80 >> (dim & 7)) ? 1 : -1));
+    for (let index = 0; index < rows * depth; index++) {
+      report.comparisons++;
+      const expected = values[index] > 0 ? 1 : -1;
+      if (signs(Math.floor(index / depth))[index % depth] !== expected && report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(`binary bit ${index}`);
+    }
+    // Quantised scores: exact integer cosines, rounded once to float32.
+    const score = (first, second) => {
+      let dot = 0;
+      let firstSquared = 0;
+      let secondSquared = 0;
+      for (let dim = 0; dim < first.length; dim++) {
+        dot += first[dim] * second[dim];
+        firstSquared += first[dim] * first[dim];
+        secondSquared += second[dim] * second[dim];
+      }
+      return firstSquared === 0 || secondSquared === 0 ? 0 : f32(dot / Math.sqrt(firstSquared * secondSquared));
+    };
+    const codes = (row) => Array.from(int8.data.subarray(row * depth, (row + 1) * depth));
+    const matrix = kit.pairwiseCosine(int8);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < rows; j++) {
+        report.comparisons++;
+        const expected = score(codes(i), codes(j));
+        if (matrix.data[i * rows + j] !== expected && report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(`int8 pairwise [${i},${j}]: ${matrix.data[i * rows + j]}, expected ${expected}`);
+      }
+    }
+    const binaryMatrix = kit.pairwiseCosine(binary);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < rows; j++) {
+        report.comparisons++;
+        const expected = score(signs(i), signs(j));
+        if (binaryMatrix.data[i * rows + j] !== expected && report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(`binary pairwise [${i},${j}]`);
+      }
+    }
+    // topK over the binary corpus with excludeSelf, then rescored with the float vectors.
+    const k = 4;
+    const found = kit.topK(binary, binary, k, { excludeSelf: true });
+    const rescored = kit.topK({ data: values, shape: [rows, depth] }, binary, k, { rescore: { multiplier: 3, vectors: { data: values, shape: [rows, depth] } } });
+    const candidates = kit.topK({ data: values, shape: [rows, depth] }, binary, 3 * k);
+    for (let i = 0; i < rows; i++) {
+      const ranked = [];
+      for (let j = 0; j < rows; j++) if (j !== i) ranked.push({ j, score: score(signs(i), signs(j)) });
+      ranked.sort((left, right) => right.score - left.score || left.j - right.j);
+      for (let r = 0; r < k; r++) {
+        report.comparisons++;
+        if (found.indices[i * k + r] !== ranked[r].j && report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(`binary topK row ${i} rank ${r}: ${found.indices[i * k + r]}, expected ${ranked[r].j}`);
+      }
+      const pool = Array.from(candidates.indices.subarray(i * 3 * k, (i + 1) * 3 * k)).map((j) => ({ j, score: cosine64(values, i, values, j, depth) }));
+      pool.sort((left, right) => right.score - left.score || left.j - right.j);
+      compareInto(report, `rescored row ${i}`, rescored.scores.subarray(i * k, (i + 1) * k), pool.slice(0, k).map((entry) => entry.score), 1e-5, 0);
+    }
+    for (const tensor of [int8, binary]) tensor.dispose();
+  } catch (error) {
+    report.failures.push(`threw ${error}`);
+  }
+  report.heapAfter = kit.heapBytesInUse();
+  return report;
+}
