@@ -4,14 +4,16 @@
 #   2. @arethetypeswrong/cli (attw, strict)     — types resolve for import and require, node10/16, bundlers
 #   3. npm pack --dry-run --json                — the tarball holds the dist files and nothing
 #      unneeded; the three wasm variants are embedded (base64) once in the ESM build and once
-#      in the CJS build; packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 400 KiB).
+#      in the CJS build; packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default
+#      700 KiB: the storage-format kernels doubled each module to ~165 kB, six embedded copies;
+#      per-variant .wasm assets, the packaging issue's plan, are what brings it down again).
 # publint and attw are pinned devDependencies of test/ (no download at run time).
 # Last line: `package checks: N passed, M failed`; exits non-zero if any failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 package="${COSINEKIT_PACKAGE_DIR:-$root/packages/cosinekit}" # override only to test this script on a broken copy
 bin="$root/test/node_modules/.bin"
-budget="${COSINEKIT_PACKED_BUDGET:-409600}"
+budget="${COSINEKIT_PACKED_BUDGET:-716800}"
 passed=0
 failed=0
 
