@@ -94,8 +94,7 @@ pub extern "C" fn ck_corpus_tile() -> u32 {
     CORPUS_TILE as u32
 }
 
-/// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`);
-/// top-k on the auto path streams fewer queries ([`ck_topk_path`]).
+/// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_tile_rows() -> u32 {
     TILE_ROWS as u32
@@ -431,7 +430,7 @@ pub extern "C" fn ck_topk_path(query_rows: usize) -> u32 {
 
 /// The `k` most similar corpus rows for each query row: `indices` (i32) and `scores` are
 /// `[queries, k]`, sorted by score descending, NaN first, ties by lower index.
-/// `path`: 0 auto (streaming below `ck_tile_rows` queries, else packed), 1 packed, 2
+/// `path`: 0 auto (streaming up to `cosinekit_core::topk::STREAMING_MAX_QUERIES` queries, else packed), 1 packed, 2
 /// streaming; any other value is `KernelError::InvalidArgument`. The two paths round
 /// differently; each query row's result depends only on that row, the corpus, eps, the
 /// path and its skipped row, so chunks of the queries run on the path of the whole call
