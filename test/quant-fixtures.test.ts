@@ -54,7 +54,8 @@ interface TopKCase {
   op: 'topk';
   dtype: StorageDtype;
   inputs: { queries: RowsRef; corpus: RowsRef };
-  params: SideParams & { k: number; excludeSelf: boolean; rescore: { multiplier: number; vectors: boolean } | null };
+  /** quantizedQueries: the queries are passed quantised (float16: scored as their half values). */
+  params: SideParams & { k: number; excludeSelf: boolean; quantizedQueries?: true; rescore: { multiplier: number; vectors: boolean } | null };
   expected: { indices: Block<number>; scores: Block<FixtureNumber>; candidates?: Block<number> };
   left_out?: number[];
   exact_ties: number;
@@ -169,6 +170,7 @@ test('the fixtures come from the numpy generator and cover the documented cases'
     expect(topkCases.some((entry) => entry.dtype === dtype && entry.params.rescore?.vectors === true), `rescore vectors ${dtype}`).toBe(true);
     expect(topkCases.some((entry) => entry.dtype === dtype && entry.params.rescore?.vectors === false), `rescore decoded ${dtype}`).toBe(true);
   }
+  expect(topkCases.some((entry) => entry.dtype === 'float16' && entry.params.quantizedQueries === true)).toBe(true);
   // SPEC's deliberate differences from sentence-transformers are exercised: clamping and a zero step.
   const rules = quantizeCases.flatMap((entry) => Object.values(entry.specRules ?? {}));
   expect(rules.some((rule) => rule.clamped > 0)).toBe(true);
@@ -224,6 +226,12 @@ describe.each(variants)('%s variant', (variant) => {
       expect(Array.from(result.indices), `${label} indices`).toEqual(expected.indices.data);
       expectScores(result.scores, expected.scores.data, exactScores, `${label} scores`);
     };
+    if (params.quantizedQueries === true) {
+      using encoded = kit.quantize(queries, { dtype });
+      check(kit.topK(encoded, corpus, params.k, { excludeSelf: params.excludeSelf }), `${entry.name} (quantised queries)`);
+      check(kit.topK(plainCopy(encoded), plainCopy(corpus), params.k, { excludeSelf: params.excludeSelf }), `${entry.name} (plain objects)`);
+      return;
+    }
     if (rescore === null) {
       const options = { excludeSelf: params.excludeSelf };
       check(kit.topK(queries, corpus, params.k, options), `${entry.name} (QuantizedTensor corpus)`);
