@@ -56,7 +56,7 @@ interface TopKCase {
   dtype: StorageDtype;
   inputs: { queries: RowsRef; corpus: RowsRef };
   /** quantizedQueries: the queries are passed quantised (float16: scored as their half values). */
-  params: SideParams & { k: number; excludeSelf: boolean; quantizedQueries?: true; rescore: { multiplier: number; vectors: boolean } | null };
+  params: SideParams & { k: number; eps?: number; excludeSelf: boolean; quantizedQueries?: true; rescore: { multiplier: number; vectors: boolean } | null };
   expected: { indices: Block<number>; scores: Block<FixtureNumber>; candidates?: Block<number> };
   left_out?: number[];
   exact_ties: number;
@@ -229,12 +229,12 @@ describe.each(variants)('%s variant', (variant) => {
     };
     if (params.quantizedQueries === true) {
       using encoded = kit.quantize(queries, { dtype });
-      check(kit.topK(encoded, corpus, params.k, { excludeSelf: params.excludeSelf }), `${entry.name} (quantised queries)`);
-      check(kit.topK(plainCopy(encoded), plainCopy(corpus), params.k, { excludeSelf: params.excludeSelf }), `${entry.name} (plain objects)`);
+      check(kit.topK(encoded, corpus, params.k, { excludeSelf: params.excludeSelf, eps: params.eps }), `${entry.name} (quantised queries)`);
+      check(kit.topK(plainCopy(encoded), plainCopy(corpus), params.k, { excludeSelf: params.excludeSelf, eps: params.eps }), `${entry.name} (plain objects)`);
       return;
     }
     if (rescore === null) {
-      const options = { excludeSelf: params.excludeSelf };
+      const options = { excludeSelf: params.excludeSelf, eps: params.eps };
       check(kit.topK(queries, corpus, params.k, options), `${entry.name} (QuantizedTensor corpus)`);
       check(kit.topK(queries, plainCopy(corpus), params.k, options), `${entry.name} (plain corpus)`);
       if (dtype !== 'float16') {
@@ -247,10 +247,11 @@ describe.each(variants)('%s variant', (variant) => {
     }
     // The candidates: the quantised top k·multiplier (or all the rows left).
     const candidates = expected.candidates as Block<number>;
-    const plainCandidates = kit.topK(queries, corpus, candidates.shape[1], { excludeSelf: params.excludeSelf });
+    const plainCandidates = kit.topK(queries, corpus, candidates.shape[1], { excludeSelf: params.excludeSelf, eps: params.eps });
     expect(Array.from(plainCandidates.indices), `${entry.name} candidates`).toEqual(candidates.data);
     const options = (vectors: RescoreOptions['vectors']) => ({
       excludeSelf: params.excludeSelf,
+      eps: params.eps,
       rescore: vectors === undefined ? { multiplier: rescore.multiplier } : { multiplier: rescore.multiplier, vectors },
     });
     if (!rescore.vectors) {
