@@ -124,6 +124,22 @@ test('synchronous compile on the main thread: works or says why', async () => {
   else expect(result.message).toMatch(/WebAssembly|compile|size/i);
 });
 
+test('createInstance({ wasm }) in the page: streamed Response, wrong MIME type, bytes, Module, URL', async () => {
+  const result = await callHarness<{
+    type: string;
+    results: Record<string, { variant: string; values: number[] }>;
+    refused: string | null;
+  }>('checkWasmSources');
+  expect(result.type).toBe('application/wasm');
+  expect(Object.keys(result.results).sort()).toEqual(['bytes', 'module', 'streamed', 'url', 'wrongType']);
+  for (const [name, { variant, values }] of Object.entries(result.results)) {
+    expect(variant, name).toBe('simd128');
+    expect(Math.abs(values[0]! - 24 / 25), name).toBeLessThanOrEqual(1e-6);
+    expect(Math.abs(values[1]!), name).toBeLessThanOrEqual(1e-6);
+  }
+  expect(result.refused).toContain('Error: cosinekit: createInstance option wasm holds the simd128 variant, but variant "scalar" was asked for');
+});
+
 test('a module worker imports the package and runs initSync on every variant', async () => {
   const result = await callHarness<{
     ok: boolean;
