@@ -28,7 +28,7 @@
 //! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
 //!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
 //!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,
-//!   `ck_decode_rows_f32`, `ck_rescore_scratch_floats`, `ck_rescore_f32`,
+//!   `ck_rescore_scratch_floats`, `ck_rescore_f32`,
 //!   `ck_topk_quantized_scratch_bytes`, `ck_topk_quantized`,
 //!   `ck_pairwise_quantized_scratch_bytes`, `ck_pairwise_quantized`;
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.

@@ -1,5 +1,6 @@
 // The pool's public types: its options, the pool itself and corpus handles.
 
+import type { WasmSource } from '../loader.js';
 import type { PairwiseBlock, PairwiseBlocksOptions, TopKOptions, TopKResult } from '../pairwise.js';
 import type { QuantizedLike, QuantizedTopKOptions } from '../quantized.js';
 import type { StorageDtype, Variant } from '../runtime.js';
@@ -16,6 +17,12 @@ export interface PoolOptions {
   threads?: number;
   /** The wasm build every worker (and the calling thread's fallback) runs. `auto` (default) picks the fastest the engine supports. */
   variant?: 'auto' | Variant;
+  /**
+   * The module every worker runs, as `init({ wasm })` takes it (a URL, Response, bytes or a
+   * compiled module), for hosts that serve the `.wasm` elsewhere. Default: the chosen
+   * variant's asset next to the package, compiled once and posted to the workers.
+   */
+  wasm?: WasmSource;
   /**
    * Pass rows and results through SharedArrayBuffers (no structured clone). Default: whenever
    * they can be posted to workers (Node; pages that are cross-origin isolated). `false`
