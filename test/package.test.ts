@@ -22,10 +22,11 @@ const VARIANTS = ['scalar', 'simd128', 'relaxed'] as const;
 
 /**
  * Budgets, from the sizes measured for 0.1.0 (wasm-opt -O3; see scripts/check-package.sh):
- * each asset 154–162 kB raw, 58–64 kB gzipped; the tarball 811 kB. About 5 % headroom.
+ * each asset 160–170 kB raw, 60–67.4 kB gzipped (the two-query streaming top-k added ~5 kB);
+ * the tarball ~820 kB. About 5 % headroom.
  */
-const ASSET_RAW_BUDGET = 170_000;
-const ASSET_GZIP_BUDGET = 67_000;
+const ASSET_RAW_BUDGET = 178_000;
+const ASSET_GZIP_BUDGET = 71_000;
 const PACKED_BUDGET = 850_000;
 
 let work: string;
