@@ -142,6 +142,7 @@ const PLACEHOLDERS: Readonly<Record<string, string>> = {
   embeddingB: 'Float32Array',
   embeddings: 'Float32Array',
   queries: 'Float32Array',
+  corpus: 'Float32Array',
   queryEmbeddings: 'Float32Array',
   keys: 'Float32Array',
   query: '{ data: Float32Array; shape: number[] }',
