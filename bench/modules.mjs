@@ -33,12 +33,28 @@ const corpus = tensor(2, 4096, 384);
 const pairA = uniformFloats(3, 768);
 const pairB = uniformFloats(4, 768);
 const batch = tensor(5, 256, 128);
+const query = tensor(6, 1, 384);
+const big = tensor(7, 50_000, 384);
+/** Each build's own quantised copy of `big` (the codes are the same bits in both). */
+const quantised = new Map();
+const codes = (kit, dtype) => {
+  const key = `${dtype}`;
+  let entry = quantised.get(kit)?.get(key);
+  if (entry === undefined) {
+    entry = kit.quantize(big, { dtype });
+    if (!quantised.has(kit)) quantised.set(kit, new Map());
+    quantised.get(kit).set(key, entry);
+  }
+  return entry;
+};
 const workloads = [
   { name: 'cosine, one pair, D = 768', run: (kit) => kit.cosine(pairA, pairB) },
   { name: 'cosineSimilarity, 4096 rows × 384', run: (kit) => kit.cosineSimilarity(corpus, corpus).data },
   { name: 'pairwiseCosine 64 × 4096 × 384', run: (kit) => kit.pairwiseCosine(queries, corpus).data },
   { name: 'topK k = 10, 64 queries over 4096 × 384', run: (kit) => kit.topK(queries, corpus, 10).scores },
   { name: 'infoNCE with gradient, 256 × 128', run: (kit) => kit.infoNCE(batch, { grad: true }).grad.data },
+  { name: 'topK k = 10, 1 query over 50 000 × 384', run: (kit) => kit.topK(query, big, 10).scores },
+  ...['float16', 'int8', 'binary'].map((dtype) => ({ name: `topK k = 10, 1 query over ${dtype} 50 000 × 384`, run: (kit) => kit.topK(query, codes(kit, dtype), 10).scores })),
 ];
 
 console.log(environmentLine(describeEnvironment(new URL('.', import.meta.url).pathname)));
