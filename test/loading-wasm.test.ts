@@ -65,6 +65,12 @@ describe.each(runnable)('createInstance({ wasm }) with the %s asset', (variant) 
     expectWorking(await createInstance({ wasm: new Response(bytes) }), variant);
   });
 
+  test('any object with a string href (a URL of another realm, location): its href', async () => {
+    const href = pathToFileURL(assetPath(variant)).href;
+    expectWorking(await createInstance({ wasm: { href } }), variant);
+    await expect(createInstance({ wasm: { href: 'not a url' } })).rejects.toThrow(new TypeError('createInstance option wasm.href "not a url" is not a URL (here a string must be an absolute URL: file:, http: or https:)'));
+  });
+
   test('variant naming the module is accepted; another variant is refused', async () => {
     const bytes = assetBytes(variant);
     expectWorking(await createInstance({ wasm: bytes, variant }), variant);

@@ -115,18 +115,63 @@ describe.each(modes)('pool over quantised corpora, $name', ({ sharedMemory }) =>
     }
   });
 
-  test('excludeSelf over corpus slices: the merge drops each query\'s own row', async () => {
+  test('excludeSelf over corpus slices: the merge drops each query\'s own row (and its duplicate takes its place)', async () => {
     const corpus = kit.quantize(big, { dtype: 'int8' });
     try {
-      const own = { data: big.data.subarray(3 * D, 5 * D), shape: [2, D] };
-      const options = { excludeSelf: true, rescore: true };
-      // Query q skips corpus row q, as in the single-thread call (not the row it came from).
-      const expected = kit.topK(own, corpus, 6, options);
-      const found = await pool.topK(own, corpus, 6, options);
-      expectBitwise(found.indices, expected.indices, 'indices');
-      expectBitwise(found.scores, expected.scores, 'scores');
+      // Rows 0 and 1 are equal (rows 3j+1 repeat 3j): query 0 skips row 0 and finds row 1 first.
+      const own = { data: big.data.subarray(0, 2 * D), shape: [2, D] };
+      for (const options of [{ excludeSelf: true }, { excludeSelf: true, rescore: true }]) {
+        const expected = kit.topK(own, corpus, 6, options);
+        const found = await pool.topK(own, corpus, 6, options);
+        expectBitwise(found.indices, expected.indices, 'indices');
+        expectBitwise(found.scores, expected.scores, 'scores');
+        expect(found.indices[0]).toBe(1);
+        expect(found.indices[6]).toBe(0);
+      }
     } finally {
       corpus.dispose();
+    }
+  });
+
+  test('eps, Float64Array and number[] queries, a 1-D query: as the single-thread topK', async () => {
+    const corpus = kit.quantize(big, { dtype: 'float16' });
+    try {
+      const rows = tensor([2, D], 45);
+      const cases = [
+        ['eps 0.5', rows, { eps: 0.5, rescore: { multiplier: 2 } }],
+        ['Float64Array', { data: Float64Array.from(rows.data), shape: [2, D] }, { rescore: true }],
+        ['number[]', { data: Array.from(rows.data), shape: [2, D] }, {}],
+        ['1-D', { data: rows.data.subarray(0, D), shape: [D] }, { rescore: { vectors: { data: Array.from(big.data.subarray(0, 100 * D)), shape: [100, D] } } }],
+      ] as const;
+      for (const [label, queries, options] of cases) {
+        const target = label === '1-D' ? kit.quantize({ data: big.data.subarray(0, 100 * D), shape: [100, D] }, { dtype: 'float16' }) : corpus;
+        const expected = kit.topK(queries, target, 5, options);
+        const found = await pool.topK(queries, target, 5, options);
+        expectBitwise(found.indices, expected.indices, `${label} indices`);
+        expectBitwise(found.scores, expected.scores, `${label} scores`);
+        if (target !== corpus) target.dispose();
+      }
+    } finally {
+      corpus.dispose();
+    }
+  });
+
+  test('inputs are read when the call is made: changing queries and codes, or disposing the corpus, before it settles changes nothing', async () => {
+    const corpus = kit.quantize(big, { dtype: 'int8' });
+    const codes = corpus.data.slice();
+    const loaded: QuantizedLike = { dtype: 'int8', data: codes, shape: [SLICE_ROWS, D], ranges: corpus.ranges };
+    const queries = tensor([2, D], 46);
+    const options = { rescore: { multiplier: 2 } };
+    const expected = kit.topK(queries, corpus, 10, options);
+    const pendingTensor = pool.topK(queries, corpus, 10, options);
+    const pendingLike = pool.topK(queries, loaded, 10, options);
+    queries.data.fill(0.5);
+    codes.fill(3);
+    corpus.dispose();
+    kit.alloc([1 << 16]).dispose(); // the freed block may be reused
+    for (const found of [await pendingTensor, await pendingLike]) {
+      expectBitwise(found.indices, expected.indices, 'indices');
+      expectBitwise(found.scores, expected.scores, 'scores');
     }
   });
 

@@ -173,6 +173,9 @@ function checkSource(value: unknown, label: string): CheckedSource {
     if (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer) return { kind: 'bytes', bytes: new Uint8Array(value) };
     if (isUrl(value)) return { kind: 'url', url: value };
     if (isResponse(value)) return { kind: 'response', response: value };
+    // A URL of another realm, `location`, or any `{ href }`: its href, parsed here.
+    const href = (value as { href?: unknown }).href;
+    if (typeof href === 'string') return { kind: 'url', url: parseUrl(href, `${label}.href`) };
   }
   throw new TypeError(`${label} must be a URL, a Response, an ArrayBuffer, a typed array or a WebAssembly.Module, got ${describe(value)}`);
 }

@@ -100,6 +100,12 @@ const DATA_TAGS: Readonly<Record<StorageDtype, 'Uint16Array' | 'Int8Array' | 'Ui
 });
 
 const isBinary = (dtype: StorageDtype): boolean => dtype === 'binary' || dtype === 'ubinary';
+
+/** A zeroed array of `dtype`'s stored elements (chosen by dtype, so arrays of another realm never decide it). */
+export function storedArray(dtype: StorageDtype, buffer: ArrayBufferLike, length: number): QuantizedData {
+  const tag = DATA_TAGS[dtype];
+  return tag === 'Uint16Array' ? new Uint16Array(buffer, 0, length) : tag === 'Int8Array' ? new Int8Array(buffer, 0, length) : new Uint8Array(buffer, 0, length);
+}
 const isInteger = (dtype: StorageDtype): boolean => dtype === 'int8' || dtype === 'uint8';
 /** Stored elements per row of `depth` dimensions. */
 const rowElements = (dtype: StorageDtype, depth: number): number => (isBinary(dtype) ? depth / 8 : depth);
@@ -684,7 +690,7 @@ function rescoreGathered(
   const view = rows.kind === 'vectors' ? null : rows.view;
   const floats = rows.kind === 'vectors' ? new Float32Array(gatheredRows * depth) : null;
   const codes: QuantizedData | null =
-    view === null ? null : view instanceof Uint16Array ? new Uint16Array(gatheredRows * rowLength) : view instanceof Int8Array ? new Int8Array(gatheredRows * rowLength) : new Uint8Array(gatheredRows * rowLength);
+    rows.kind === 'vectors' ? null : storedArray(rows.dtype, new ArrayBuffer(gatheredRows * rowLength * elementBytesOf(rows.dtype)), gatheredRows * rowLength);
   const positions = new Int32Array(gatheredRows);
   for (let query = 0; query < queryRows; query++) {
     const list = candidates.subarray(query * listLength, (query + 1) * listLength).sort();
@@ -743,6 +749,9 @@ export interface QuantizedSnapshot {
 /** Validates a QuantizedTensor or QuantizedLike (as `topK` does) and reads it once. */
 export function readQuantized(runtime: Runtime, value: unknown, name: string): QuantizedSnapshot {
   const stored = quantizedOperand(runtime, value, name);
+  // `ranges` and `thresholds` were read after `data` was measured: user code (a getter, a
+  // Proxy) may have detached or shrunk it since.
+  stored.operand.recheck?.();
   return { dtype: stored.dtype, shape: [stored.rows, stored.depth], data: stored.view, ranges: stored.ranges, thresholds: stored.thresholds };
 }
 
@@ -767,8 +776,11 @@ export interface QuantizedTopKPlan {
   rescore: boolean;
 }
 
-/** Checks a quantised topK's arguments as `topK` does, without running it (float queries only). */
-export function planQuantizedTopK(runtime: Runtime, queries: unknown, corpus: QuantizedSnapshot, requestedK: unknown, options: unknown): QuantizedTopKPlan {
+/**
+ * Checks a quantised topK's arguments as `topK` does, without running it. `queries` is the
+ * pool's private copy of the float queries (`{ data: Float32Array, shape }`).
+ */
+export function planQuantizedTopK(runtime: Runtime, queries: { data: Float32Array; shape: readonly number[] }, corpus: QuantizedSnapshot, requestedK: unknown, options: unknown): QuantizedTopKPlan {
   const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
   const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
   const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
@@ -786,38 +798,67 @@ export function planQuantizedTopK(runtime: Runtime, queries: unknown, corpus: Qu
     }
     const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
     const rescore = rescorePlan(runtime, settings.rescore, k, excludeSelf ? corpusRows - 1 : corpusRows, stored);
+    // Codes need finite queries: refused here, with topK's message, rather than in a worker.
+    if (corpus.dtype !== 'float16') {
+      const values = (queries as { data: ArrayLike<number> }).data;
+      for (let index = 0; index < values.length; index++) {
+        if (!Number.isFinite(values[index])) throw new RangeError(`topK: queries hold NaN or ±Infinity; ${corpus.dtype} codes need finite values`);
+      }
+    }
     return { queryRows, k, listLength: rescore === null ? k : rescore.candidates, excludeSelf, eps, rescore: rescore !== null };
   } finally {
     runtime.release(mark);
   }
 }
 
+/** Candidate rows gathered per rescoring call, at most (query blocks keep the copy small). */
+const GATHER_ELEMENTS = 1 << 22;
+
 /**
  * The rescoring step of a split quantised topK: `candidates` (`[Q, listLength]`, the lists
  * one thread's search would keep) re-ranked as `topK` re-ranks them, from the float vectors
- * or the corpus rows decoded. Only the candidates' rows are copied in.
+ * or the corpus rows decoded. Only the candidates' rows are copied in, a block of queries
+ * at a time (each query's result depends on its own list only, so the bits are the same).
  */
-export function rescoreCandidates(runtime: Runtime, queries: unknown, corpus: QuantizedSnapshot, candidates: Int32Array, plan: QuantizedTopKPlan, options: unknown): TopKResult {
+export function rescoreCandidates(
+  runtime: Runtime,
+  queries: { data: Float32Array; shape: readonly number[] },
+  corpus: QuantizedSnapshot,
+  candidates: Int32Array,
+  plan: QuantizedTopKPlan,
+  options: unknown,
+): TopKResult {
   const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
-  const mark = runtime.mark();
-  try {
-    const floatQueries = floatRows(runtime, queries, 'queries', 'topK');
-    const stored = quantizedOperand(runtime, corpus, 'corpus');
-    const rescore = rescorePlan(runtime, settings.rescore, plan.k, plan.excludeSelf ? corpus.shape[0] - 1 : corpus.shape[0], stored) as RescorePlan;
-    const shape: [number, number] = [plan.queryRows, plan.k];
-    const lists = candidates.slice();
-    let rows: GatherSource;
-    if (rescore.vectors === null) rows = { kind: 'codes', dtype: corpus.dtype, view: corpus.data, ranges: corpus.ranges };
-    else {
-      const vectors = rescore.vectors;
-      // Vectors in WASM memory were validated in place: read them through a view of this instance's memory.
-      const source = vectors.pointer === null ? (vectors.source as Float32Array | Float64Array) : new Float32Array(runtime.buffer, vectors.pointer, vectors.length);
-      rows = { kind: 'vectors', source };
+  const { queryRows, listLength, k, eps } = plan;
+  const depth = corpus.shape[1];
+  const indices = new Int32Array(queryRows * k);
+  const scores = new Float32Array(queryRows * k);
+  const blockQueries = Math.max(1, Math.floor(GATHER_ELEMENTS / Math.max(1, listLength * depth)));
+  for (let start = 0; start < queryRows; start += blockQueries) {
+    const count = Math.min(blockQueries, queryRows - start);
+    const mark = runtime.mark();
+    try {
+      const blockRows = { data: queries.data.subarray(start * depth, (start + count) * depth), shape: [count, depth] };
+      const floatQueries = floatRows(runtime, blockRows, 'queries', 'topK');
+      const stored = quantizedOperand(runtime, corpus, 'corpus');
+      const rescore = rescorePlan(runtime, settings.rescore, k, plan.excludeSelf ? corpus.shape[0] - 1 : corpus.shape[0], stored) as RescorePlan;
+      let rows: GatherSource;
+      if (rescore.vectors === null) rows = { kind: 'codes', dtype: corpus.dtype, view: corpus.data, ranges: corpus.ranges };
+      else {
+        const vectors = rescore.vectors;
+        // Vectors in WASM memory were validated in place: read them through a view of this instance's memory.
+        const source = vectors.pointer === null ? (vectors.source as Float32Array | Float64Array) : new Float32Array(runtime.buffer, vectors.pointer, vectors.length);
+        rows = { kind: 'vectors', source };
+      }
+      const lists = candidates.slice(start * listLength, (start + count) * listLength);
+      const found = rescoreGathered(runtime, floatQueries, rows, lists, listLength, k, eps, [count, k]);
+      indices.set(found.indices, start * k);
+      scores.set(found.scores, start * k);
+    } finally {
+      runtime.release(mark);
     }
-    return rescoreGathered(runtime, floatQueries, rows, lists, plan.listLength, plan.k, plan.eps, shape);
-  } finally {
-    runtime.release(mark);
   }
+  return { indices, scores, shape: [queryRows, k] };
 }
 
 // ---- pairwiseCosine over quantised operands ----

@@ -37,8 +37,8 @@ struct QueryScale {
 }
 
 impl QueryScale {
-    fn of(query: &[f32], eps: f64) -> QueryScale {
-        let squared = squared_norm_f32x4::<crate::lanes::Native>(query);
+    fn of<V: F32x4>(query: &[f32], eps: f64) -> QueryScale {
+        let squared = squared_norm_f32x4::<V>(query);
         if is_trusted(squared) {
             QueryScale { inverse_norm: 1.0 / clamp_min_f64(sqrt_f64(f64::from(squared)), eps), float32_dots: true }
         } else {
@@ -199,7 +199,7 @@ impl Block<'_> {
     fn stream<V: F32x4, const B: usize>(&self, indices: &mut [i32], scores: &mut [f32]) {
         let TopKShape { corpus_rows, depth, k, .. } = self.shape;
         let rows: [&[f32]; B] = core::array::from_fn(|query| &self.queries[query * depth..(query + 1) * depth]);
-        let scales: [QueryScale; B] = core::array::from_fn(|query| QueryScale::of(rows[query], self.eps));
+        let scales: [QueryScale; B] = core::array::from_fn(|query| QueryScale::of::<V>(rows[query], self.eps));
         let skips: [Option<usize>; B] = core::array::from_fn(|query| self_row(self.first_query + query, self.exclude_self, corpus_rows));
         let last = k - 1;
         for corpus_index in 0..corpus_rows {

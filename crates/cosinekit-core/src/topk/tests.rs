@@ -457,10 +457,14 @@ fn query_splits(rng: &mut TestRng, q: usize) -> Vec<Vec<(usize, usize)>> {
 /// rows 5..) hold a zero row, repeated rows and, from Q = 9, the NaN row. Returns the
 /// splits checked and the (Q, exclusion) cases whose two paths differ in some score bit.
 /// Many queries: with exclusion only (the pool's self-search), and the streaming path,
-/// which scores each query alone by construction, on three of the splits.
+/// whose sums for a query do not depend on the block it shares, on three of the splits.
 fn check_query_chunks(seed: u64, query_counts: &[usize]) -> (usize, usize) {
+    check_query_chunks_at(seed, 3, query_counts)
+}
+
+fn check_query_chunks_at(seed: u64, d: usize, query_counts: &[usize]) -> (usize, usize) {
     let mut rng = TestRng::new(seed);
-    let (n, d, k, first_query) = (300, 3, 5, 5);
+    let (n, k, first_query) = (300, 5, 5);
     let rows = tricky_rows(&mut rng, 600, d);
     let corpus = &rows[..n * d];
     let (mut splits_checked, mut paths_differ) = (0, 0);
@@ -491,6 +495,15 @@ fn check_query_chunks(seed: u64, query_counts: &[usize]) -> (usize, usize) {
         }
     }
     (splits_checked, paths_differ)
+}
+
+/// Depths with whole groups of partial sums, leftover quads and a scalar tail (17, 19, 70).
+#[test]
+fn query_chunks_equal_the_whole_call_at_longer_depths() {
+    for (seed, d) in [(81, 17), (82, 19), (83, 70)] {
+        let (splits, _) = check_query_chunks_at(seed, d, &[1, 2, 3, 4, 5, 9]);
+        assert!(splits >= 150, "d {d}: {splits} splits");
+    }
 }
 
 #[test]

@@ -18,6 +18,7 @@ import { typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGet
 import { Cosinekit } from '../kit.js';
 import { type PairwiseBlock, type PairwiseBlocksOptions, type TopKOptions, type TopKResult, type TopKSlice, mergeTopK } from '../pairwise.js';
 import {
+  type QuantizedData,
   type QuantizedLike,
   type QuantizedSnapshot,
   type QuantizedTopKOptions,
@@ -27,9 +28,10 @@ import {
   planQuantizedTopK,
   readQuantized,
   rescoreCandidates,
+  storedArray,
 } from '../quantized.js';
-import type { Runtime, Variant } from '../runtime.js';
-import { type Tensor, type TensorLike, type WasmTensor, operand } from '../tensor.js';
+import type { Runtime, StorageDtype, Variant } from '../runtime.js';
+import { type Tensor, type TensorLike, type WasmTensor, WasmTensor as WasmTensorClass, operand } from '../tensor.js';
 import {
   type ShapedOperand,
   blockRowsFor,
@@ -128,6 +130,14 @@ interface PairwisePlan {
 const PAIRWISE_OPTIONS = ['eps', 'scale'] as const;
 const BLOCKS_OPTIONS = ['eps', 'blockRows'] as const;
 const TOPK_OPTIONS = ['eps', 'excludeSelf'] as const;
+const QUANTIZED_TOPK_OPTIONS = ['eps', 'excludeSelf', 'rescore'] as const;
+const RESCORE_OPTIONS = ['multiplier', 'vectors'] as const;
+
+/** Stored elements of a quantised snapshot's rows (binary rows hold D / 8 bytes). */
+function expectedLength(snapshot: QuantizedSnapshot): number {
+  const [rows, depth] = snapshot.shape;
+  return rows * (snapshot.dtype === 'binary' || snapshot.dtype === 'ubinary' ? depth / 8 : depth);
+}
 
 
 export class PoolImpl implements Pool {
@@ -432,6 +442,9 @@ export class PoolImpl implements Pool {
     this.#checkAlive('topK');
     const quantized = isHandle(corpus) ? recordOf(corpus).record.storage !== null : isQuantizedValue(corpus);
     if (quantized) return this.#topKQuantized(queries, corpus as QuantizedLike | CorpusHandle, k, options);
+    if (isQuantizedValue(queries)) {
+      throw new TypeError('topK: quantised queries need a quantised corpus of the same dtype (quantize the corpus, or pass float queries)');
+    }
     const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
     if (glanceWork(glance(queries), glance(corpus)) < this.parallelThreshold) {
       return this.#kit.topK(queries, this.#onCallingThread(corpus as TensorLike | CorpusHandle, 'corpus', 'topK') as TensorLike, k, settings);
@@ -504,51 +517,68 @@ export class PoolImpl implements Pool {
     if (isQuantizedValue(queries)) {
       throw new TypeError('pool.topK: over a quantised corpus the pool takes float queries (encoded like the corpus); quantised queries go to the single-thread topK');
     }
+    // Everything is read now, as the single-thread call reads it: the rescoring runs after
+    // the workers' search, on these copies (rescore.vectors excepted: see Pool.topK).
+    const settings = this.#pinQuantizedOptions(options);
     const handle = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : null;
-    const snapshot: QuantizedSnapshot = handle === null ? readQuantized(this.#runtime, corpus, 'corpus') : snapshotOf(handle.record, handle.record.keep as CorpusData);
+    let snapshot: QuantizedSnapshot = handle === null ? readQuantized(this.#runtime, corpus, 'corpus') : snapshotOf(handle.record, handle.record.keep as CorpusData);
     const first = this.#tensor(queries, 'queries');
     if (first.shape.length === 1) first.shape = [1, first.shape[0] as number];
-    const pinnedQueries = { data: first.source, shape: first.shape };
-    const plan: QuantizedTopKPlan = planQuantizedTopK(this.#runtime, pinnedQueries, snapshot, k, options);
+    const pinnedQueries = { data: this.#snapshot(first.source, elements(first.shape), true), shape: first.shape };
+    const plan: QuantizedTopKPlan = planQuantizedTopK(this.#runtime, pinnedQueries, snapshot, k, settings);
     const [corpusRows, depth] = snapshot.shape;
     if (plan.queryRows * corpusRows * depth < this.parallelThreshold) {
       const local = handle === null ? snapshot : this.#corpora.local(handle.record);
-      return this.#kit.topK(pinnedQueries, local as QuantizedLike, k, options as QuantizedTopKOptions);
+      return this.#kit.topK(pinnedQueries, local as QuantizedLike, k, settings as QuantizedTopKOptions);
     }
-    const lease: SharedArrayBuffer[] = [];
     let record: CorpusRecord;
     if (handle !== null) {
       if (handle.record.dropped) throw new TypeError('the corpus handle was released before the call started');
       record = handle.record;
       record.users++;
     } else {
+      // The workers get copies of this copy; the rescoring reads it after the search.
       const { dtype, ranges, thresholds } = snapshot;
-      record = this.#corpora.install(this.#storedCopy(snapshot.data, lease), snapshot.shape, false, true, { dtype, ranges, thresholds }).record;
+      snapshot = { ...snapshot, data: this.#storedCopy(snapshot.data, dtype, expectedLength(snapshot)) };
+      record = this.#corpora.install(snapshot.data, snapshot.shape, false, false, { dtype, ranges, thresholds }).record;
       record.users++;
     }
     try {
       const second = { name: 'corpus', shape: [corpusRows, depth], record };
-      const found = await this.#topKSplit(first, second, plan.queryRows, corpusRows, depth, plan.listLength, plan.excludeSelf, plan.eps);
+      const found = await this.#topKSplit({ shape: first.shape, source: pinnedQueries.data }, second, plan.queryRows, corpusRows, depth, plan.listLength, plan.excludeSelf, plan.eps);
       if (!plan.rescore) return { indices: found.indices, scores: found.scores, shape: [plan.queryRows, plan.k] };
-      return rescoreCandidates(this.#runtime, pinnedQueries, snapshot, found.indices, plan, options);
+      return rescoreCandidates(this.#runtime, pinnedQueries, snapshot, found.indices, plan, settings);
     } finally {
       this.#corpora.unuse(record, false);
-      if (!this.#destroyed) this.#arena.give(lease);
     }
   }
 
-  /** A quantised corpus's stored elements, copied where the workers can read them (shared, or private for transfer). */
-  #storedCopy(data: CorpusData, lease: SharedArrayBuffer[] | null): CorpusData {
-    const length = Reflect.apply(typedArrayLengthGetter, data, []) as number;
-    const bytes = length * data.BYTES_PER_ELEMENT;
-    let buffer: ArrayBufferLike;
-    if (!this.sharedMemory) buffer = new ArrayBuffer(bytes);
-    else if (lease === null) buffer = new SharedArrayBuffer(bytes);
-    else {
-      buffer = this.#arena.take(bytes);
-      lease.push(buffer as SharedArrayBuffer);
+  /**
+   * A quantised topK's options read once (getters run once): `eps`, `excludeSelf` and
+   * `rescore`, with `rescore.vectors` pinned — a WasmTensor kept as it is (its view is
+   * re-created if its memory grows), any other operand as the array it holds now.
+   */
+  #pinQuantizedOptions(options: unknown): Record<string, unknown> {
+    const settings = checkOptions(options, QUANTIZED_TOPK_OPTIONS, 'topK');
+    const rescore = settings.rescore;
+    if (rescore === undefined || typeof rescore !== 'object' || rescore === null) return settings;
+    const inner = checkOptions(rescore, RESCORE_OPTIONS, 'topK rescore');
+    const vectors = inner.vectors;
+    if (vectors !== undefined && !(vectors instanceof WasmTensorClass) && !isQuantizedValue(vectors)) {
+      const pinned = this.#tensor(vectors, 'rescore.vectors');
+      const data = Array.isArray(pinned.source) ? Float32Array.from(pinned.source as readonly number[]) : pinned.source;
+      inner.vectors = { data, shape: pinned.shape };
     }
-    const copy = data instanceof Float32Array ? new Float32Array(buffer, 0, length) : data instanceof Uint16Array ? new Uint16Array(buffer, 0, length) : data instanceof Int8Array ? new Int8Array(buffer, 0, length) : new Uint8Array(buffer, 0, length);
+    return { ...settings, rescore: { ...inner } };
+  }
+
+  /** A quantised corpus's stored elements (`length` of them, checked), copied where the workers can read them: shared, or private for transfer. */
+  #storedCopy(data: CorpusData, dtype: StorageDtype, length: number): QuantizedData {
+    const actual = Reflect.apply(typedArrayLengthGetter, data, []) as number;
+    if (actual !== length) throw new TypeError('corpus.data was detached or resized while the call was being validated');
+    const bytes = length * (dtype === 'float16' ? 2 : 1);
+    const buffer: ArrayBufferLike = this.sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    const copy = storedArray(dtype, buffer, length);
     (copy as Uint8Array).set(data as Uint8Array);
     return copy;
   }
@@ -681,7 +711,7 @@ export class PoolImpl implements Pool {
         throw new RangeError(`setCorpus: corpus has an empty dimension (${snapshot.dtype} shape ${formatShape(snapshot.shape)}); every dimension must be at least 1`);
       }
       const { dtype, ranges, thresholds } = snapshot;
-      const data = this.#storedCopy(snapshot.data, null);
+      const data = this.#storedCopy(snapshot.data, dtype, expectedLength(snapshot));
       const { record, ready } = this.#corpora.install(data, snapshot.shape, true, false, { dtype, ranges, thresholds });
       record.users = 1; // the handle's own hold, dropped by release()
       return new HandleClass(this.#corpora, record, ready);

@@ -129,7 +129,10 @@ export interface Pool {
    * queries, encoded as the corpus was, and the options of the single-thread quantised topK
    * (`rescore` included): the workers find each query's candidates, and the rescoring runs on
    * the calling thread over those candidates only; results are bitwise the single-thread ones.
-   * Quantised queries are refused (TypeError): pass them to the single-thread topK.
+   * The queries and the corpus are copied when the call is made; `rescore.vectors` is read
+   * by that rescoring step, after the search: like SharedArrayBuffer inputs, leave it
+   * unchanged until the call settles. Quantised queries are refused (TypeError): pass them
+   * to the single-thread topK.
    */
   topK(queries: TensorLike, corpus: TensorLike | QuantizedLike | CorpusHandle, k: number, options?: TopKOptions | QuantizedTopKOptions): Promise<TopKResult>;
   /**
