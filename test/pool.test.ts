@@ -514,4 +514,23 @@ describe('the built files, ESM and CJS, each on its own', () => {
       }
     });
   }
+
+  test('after cosinekit/inline is initialised, a pool needs no .wasm asset (the compiled module is shared)', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'cosinekit-pool-inline-'));
+    try {
+      // The ESM build without a single .wasm file: only the inlined modules exist.
+      for (const file of readdirSync(distDirectory)) if (file.endsWith('.js')) copyFileSync(join(distDirectory, file), join(directory, file));
+      writeFileSync(join(directory, 'package.json'), JSON.stringify({ type: 'module' }));
+      const file = join(directory, 'check.mjs');
+      const withoutInit = `import { createPool } from './pool.js';
+        createPool({ threads: 1 }).then(() => console.log('started'), (error) => console.log(JSON.stringify(String(error.message))));`;
+      writeFileSync(file, withoutInit);
+      // Without the inline entry's module, the pool reaches for the missing asset.
+      expect(execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 })).toMatch(/cannot read|no such file|ENOENT/i);
+      writeFileSync(file, `import { init } from './inline.js';\nawait init();\n${script("import { createInstanceSync } from './inline.js'; import { createPool } from './pool.js';")}`);
+      expect(JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 }).trim())).toEqual({ same: true, threads: 2 });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
 });

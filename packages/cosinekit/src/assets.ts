@@ -5,7 +5,7 @@
 // plugin is needed. Browsers fetch it and compile while it streams; Node, Bun and Deno read
 // the file. The CJS build has no import.meta: there the files are found next to __filename.
 
-import { type ModuleSource, compileBytes, compileBytesSync, compileUrl, readLocalFile, readLocalFileSync, readUrlSync } from './loader.js';
+import { type ModuleSource, compileBytes, packageModules, compileBytesSync, compileUrl, readLocalFile, readLocalFileSync, readUrlSync } from './loader.js';
 import type { Variant } from './runtime.js';
 
 declare const __dirname: string | undefined;
@@ -32,8 +32,8 @@ function describeLocation(location: URL | string): string {
   return typeof location === 'string' ? location : location.href;
 }
 
-/** Compiled modules by variant (createInstance and createPool reuse them: one download per variant). */
-const compiled = new Map<Variant, WebAssembly.Module>();
+/** Compiled modules by variant, shared with cosinekit/inline (createInstance and createPool reuse them: one download per variant). */
+const compiled = packageModules;
 const pending = new Map<Variant, Promise<WebAssembly.Module>>();
 
 async function compileAsset(variant: Variant): Promise<WebAssembly.Module> {

@@ -2,7 +2,7 @@
 // scripts/embed-wasm.mjs), for hosts that cannot serve a .wasm asset. No fetch, no file
 // path, no bundler configuration; the price is every variant's bytes in the JS.
 
-import { type ModuleSource, compileBytesSync } from './loader.js';
+import { type ModuleSource, compileBytesSync, packageModules } from './loader.js';
 import type { Variant } from './runtime.js';
 import { wasmBase64 as relaxedBase64 } from './wasm/relaxed.generated.js';
 import { wasmBase64 as scalarBase64 } from './wasm/scalar.generated.js';
@@ -13,7 +13,8 @@ const EMBEDDED: Readonly<Record<Variant, string>> = {
   simd128: simd128Base64,
   scalar: scalarBase64,
 };
-const compiled = new Map<Variant, WebAssembly.Module>();
+/** Compiled modules by variant, shared with the default entry's assets (the same bytes). */
+const compiled = packageModules;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);

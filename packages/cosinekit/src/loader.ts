@@ -51,6 +51,20 @@ export interface InitOptions {
 }
 
 /** Compiles the module of a variant: from the package's assets, or from inlined bytes. */
+declare const __COSINEKIT_VERSION__: string;
+
+/**
+ * The package's own modules, compiled, by variant: one map for every entry (`cosinekit`,
+ * `cosinekit/inline`, `cosinekit/pool`) and every ESM/CJS copy of this version in the realm —
+ * the asset and the inlined bytes are the same module. So a pool created after
+ * `cosinekit/inline`'s `init()` needs no asset, and `createInstance` never compiles twice.
+ */
+export const packageModules: Map<Variant, WebAssembly.Module> = (() => {
+  const key = Symbol.for(`cosinekit ${__COSINEKIT_VERSION__} (ABI ${ABI_VERSION}) compiled modules`);
+  const registry = globalThis as { [key]?: Map<Variant, WebAssembly.Module> };
+  return (registry[key] ??= new Map<Variant, WebAssembly.Module>());
+})();
+
 export interface ModuleSource {
   /** What the errors call it, e.g. `the .wasm asset next to the package`. */
   readonly description: string;
