@@ -6,7 +6,8 @@
 # has no switch for relaxed SIMD (`--js-flags=--help` lists none), so this run is Firefox's.
 # test/browser/engines/: the harness page (PyTorch fixtures, pairwise/topK and storage
 # formats on every supported variant, errors, a module worker), the plain module page and
-# the worker pool page with and without cross-origin isolation.
+# the worker pool page with and without cross-origin isolation; and examples/semantic-search
+# built with Vite (into a temporary directory) and driven in both configurations.
 # Installs firefox-esr with apt-get when it is missing and this runs as root; otherwise says
 # what is missing. Builds the package first only if dist/ is missing.
 # Writes the vitest JSON report to $COSINEKIT_BROWSER_ENGINES_REPORT (default

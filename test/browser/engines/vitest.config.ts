@@ -1,5 +1,6 @@
 // The browser checks in engines other than the Chromium suite's (scripts/test-browser-engines.sh):
-// Firefox ESR through puppeteer-core, with relaxed SIMD on and off. A separate vitest
+// Firefox ESR through puppeteer-core, with relaxed SIMD on and off (the package pages, the pool
+// page, and the Vite-built semantic-search example). A separate vitest
 // invocation (test/browser/vitest.config.ts leaves this directory out), so the Chromium
 // suite never needs Firefox. Each file starts its own 127.0.0.1 server and browser.
 import { fileURLToPath } from 'node:url';
