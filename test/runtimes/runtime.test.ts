@@ -73,10 +73,11 @@ writeFileSync(
 );
 afterAll(() => rmSync(workDirectory, { recursive: true, force: true }));
 
-/** Runs an entry script with this runtime's CLI (Deno: `deno run` with read/env/sys access, nothing fetched). */
+/** Runs an entry script with this runtime's CLI, nothing fetched (Deno: `deno run` with read/env/sys access only). */
 function runEntry(script: string): Record<string, unknown> {
   const file = join(here, script);
-  const args = runtime.name === 'deno' ? ['run', '--cached-only', '--allow-read', '--allow-env', '--allow-sys', file, inputFile] : [file, inputFile];
+  const launcher = { node: [], bun: ['--no-install'], deno: ['run', '--cached-only', '--allow-read', '--allow-env', '--allow-sys'] }[runtime.name];
+  const args = [...launcher, file, inputFile];
   const output = execFileSync(process.execPath, args, {
     cwd: here,
     encoding: 'utf8',
