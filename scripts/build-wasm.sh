@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the three wasm variants of crates/cosinekit-wasm and embeds them into the
-# TypeScript package (packages/cosinekit/src/wasm/*.generated.ts, not committed), and the
-# test-only crates/cosinekit-checks module of each variant (for the JS tests; never shipped).
+# Builds the three wasm variants of crates/cosinekit-wasm, shrinks them with wasm-opt (the
+# binaryen npm package, a devDependency of packages/cosinekit: a JS/wasm build, offline),
+# writes them to packages/cosinekit/wasm/cosinekit-<variant>.wasm (the default entry's
+# assets, copied into dist/ by tsup) and embeds them for `cosinekit/inline`
+# (packages/cosinekit/src/wasm/*.generated.ts, not committed); and the test-only
+# crates/cosinekit-checks module of each variant (for the JS tests; never shipped).
 #   scalar   -C target-feature=-simd128             every engine with wasm
 #   simd128  -C target-feature=+simd128             all current engines
 #   relaxed  -C target-feature=+simd128,+relaxed-simd   Chrome ≥ 114, Firefox ≥ 120, Node ≥ 22
@@ -13,6 +16,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/target/toolchain.env"
 out_dir="$root/packages/cosinekit/wasm"
 mkdir -p "$out_dir"
+wasm_opt="$root/packages/cosinekit/node_modules/binaryen/bin/wasm-opt"
+if [ ! -f "$wasm_opt" ]; then
+  echo "build-wasm: $wasm_opt is missing: run npx --yes pnpm@10.34.8 install --frozen-lockfile" >&2
+  exit 1
+fi
 
 for variant in scalar simd128 relaxed; do
   case "$variant" in
@@ -36,7 +44,18 @@ for variant in scalar simd128 relaxed; do
   printf 'build-wasm: %s (%s)\n' "$variant" "$features" >&2
   (cd "$root" && RUSTC="$WASM_RUSTC" RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
     "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown -p cosinekit-wasm -p cosinekit-checks "${extra[@]}")
-  cp "$target_dir/wasm32-unknown-unknown/release/cosinekit_wasm.wasm" "$out_dir/cosinekit-$variant.wasm"
+  # -O3 (speed, as the crate's opt-level), with exactly the features rustc's output uses
+  # (sign-ext, bulk memory, saturating float-to-int; +simd128, +relaxed-simd), so that
+  # wasm-opt neither refuses an instruction nor introduces a feature the variant's engines
+  # may lack. --strip-debug/--strip-producers: no custom sections in the shipped module.
+  opt_features=(--mvp-features --enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int)
+  case "$variant" in
+    simd128) opt_features+=(--enable-simd) ;;
+    relaxed) opt_features+=(--enable-simd --enable-relaxed-simd) ;;
+  esac
+  built="$target_dir/wasm32-unknown-unknown/release/cosinekit_wasm.wasm"
+  node "$wasm_opt" "$built" -O3 "${opt_features[@]}" --strip-debug --strip-producers -o "$out_dir/cosinekit-$variant.wasm"
+  printf 'build-wasm: %s: %s bytes from rustc, %s after wasm-opt\n' "$variant" "$(wc -c <"$built")" "$(wc -c <"$out_dir/cosinekit-$variant.wasm")" >&2
   cp "$target_dir/wasm32-unknown-unknown/release/cosinekit_checks.wasm" "$out_dir/checks-$variant.wasm"
 done
 

@@ -1,7 +1,7 @@
-// Embeds the three wasm variants into the TypeScript package as base64 string modules,
-// so the built package loads them with no bundler plugin, no fetch and no file path:
-// the same code works from Node ESM and CJS, bundlers, plain <script type="module"> and
-// workers. Usage: node scripts/embed-wasm.mjs <dir with cosinekit-*.wasm> <output dir>
+// Embeds the three wasm variants into the TypeScript package as base64 string modules for
+// `cosinekit/inline` (src/embedded.ts), which loads them with no fetch and no file path, for
+// hosts that cannot serve the .wasm assets the default entry loads.
+// Usage: node scripts/embed-wasm.mjs <dir with cosinekit-*.wasm> <output dir>
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser tests in real headless Chromium (Debian's chromium driven by playwright-core; no
 # browser download): the built package in a page (variant selection, PyTorch fixtures on
-# every variant, errors, a module worker), a plain <script type="module"> page with no
-# bundler, and examples/semantic-search built with Vite and driven like a user would.
+# every variant, errors, a module worker), plain <script type="module"> pages with no
+# bundler (the default entry fetching one .wasm; cosinekit/inline fetching none), a minimal
+# Vite page importing only cosineSimilarity (gzip bytes it downloads, the one .wasm it
+# fetches), and examples/semantic-search built with Vite and driven like a user would.
 # Installs Chromium with apt-get when it is missing and this runs as root; otherwise says
 # what is missing. Builds the package first only if dist/ is missing.
 # Writes the vitest JSON report to $COSINEKIT_BROWSER_REPORT (default

@@ -2,7 +2,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -65,4 +65,87 @@ test('calling before init says to call init()', () => {
     { cwd: here, encoding: 'utf8' },
   );
   expect(output).toMatch(/call `await init\(\)`.*before cosineSimilarity\(\)/);
+});
+
+/** Node's fs, patched before the package loads, records every file read of a .wasm. */
+const recordReads = `import fs from 'node:fs';
+const wasmReads = [];
+const record = (path) => { if (String(path).endsWith('.wasm')) wasmReads.push(String(path).replace(/^.*[\\\\/]/, '')); };
+const readFile = fs.promises.readFile;
+fs.promises.readFile = function (path, ...rest) { record(path); return readFile.call(this, path, ...rest); };
+const readFileSync = fs.readFileSync;
+fs.readFileSync = function (path, ...rest) { record(path); return readFileSync.call(this, path, ...rest); };
+`;
+
+describe('the default entry reads only the variant it chose, as a .wasm file next to it', () => {
+  test('ESM init(): one file read, the chosen variant', () => {
+    const result = run([
+      '--input-type=module',
+      '-e',
+      `${recordReads}const { init, createInstance } = await import('cosinekit');
+       const info = await init(); await createInstance(); // the same variant again: compiled once, read once
+       console.log(JSON.stringify({ variant: info.variant, wasmReads }));`,
+    ]) as { variant: string; wasmReads: string[] };
+    expect(result.variant).toBe(expectedAuto);
+    expect(result.wasmReads).toEqual([`cosinekit-${expectedAuto}.wasm`]);
+  });
+
+  test('ESM initSync({ variant }): a synchronous read of that variant only', () => {
+    const result = run([
+      '--input-type=module',
+      '-e',
+      `${recordReads}const { initSync, cosine } = await import('cosinekit');
+       const info = initSync({ variant: 'scalar' });
+       console.log(JSON.stringify({ variant: info.variant, wasmReads, cos: cosine([3, 4], [4, 3]) }));`,
+    ]) as { variant: string; wasmReads: string[]; cos: number };
+    expect(result).toMatchObject({ variant: 'scalar', wasmReads: ['cosinekit-scalar.wasm'] });
+    expect(Math.abs(result.cos - 24 / 25)).toBeLessThanOrEqual(1e-6);
+  });
+
+  test('CJS await init(): the asset next to dist/index.cjs', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs'); const reads = []; const readFile = fs.promises.readFile;
+         fs.promises.readFile = function (path, ...rest) { reads.push(String(path)); return readFile.call(this, path, ...rest); };
+         require('cosinekit').init().then((info) => console.log(JSON.stringify({ variant: info.variant, reads })));`,
+      ],
+      { cwd: here, encoding: 'utf8' },
+    );
+    const result = JSON.parse(output) as { variant: string; reads: string[] };
+    expect(result.variant).toBe(expectedAuto);
+    expect(result.reads).toHaveLength(1);
+    expect(result.reads[0]).toMatch(new RegExp(`packages[\\\\/]cosinekit[\\\\/]dist[\\\\/]cosinekit-${expectedAuto}\\.wasm$`));
+  });
+});
+
+describe('cosinekit/inline: the same API, no asset', () => {
+  test('ESM init() and initSync() read no .wasm file', () => {
+    const result = run([
+      '--input-type=module',
+      '-e',
+      `${recordReads}const inline = await import('cosinekit/inline');
+       const main = await import('cosinekit');
+       const info = await inline.init();
+       const kit = inline.createInstanceSync({ variant: 'scalar' });
+       const r = main.cosineSimilarity({ data: [3, 4], shape: [1, 2] }, { data: [4, 3], shape: [1, 2] });
+       console.log(JSON.stringify({ variant: info.variant, scalar: kit.backendInfo().variant, wasmReads, shared: main.cosine === inline.cosine && main.WasmTensor === inline.WasmTensor, same: main.initSync() === info, cos: r.data[0],
+         names: Object.keys(inline).sort().join() === Object.keys(main).sort().join() }));`,
+    ]) as { variant: string; scalar: string; wasmReads: string[]; shared: boolean; same: boolean; cos: number; names: boolean };
+    expect(result).toMatchObject({ variant: expectedAuto, scalar: 'scalar', wasmReads: [], shared: true, same: true, names: true });
+    expect(Math.abs(result.cos - 24 / 25)).toBeLessThanOrEqual(1e-6);
+  });
+
+  test('CJS require: initSync works', () => {
+    const output = execFileSync(
+      process.execPath,
+      ['-e', `const { initSync, normalize } = require('cosinekit/inline'); const info = initSync(); console.log(JSON.stringify({ variant: info.variant, data: Array.from(normalize({ data: [3, 4], shape: [1, 2] }).data) }));`],
+      { cwd: here, encoding: 'utf8' },
+    );
+    const result = JSON.parse(output) as { variant: string; data: number[] };
+    expect(result.variant).toBe(expectedAuto);
+    expect(Math.abs(result.data[0]! - 0.6)).toBeLessThanOrEqual(1e-6);
+    expect(Math.abs(result.data[1]! - 0.8)).toBeLessThanOrEqual(1e-6);
+  });
 });

@@ -8,7 +8,7 @@
 // the pool usable; a destroyed pool rejects; the ESM and CJS builds each find their worker.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -299,6 +299,28 @@ describe('every worker runs the variant the pool chose', () => {
   });
 });
 
+describe('createPool({ wasm }): the workers run the module given', () => {
+  test('scalar bytes: the pool reports scalar and equals the scalar single-thread functions bitwise', async () => {
+    const bytes = readFileSync(join(distDirectory, 'cosinekit-scalar.wasm'));
+    const pool = await createPool({ threads: 2, wasm: bytes, parallelThreshold: 0 });
+    try {
+      expect(pool.variant).toBe('scalar');
+      const a = tensor([157, 29], 46);
+      expectBitwise((await pool.pairwiseCosine(a)).data, createInstanceSync({ variant: 'scalar' }).pairwiseCosine(a).data, 'scalar from bytes');
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  test('a variant that contradicts the module is refused before any worker starts', async () => {
+    const bytes = readFileSync(join(distDirectory, 'cosinekit-scalar.wasm'));
+    await expect(createPool({ threads: 1, wasm: bytes, variant: 'simd128' })).rejects.toThrow(
+      'createPool option wasm holds the scalar variant, but variant "simd128" was asked for',
+    );
+    await expect(createPool({ threads: 1, wasm: 7 as never })).rejects.toThrow(TypeError);
+  });
+});
+
 describe('calls below parallelThreshold run on the calling thread', () => {
   test('small calls do not go to the workers; large ones do; results are equal either way', async () => {
     const pool = await createPool({ threads: 2, parallelThreshold: 200_000 });
@@ -475,7 +497,8 @@ describe('the built files, ESM and CJS, each on its own', () => {
       try {
         const extension = format === 'esm' ? '.js' : '.cjs';
         for (const file of readdirSync(distDirectory)) {
-          if (file.endsWith(extension)) copyFileSync(join(distDirectory, file), join(directory, file));
+          // The format's JS, and the .wasm assets the default entry loads from next to it.
+          if (file.endsWith(extension) || file.endsWith('.wasm')) copyFileSync(join(distDirectory, file), join(directory, file));
         }
         writeFileSync(join(directory, 'package.json'), JSON.stringify({ type: format === 'esm' ? 'module' : 'commonjs' }));
         const load =

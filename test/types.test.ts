@@ -24,6 +24,10 @@ test.each(['tsconfig.bundler.json', 'tsconfig.node16.json'])('ES2022 lib, no @ty
   expect(compile(project)).toBe('');
 });
 
+test('with the DOM lib, WebAssembly.Module, URL and Response are module sources (tsconfig.dom.json)', () => {
+  expect(compile('tsconfig.dom.json')).toBe('');
+});
+
 test('`using` with the ESNext lib (tsconfig.using.json)', () => {
   expect(compile('tsconfig.using.json')).toBe('');
 });

@@ -128,6 +128,22 @@ test('synchronous compile on the main thread: works or says why', async () => {
   else expect(result.message).toMatch(/WebAssembly|compile|size/i);
 });
 
+test('createInstance({ wasm }) in the page: streamed Response, wrong MIME type, bytes, Module, URL', async () => {
+  const result = await callHarness<{
+    type: string;
+    results: Record<string, { variant: string; values: number[] }>;
+    refused: string | null;
+  }>('checkWasmSources');
+  expect(result.type).toBe('application/wasm');
+  expect(Object.keys(result.results).sort()).toEqual(['bytes', 'module', 'streamed', 'url', 'wrongType']);
+  for (const [name, { variant, values }] of Object.entries(result.results)) {
+    expect(variant, name).toBe('simd128');
+    expect(Math.abs(values[0]! - 24 / 25), name).toBeLessThanOrEqual(1e-6);
+    expect(Math.abs(values[1]!), name).toBeLessThanOrEqual(1e-6);
+  }
+  expect(result.refused).toContain('Error: cosinekit: createInstance option wasm holds the simd128 variant, but variant "scalar" was asked for');
+});
+
 test('a module worker imports the package and runs initSync on every variant', async () => {
   const result = await callHarness<{
     ok: boolean;
@@ -148,6 +164,10 @@ test('a module worker imports the package and runs initSync on every variant', a
 
 test('a plain <script type="module"> page with no bundler works', async () => {
   const plain = await browser.newPage();
+  const wasmRequests: string[] = [];
+  plain.page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasmRequests.push(new URL(request.url()).pathname);
+  });
   try {
     await plain.page.goto(`${server.url}test/browser/pages/plain.html`);
     await plain.page.waitForSelector('body[data-status]', { timeout: 20_000 }).catch((error: Error) => {
@@ -158,6 +178,28 @@ test('a plain <script type="module"> page with no bundler works', async () => {
     expect(await plain.page.textContent('#variant')).toBe('relaxed');
     expect(await plain.page.textContent('#cosine')).toBe((24 / 25).toFixed(6));
     expect(await plain.page.textContent('#normalize')).toBe('0.600000, 0.800000');
+    // The default entry fetched the one asset it chose, next to dist/index.js.
+    expect(wasmRequests).toEqual(['/packages/cosinekit/dist/cosinekit-relaxed.wasm']);
+    expect(plain.problems).toEqual([]);
+  } finally {
+    await plain.page.close();
+  }
+});
+
+test('cosinekit/inline from a plain <script type="module"> page: the same results, no .wasm request', async () => {
+  const plain = await browser.newPage();
+  const wasmRequests: string[] = [];
+  plain.page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasmRequests.push(request.url());
+  });
+  try {
+    await plain.page.goto(`${server.url}test/browser/pages/plain-inline.html`);
+    await plain.page.waitForSelector('body[data-status]', { timeout: 20_000 });
+    expect(await plain.page.getAttribute('body', 'data-status')).toBe('ok');
+    expect(await plain.page.textContent('#variant')).toBe('relaxed');
+    expect(await plain.page.textContent('#cosine')).toBe((24 / 25).toFixed(6));
+    expect(await plain.page.textContent('#normalize')).toBe('0.600000, 0.800000');
+    expect(wasmRequests).toEqual([]);
     expect(plain.problems).toEqual([]);
   } finally {
     await plain.page.close();

@@ -149,6 +149,34 @@ export async function runPoolChecks({ threads = 2, sharedMemory } = {}) {
       handle.release();
       await rejects('released handle', pool.topK(a, handle, 3), /released corpus handle/);
     }
+    // Quantised corpora: two queries over 140 000 rows split into corpus slices (merged),
+    // 300 queries into chunks over a handle; rescoring from decoded rows and from vectors.
+    {
+      const depth = 32;
+      const floats = tensor([140_000, depth], 33);
+      floats.data.copyWithin(70_000 * depth, 0, 1000 * depth); // ties across slices
+      for (const dtype of ['int8', 'binary', 'float16']) {
+        const corpus = kit.quantize(floats, { dtype });
+        const queries = tensor([2, depth], 34);
+        for (const [label, options] of [['plain', {}], ['rescored', { rescore: true }]]) {
+          const got = await pool.topK(queries, corpus, 8, options);
+          const want = kit.topK(queries, corpus, 8, options);
+          same(`${dtype} topK by slices ${label} indices`, got.indices, want.indices);
+          same(`${dtype} topK by slices ${label} scores`, got.scores, want.scores);
+        }
+        const handle = pool.setCorpus(corpus);
+        await handle.ready;
+        const many = tensor([300, depth], 35);
+        const options = { rescore: { multiplier: 2, vectors: floats } };
+        const got = await pool.topK(many, handle, 5, options);
+        const want = kit.topK(many, corpus, 5, options);
+        same(`${dtype} handle topK by queries indices`, got.indices, want.indices);
+        same(`${dtype} handle topK by queries scores`, got.scores, want.scores);
+        await rejects(`${dtype} handle in pairwise`, pool.pairwiseCosine(many, handle), /the pool scores quantised corpora with topK only/);
+        handle.release();
+        corpus.dispose();
+      }
+    }
     // Awkward splits (tails of 1–3 rows, non-power-of-two scales, self-pairwise, few queries):
     // bitwise equal by construction.
     for (const entry of awkwardCases()) {

@@ -5,7 +5,7 @@
 // The allocator refuses impossible sizes and ignores frees of pointers it never handed out,
 // and live blocks keep their contents.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
@@ -78,6 +78,20 @@ describe.each(VARIANTS)('raw wasm32 ABI, %s', (variant) => {
     // The linker's own symbols are not part of the ABI.
     for (const name of ['__data_end', '__heap_base']) exported.delete(name);
     expect([...exported].sort()).toEqual([...declared].sort());
+  });
+
+  test('no dead exports: every export runtime.ts declares is called somewhere in the package source', () => {
+    const directory = fileURLToPath(new URL('../../packages/cosinekit/src/', import.meta.url));
+    const sources = readdirSync(directory, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.generated.ts'))
+      .map((file) => readFileSync(`${directory}${file}`, 'utf8'));
+    const runtime = readFileSync(`${directory}runtime.ts`, 'utf8');
+    const block = /export interface CosinekitExports \{([\s\S]*?)\n\}/.exec(runtime)?.[1] ?? '';
+    const declared = [...block.matchAll(/^ {2}(ck_[a-z0-9_]+)\b/gm)].map((match) => match[1]!);
+    expect(declared.length).toBeGreaterThan(40);
+    const everything = sources.join('\n').replace(block, '');
+    const unused = declared.filter((name) => !new RegExp(`\\.${name}\\b|\\b${name}\\(|'${name}'`).test(everything));
+    expect(unused).toEqual([]);
   });
 
   test('non-empty regions below the heap base (the stack, static data) are refused', () => {

@@ -6,16 +6,17 @@
 //! is folded into every query's running top-k before the next tile. Memory is
 //! O(Q·k + one tile), never Q×N.
 //!
-//! The streaming path skips the packing: each query streams over the corpus once with the
-//! fused dot-and-norms row kernel of [`crate::cosine`] (one read of each corpus row, nothing
-//! written), so a single query costs one pass over the corpus. [`TopKPath`] chooses the path;
-//! [`TopKPath::Auto`] streams fewer than [`TILE_ROWS`] queries and packs the rest.
+//! The streaming path ([`streaming`]) skips the packing: the queries go in blocks of
+//! [`STREAMING_BLOCK`], and each block streams over the corpus once, each corpus row read
+//! once for the block and nothing written, so a few queries cost a few passes over the
+//! corpus. [`TopKPath`] chooses the path; [`TopKPath::Auto`] streams up to
+//! [`STREAMING_MAX_QUERIES`] queries and packs more.
 //!
 //! # Numerics
 //! - Scores are the cosines of the pairwise matrix: float32 products of rows normalised in
 //!   float32 (float64 rescue for extreme norms) on the packed path, float32 dot-and-norms
 //!   sums (float64 rescue) divided in float64 on the few-queries path; see [`crate::gemm`]
-//!   and [`crate::cosine`]. A zero row scores 0 against everything; NaN or ±∞ in a row
+//!   and [`streaming`]. A zero row scores 0 against everything; NaN or ±∞ in a row
 //!   makes its scores NaN. Nothing is clamped.
 //! - The two paths round differently (float32 products of normalised rows vs float64
 //!   division of float32 sums), so a query's scores, and through near-ties its list, depend
@@ -24,8 +25,8 @@
 //!   the one corpus row it skips (`exclude_self`), never on which other queries are in the
 //!   call, how many there are, or the block, panel or tile positions of the row and of the
 //!   corpus rows: a packed row's values depend only on the row (see [`crate::gemm`]), a
-//!   product entry only on its two packed rows and the depth, the streaming path scores
-//!   each query alone, and a list is exactly that of offering the scores in index order.
+//!   product entry only on its two packed rows and the depth, the streaming path's sums
+//!   for a query do not depend on the block it shares, and a list is exactly that of offering the scores in index order.
 //!   So splitting the queries into chunks, each called with the path the whole call
 //!   resolves to ([`TopKPath::resolve`]) and with the chunk's global start added to the
 //!   self offset, gives the whole call's indices and scores bit for bit.
@@ -40,13 +41,11 @@
 //! sorted by it, and the merge kernel uses the same order on global indices.
 
 use crate::KernelError;
-use crate::cosine::{dot_norms_f32, dot_norms_f64};
-use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, pack_normalized_rows, packed_len};
-use crate::geometry::Axes;
-use crate::math::{clamp_min_f64, sqrt_f64};
+use crate::gemm::{TILE_COLUMNS, TILE_ROWS, multiply_packed, pack_normalized_rows, packed_len};
 use crate::lanes::{F32x4, Native};
 
 mod merge;
+pub mod streaming;
 
 pub use merge::topk_merge_f32;
 
@@ -57,17 +56,24 @@ pub const QUERY_BLOCK: usize = 512;
 /// Corpus rows per tile (a multiple of the 8-row panel).
 pub const CORPUS_TILE: usize = 256;
 
+/// Most queries [`TopKPath::Auto`] streams. Measured (Node 20 and 22, 250 000 × 384): two
+/// queries per pass cost about 1.6× one, so streaming beats the packed path, which
+/// normalises and packs every corpus tile once per call, up to about five queries.
+pub const STREAMING_MAX_QUERIES: usize = 4;
+
+pub use streaming::STREAMING_BLOCK;
+
 /// Which algorithm scores a top-k call. The two round differently (see the module's
 /// Numerics), so the parts of a split call must all take the path of the whole call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum TopKPath {
-    /// [`TopKPath::Streaming`] for fewer than [`TILE_ROWS`] queries, else
+    /// [`TopKPath::Streaming`] for at most [`STREAMING_MAX_QUERIES`] queries, else
     /// [`TopKPath::Packed`] (whichever is faster for that many queries).
     Auto = 0,
     /// Query blocks and corpus tiles normalised, packed and multiplied.
     Packed = 1,
-    /// One pass over the corpus per query with the row kernel.
+    /// One pass over the corpus per block of [`STREAMING_BLOCK`] queries.
     Streaming = 2,
 }
 
@@ -86,7 +92,7 @@ impl TopKPath {
     /// [`TopKPath::Streaming`], never [`TopKPath::Auto`].
     pub const fn resolve(self, query_rows: usize) -> TopKPath {
         match self {
-            TopKPath::Auto if query_rows < TILE_ROWS => TopKPath::Streaming,
+            TopKPath::Auto if query_rows <= STREAMING_MAX_QUERIES => TopKPath::Streaming,
             TopKPath::Auto => TopKPath::Packed,
             forced => forced,
         }
@@ -245,42 +251,11 @@ pub fn topk_cosine_f32(
     indices.fill(-1);
     scores.fill(f32::NEG_INFINITY);
     match path.resolve(query_rows) {
-        TopKPath::Streaming => topk_streaming(queries, corpus, shape, eps, exclude_self, indices, scores),
+        TopKPath::Streaming => streaming::topk_streaming::<Native>(queries, corpus, shape, eps, exclude_self, indices, scores),
         // Packed (`resolve` never returns Auto).
         _ => topk_with::<Native>(queries, corpus, shape, eps, exclude_self, scratch, indices, scores),
     }
     Ok(())
-}
-
-/// The few-queries path: per query, one pass over the corpus with the row kernel.
-fn topk_streaming(queries: &[f32], corpus: &[f32], shape: TopKShape, eps: f32, exclude_self: Option<i32>, indices: &mut [i32], scores: &mut [f32]) {
-    let TopKShape { queries: query_rows, corpus_rows, depth, k } = shape;
-    let whole = [depth];
-    let unit = [1];
-    let row_axis = Axes { extents: &whole, first_strides: &unit, second_strides: &unit };
-    let eps = f64::from(eps);
-    for query in 0..query_rows {
-        let query_values = &queries[query * depth..(query + 1) * depth];
-        let query_inverse = inverse_norm_f64::<Native>(query_values, eps as f32);
-        let row_scores = &mut scores[query * k..(query + 1) * k];
-        let row_indices = &mut indices[query * k..(query + 1) * k];
-        let skip = self_row(query, exclude_self, corpus_rows);
-        for corpus_index in 0..corpus_rows {
-            if skip == Some(corpus_index) {
-                continue;
-            }
-            let start = corpus_index * depth;
-            let sums = dot_norms_f32(query_values, &corpus[start..start + depth]);
-            let (dot, corpus_squared) = if sums.is_trusted() {
-                (f64::from(sums.dot), f64::from(sums.second_squared))
-            } else {
-                let [dot, _, corpus_squared] = dot_norms_f64(queries, corpus, &row_axis, query * depth, start);
-                (dot, corpus_squared)
-            };
-            let score = dot * query_inverse / clamp_min_f64(sqrt_f64(corpus_squared), eps);
-            offer(row_scores, row_indices, score as f32, corpus_index as i32);
-        }
-    }
 }
 
 fn topk_with<V: F32x4>(

@@ -28,7 +28,7 @@
 //! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
 //!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
 //!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,
-//!   `ck_decode_rows_f32`, `ck_rescore_scratch_floats`, `ck_rescore_f32`,
+//!   `ck_rescore_scratch_floats`, `ck_rescore_f32`,
 //!   `ck_topk_quantized_scratch_bytes`, `ck_topk_quantized`,
 //!   `ck_pairwise_quantized_scratch_bytes`, `ck_pairwise_quantized`;
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
@@ -94,8 +94,7 @@ pub extern "C" fn ck_corpus_tile() -> u32 {
     CORPUS_TILE as u32
 }
 
-/// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`);
-/// top-k on the auto path streams fewer queries ([`ck_topk_path`]).
+/// Rows of A per micro-tile of the packed product (`cosinekit_core::gemm::TILE_ROWS`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_tile_rows() -> u32 {
     TILE_ROWS as u32
@@ -431,7 +430,7 @@ pub extern "C" fn ck_topk_path(query_rows: usize) -> u32 {
 
 /// The `k` most similar corpus rows for each query row: `indices` (i32) and `scores` are
 /// `[queries, k]`, sorted by score descending, NaN first, ties by lower index.
-/// `path`: 0 auto (streaming below `ck_tile_rows` queries, else packed), 1 packed, 2
+/// `path`: 0 auto (streaming up to `cosinekit_core::topk::STREAMING_MAX_QUERIES` queries, else packed), 1 packed, 2
 /// streaming; any other value is `KernelError::InvalidArgument`. The two paths round
 /// differently; each query row's result depends only on that row, the corpus, eps, the
 /// path and its skipped row, so chunks of the queries run on the path of the whole call

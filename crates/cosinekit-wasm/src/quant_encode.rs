@@ -8,7 +8,7 @@ use crate::check_disjoint;
 use crate::raw::{AbiError, Region, status};
 use cosinekit_core::KernelError;
 use cosinekit_core::quant::StorageDtype;
-use cosinekit_core::quant::encode::{binary_thresholds_f32, column_ranges_f32, decode_codes_f32, quantize_binary_f32, quantize_int8_f32};
+use cosinekit_core::quant::encode::{binary_thresholds_f32, column_ranges_f32, quantize_binary_f32, quantize_int8_f32};
 use cosinekit_core::quant::half::{decode_f16_f32, quantize_f16_f32};
 use cosinekit_core::quant::rescore::{RowSource, rescore_f32, rescore_scratch_len};
 
@@ -134,40 +134,6 @@ pub extern "C" fn ck_decode_f16_f32(in_pointer: usize, count: usize, out_pointer
     })())
 }
 
-/// Stored rows `[rows, depth]` of `dtype` decoded as rescoring reads them (float16 values;
-/// int8/uint8 interval middles, which need `ranges_pointer`, `2·depth` f32; bits ±1) into
-/// `rows·depth` f32 at `out_pointer`.
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_decode_rows_f32(dtype: u32, codes_pointer: usize, rows: usize, depth: usize, ranges_pointer: usize, out_pointer: usize) -> i32 {
-    status((|| {
-        let dtype = StorageDtype::from_code(dtype).ok_or(KernelError::InvalidArgument.code())?;
-        let per_row = dtype.row_elements(depth).ok_or(KernelError::InvalidArgument.code())?;
-        let out = Region::of_f32(out_pointer, elements(rows, depth)?)?;
-        if dtype == StorageDtype::Float16 {
-            let halves = Region::of_u16(codes_pointer, elements(rows, depth)?)?;
-            check_disjoint(&[&out], &[&halves])?;
-            // SAFETY: both regions were checked; the written one overlaps nothing read.
-            let (halves, out) = unsafe { (halves.as_u16_slice(), out.as_f32_slice_mut()) };
-            return kernel(decode_f16_f32(halves, out));
-        }
-        let codes = Region::of_u8(codes_pointer, elements(rows, per_row)?)?;
-        let ranges = if ranges_pointer == 0 { None } else { Some(Region::of_f32(ranges_pointer, elements(2, depth)?)?) };
-        match &ranges {
-            Some(ranges) => check_disjoint(&[&out], &[&codes, ranges])?,
-            None => check_disjoint(&[&out], &[&codes])?,
-        }
-        // SAFETY: every region was checked; the written one overlaps nothing read.
-        let (codes, ranges, out) = unsafe { (codes.as_u8_slice(), ranges.map(|region| region.as_f32_slice()), out.as_f32_slice_mut()) };
-        if depth == 0 {
-            return Ok(());
-        }
-        for (row_codes, row_out) in codes.chunks_exact(per_row).zip(out.chunks_exact_mut(depth)) {
-            kernel(decode_codes_f32(dtype, row_codes, depth, ranges, row_out))?;
-        }
-        Ok(())
-    })())
-}
-
 /// Floats of scratch `ck_rescore_f32` needs for rows of `depth`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_rescore_scratch_floats(depth: usize) -> usize {
@@ -283,9 +249,6 @@ mod tests {
         let mut back = [9f32; 4];
         assert_eq!(ck_decode_f16_f32(halves.as_ptr() as usize, 4, back.as_mut_ptr() as usize), 0);
         assert_eq!(back, values);
-        assert_eq!(ck_decode_rows_f32(1, halves.as_ptr() as usize, 2, 2, 0, back.as_mut_ptr() as usize), 0);
-        assert_eq!(back, values);
-        assert_eq!(ck_decode_rows_f32(3, codes.as_ptr() as usize, 2, 2, 0, back.as_mut_ptr() as usize), INVALID);
     }
 
     #[test]

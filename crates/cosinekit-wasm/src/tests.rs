@@ -577,7 +577,7 @@ fn topk_path_is_chosen_by_the_caller_and_reported_for_auto() {
     for query_rows in [0, 1, 2, 3, 4, 5, 512, usize::MAX] {
         assert_eq!(ck_topk_path(query_rows), TopKPath::Auto.resolve(query_rows) as u32);
     }
-    assert_eq!([ck_topk_path(1), ck_topk_path(3), ck_topk_path(4)], [2, 2, 1]);
+    assert_eq!([ck_topk_path(1), ck_topk_path(3), ck_topk_path(4), ck_topk_path(5)], [2, 2, 2, 1]);
     let rows = topk_rows();
     // An unknown path code is refused before anything is written.
     let (status, indices, scores) = topk_on_path_through_the_abi(&rows, (0, 6), (0, 6), 2, None, 3);

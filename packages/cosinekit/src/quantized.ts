@@ -367,6 +367,8 @@ interface QuantizedOperand {
   depth: number;
   ranges: Float32Array | null;
   thresholds: Float32Array | null;
+  /** The stored elements as read (a QuantizedTensor's current view, or the object's `data`). */
+  view: QuantizedData;
 }
 
 /** Whether a value is passed as a quantised operand: a QuantizedTensor, or an object with a `dtype`. */
@@ -398,7 +400,7 @@ function quantizedOperand(runtime: Runtime, value: unknown, name: string): Quant
             },
           }
         : { ...base, pointer: null, source: null, storedSource: value.data.slice() };
-    return { operand: entry, dtype, rows, depth, ranges: internals.ranges, thresholds: internals.thresholds };
+    return { operand: entry, dtype, rows, depth, ranges: internals.ranges, thresholds: internals.thresholds, view: value.data };
   }
   if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be a QuantizedTensor or { dtype, data, shape }, got ${describe(value)}`);
   let dtypeValue: unknown;
@@ -468,7 +470,7 @@ function quantizedOperand(runtime: Runtime, value: unknown, name: string): Quant
       },
     };
   }
-  return { operand: entry, dtype, rows, depth, ranges, thresholds };
+  return { operand: entry, dtype, rows, depth, ranges, thresholds, view: view as QuantizedData };
 }
 
 function sameValues(first: Float32Array | null, second: Float32Array | null): boolean {
@@ -647,22 +649,29 @@ export function runTopKQuantized(runtime: Runtime, queries: unknown, corpus: unk
         return 0;
       },
     });
-    return rescoreGathered(runtime, floatQueries as Operand, rescore.vectors as Operand, candidates, listLength, k, eps, shape);
+    const vectorsSource = (rescore.vectors as Operand).source as Float32Array | Float64Array;
+    return rescoreGathered(runtime, floatQueries as Operand, { kind: 'vectors', source: vectorsSource }, candidates, listLength, k, eps, shape);
   } finally {
     runtime.release(mark);
   }
 }
 
+/** The rows a gathered rescoring reads: float vectors, or a quantised corpus's stored rows (decoded by the kernel). */
+type GatherSource =
+  | { kind: 'vectors'; source: Float32Array | Float64Array }
+  | { kind: 'codes'; dtype: StorageDtype; view: QuantizedData; ranges: Float32Array | null };
+
 /**
- * The rescoring step for float vectors outside WASM memory: each query's candidates, in
- * increasing corpus index (so the kernel's ties, by lower position, are ties by lower corpus
- * index), have their rows copied into one `[Q·C, D]` block; the kernel ranks positions, and
- * each position maps back to its corpus row.
+ * The rescoring step for rows outside WASM memory: each query's candidates, in increasing
+ * corpus index (so the kernel's ties, by lower position, are ties by lower corpus index),
+ * have their rows copied into one `[Q·C, D]` block; the kernel ranks positions, and each
+ * position maps back to its corpus row. The scores are those of rescoring the same lists
+ * in place, bit for bit (each is `cosine` of the query and the candidate's row).
  */
 function rescoreGathered(
   runtime: Runtime,
   queries: Operand,
-  vectors: Operand,
+  rows: GatherSource,
   candidates: Int32Array,
   listLength: number,
   k: number,
@@ -670,10 +679,12 @@ function rescoreGathered(
   shape: [number, number],
 ): TopKResult {
   const [queryRows, depth] = queries.shape as [number, number];
-  // Outside WASM memory, operand() leaves only typed arrays (number[] data it reads into a Float32Array or the arena).
-  const source = vectors.source as Float32Array | Float64Array;
   const gatheredRows = queryRows * listLength;
-  const gathered = new Float32Array(gatheredRows * depth);
+  const rowLength = rows.kind === 'vectors' ? depth : rowElements(rows.dtype, depth);
+  const view = rows.kind === 'vectors' ? null : rows.view;
+  const floats = rows.kind === 'vectors' ? new Float32Array(gatheredRows * depth) : null;
+  const codes: QuantizedData | null =
+    view === null ? null : view instanceof Uint16Array ? new Uint16Array(gatheredRows * rowLength) : view instanceof Int8Array ? new Int8Array(gatheredRows * rowLength) : new Uint8Array(gatheredRows * rowLength);
   const positions = new Int32Array(gatheredRows);
   for (let query = 0; query < queryRows; query++) {
     const list = candidates.subarray(query * listLength, (query + 1) * listLength).sort();
@@ -681,29 +692,132 @@ function rescoreGathered(
       const position = query * listLength + slot;
       const row = list[slot] as number;
       positions[position] = position;
-      copyInto(gathered.subarray(position * depth, (position + 1) * depth), source.subarray(row * depth, (row + 1) * depth));
+      if (floats !== null && rows.kind === 'vectors') copyInto(floats.subarray(position * depth, (position + 1) * depth), rows.source.subarray(row * depth, (row + 1) * depth));
+      else if (codes !== null && view !== null) (codes as Uint8Array).set((view as Uint8Array).subarray(row * rowLength, (row + 1) * rowLength), position * rowLength);
     }
   }
-  const rows: Operand = { name: 'rescore.vectors', shape: [gatheredRows, depth], length: gatheredRows * depth, pointer: null, source: gathered };
+  const gathered: Operand =
+    floats !== null
+      ? { name: 'rescore.vectors', shape: [gatheredRows, depth], length: gatheredRows * depth, pointer: null, source: floats }
+      : { name: "the candidates' rows", shape: [gatheredRows, depth], length: gatheredRows * rowLength, pointer: null, source: null, storedSource: codes as QuantizedData, elementBytes: elementBytesOf((rows as { dtype: StorageDtype }).dtype) };
+  const code = rows.kind === 'vectors' ? 0 : runtime.constants.dtypeCodes[rows.dtype];
+  const ranges = rows.kind === 'codes' && isInteger(rows.dtype) ? rows.ranges : null;
   // The positions, copied in as their bytes.
   const local: Operand = { name: 'the candidates', shape: [gatheredRows], length: gatheredRows * 4, pointer: null, source: null, storedSource: new Uint8Array(positions.buffer), elementBytes: 1 };
   const rescoreFloats = runtime.exports.ck_rescore_scratch_floats(depth) >>> 0;
   const resultLength = queryRows * k;
   const { indices, scores } = execute(runtime, {
     kernel: 'ck_rescore_f32',
-    inputs: { queries, rows, local },
+    inputs: { queries, rows: gathered, side: ranges === null ? null : listOperand('the ranges', ranges), local },
     outputs: {
       indices: { type: 'i32', length: resultLength, describe: () => `the indices ${formatShape(shape)}` },
       scores: { type: 'f32', length: resultLength, describe: () => `the scores ${formatShape(shape)}` },
     },
     scratchBytes: rescoreFloats * 4,
     call: (pointers) =>
-      runtime.exports.ck_rescore_f32(pointers.queries, queryRows, depth, 0, pointers.rows, gatheredRows, 0, pointers.local, listLength, k, eps, pointers.indices, pointers.scores, pointers.scratch, rescoreFloats),
+      checkFinite(
+        runtime,
+        runtime.exports.ck_rescore_f32(pointers.queries, queryRows, depth, code, pointers.rows, gatheredRows, ranges === null ? 0 : pointers.side, pointers.local, listLength, k, eps, pointers.indices, pointers.scores, pointers.scratch, rescoreFloats),
+        'ck_rescore_f32',
+        () => 'topK: rescoring read a NaN or ±Infinity where it needs finite values',
+      ),
   });
   // Positions back to corpus rows (query q's candidates occupy positions q·C .. q·C + C − 1).
   // `candidates` holds each query's list sorted in place, so a position is its own entry there.
   for (let entry = 0; entry < resultLength; entry++) indices[entry] = candidates[indices[entry] as number] as number;
   return { indices, scores, shape };
+}
+
+// ---- the worker pool's pieces of a quantised topK ----
+
+/** A quantised operand, validated and read once: what the pool copies into its workers. */
+export interface QuantizedSnapshot {
+  dtype: StorageDtype;
+  shape: [number, number];
+  /** The stored elements as read (not copied). */
+  data: QuantizedData;
+  ranges: Float32Array | null;
+  thresholds: Float32Array | null;
+}
+
+/** Validates a QuantizedTensor or QuantizedLike (as `topK` does) and reads it once. */
+export function readQuantized(runtime: Runtime, value: unknown, name: string): QuantizedSnapshot {
+  const stored = quantizedOperand(runtime, value, name);
+  return { dtype: stored.dtype, shape: [stored.rows, stored.depth], data: stored.view, ranges: stored.ranges, thresholds: stored.thresholds };
+}
+
+/** A QuantizedTensor in `runtime` holding a copy of `snapshot` (a pool worker's corpus, or the calling thread's copy of a handle). */
+export function storeQuantized(runtime: Runtime, snapshot: QuantizedSnapshot, purpose: string): QuantizedTensor {
+  const { dtype, shape, data, ranges, thresholds } = snapshot;
+  const length = shape[0] * rowElements(dtype, shape[1]);
+  const pointer = runtime.alloc(length * elementBytesOf(dtype), purpose);
+  const tensor = new QuantizedTensor(runtime, dtype, shape, pointer, ranges === null ? null : ranges.slice(), thresholds === null ? null : thresholds.slice());
+  (tensor.data as Uint8Array).set(data as Uint8Array);
+  return tensor;
+}
+
+/** What a split quantised topK needs, validated exactly as `topK` validates it. */
+export interface QuantizedTopKPlan {
+  queryRows: number;
+  k: number;
+  /** Candidates each query keeps before rescoring (`k` without it). */
+  listLength: number;
+  excludeSelf: boolean;
+  eps: number;
+  rescore: boolean;
+}
+
+/** Checks a quantised topK's arguments as `topK` does, without running it (float queries only). */
+export function planQuantizedTopK(runtime: Runtime, queries: unknown, corpus: QuantizedSnapshot, requestedK: unknown, options: unknown): QuantizedTopKPlan {
+  const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
+  const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
+  const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
+  const mark = runtime.mark();
+  try {
+    const stored = quantizedOperand(runtime, corpus, 'corpus');
+    const [corpusRows, depth] = corpus.shape;
+    const floatQueries = floatRows(runtime, queries, 'queries', 'topK');
+    const queryRows = floatQueries.shape[0] as number;
+    if (floatQueries.shape[1] !== depth) {
+      throw new RangeError(`topK: rows of queries have length ${floatQueries.shape[1]} but rows of corpus (${corpus.dtype} ${formatShape([corpusRows, depth])}) have length ${depth}`);
+    }
+    if (isInteger(corpus.dtype) && corpus.ranges === null) {
+      throw new RangeError(`topK: the ${corpus.dtype} corpus has no ranges, so float queries cannot be encoded like it; pass the corpus with the ranges quantize() used (QuantizedTensor.ranges), or quantised queries`);
+    }
+    const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
+    const rescore = rescorePlan(runtime, settings.rescore, k, excludeSelf ? corpusRows - 1 : corpusRows, stored);
+    return { queryRows, k, listLength: rescore === null ? k : rescore.candidates, excludeSelf, eps, rescore: rescore !== null };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/**
+ * The rescoring step of a split quantised topK: `candidates` (`[Q, listLength]`, the lists
+ * one thread's search would keep) re-ranked as `topK` re-ranks them, from the float vectors
+ * or the corpus rows decoded. Only the candidates' rows are copied in.
+ */
+export function rescoreCandidates(runtime: Runtime, queries: unknown, corpus: QuantizedSnapshot, candidates: Int32Array, plan: QuantizedTopKPlan, options: unknown): TopKResult {
+  const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
+  const mark = runtime.mark();
+  try {
+    const floatQueries = floatRows(runtime, queries, 'queries', 'topK');
+    const stored = quantizedOperand(runtime, corpus, 'corpus');
+    const rescore = rescorePlan(runtime, settings.rescore, plan.k, plan.excludeSelf ? corpus.shape[0] - 1 : corpus.shape[0], stored) as RescorePlan;
+    const shape: [number, number] = [plan.queryRows, plan.k];
+    const lists = candidates.slice();
+    let rows: GatherSource;
+    if (rescore.vectors === null) rows = { kind: 'codes', dtype: corpus.dtype, view: corpus.data, ranges: corpus.ranges };
+    else {
+      const vectors = rescore.vectors;
+      // Vectors in WASM memory were validated in place: read them through a view of this instance's memory.
+      const source = vectors.pointer === null ? (vectors.source as Float32Array | Float64Array) : new Float32Array(runtime.buffer, vectors.pointer, vectors.length);
+      rows = { kind: 'vectors', source };
+    }
+    return rescoreGathered(runtime, floatQueries, rows, lists, plan.listLength, plan.k, plan.eps, shape);
+  } finally {
+    runtime.release(mark);
+  }
 }
 
 // ---- pairwiseCosine over quantised operands ----

@@ -150,7 +150,6 @@ export interface CosinekitExports {
   ck_quantize_binary_f32(xPointer: number, rows: number, depth: number, thresholdsPointer: number, dtype: number, outPointer: number): number;
   ck_quantize_f16_f32(xPointer: number, count: number, outPointer: number): number;
   ck_decode_f16_f32(inPointer: number, count: number, outPointer: number): number;
-  ck_decode_rows_f32(dtype: number, codesPointer: number, rows: number, depth: number, rangesPointer: number, outPointer: number): number;
   ck_rescore_scratch_floats(depth: number): number;
   ck_rescore_f32(
     queriesPointer: number,

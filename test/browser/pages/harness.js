@@ -376,3 +376,35 @@ export async function checkStorageFormats(variant) {
   report.heapAfter = kit.heapBytesInUse();
   return report;
 }
+
+/**
+ * createInstance({ wasm }) in the page: a fetched Response served as application/wasm
+ * (streaming compile), the same bytes in a Response of another type (the fallback that reads
+ * them whole), the bytes, a compiled module and a URL. Each instance computes cos([3,4],[4,3])
+ * and cos([1,0],[0,1]); a module of the wrong variant is refused.
+ */
+export async function checkWasmSources() {
+  const url = new URL('../../../packages/cosinekit/dist/cosinekit-simd128.wasm', import.meta.url);
+  const fetched = await fetch(url);
+  const bytes = await (await fetch(url)).arrayBuffer();
+  const sources = {
+    streamed: fetched,
+    wrongType: new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }),
+    bytes: new Uint8Array(bytes),
+    module: await WebAssembly.compile(bytes),
+    url: url.href,
+  };
+  const results = {};
+  for (const [name, wasm] of Object.entries(sources)) {
+    const kit = await cosinekit.createInstance({ wasm });
+    const values = kit.cosineSimilarity({ data: [3, 4, 1, 0], shape: [2, 2] }, { data: [4, 3, 0, 1], shape: [2, 2] });
+    results[name] = { variant: kit.backendInfo().variant, values: Array.from(values.data) };
+  }
+  let refused = null;
+  try {
+    await cosinekit.createInstance({ wasm: bytes, variant: 'scalar' });
+  } catch (error) {
+    refused = `${error.constructor.name}: ${error.message}`;
+  }
+  return { type: fetched.headers.get('content-type'), results, refused };
+}

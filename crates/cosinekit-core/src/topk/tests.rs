@@ -245,15 +245,15 @@ fn query_chunks_with_their_global_start_as_offset_equal_the_whole_call() {
     let (n, d, k) = (600, 4, 6);
     let rows = tricky_rows(&mut rng, n, d);
     let whole = run(&rows, &rows, TopKShape { queries: n, corpus_rows: n, depth: d, k }, Some(0));
-    // Chunks of at least TILE_ROWS queries stay on the packed path, as the whole call does
-    // (fewer queries stream, with scores rounded differently).
-    for chunk in [TILE_ROWS, 7, 100, 512, 599] {
+    // Chunks of more than STREAMING_MAX_QUERIES queries stay on the packed path, as the
+    // whole call does (fewer queries stream, with scores rounded differently).
+    for chunk in [STREAMING_MAX_QUERIES + 1, 7, 100, 512, 599] {
         let mut indices = Vec::new();
         let mut scores = Vec::new();
         let mut start = 0;
         while start < n {
             let end = (start + chunk).min(n);
-            let end = if n - end < TILE_ROWS { n } else { end };
+            let end = if n - end <= STREAMING_MAX_QUERIES { n } else { end };
             let shape = TopKShape { queries: end - start, corpus_rows: n, depth: d, k };
             let (chunk_indices, chunk_scores) = run(&rows[start * d..end * d], &rows, shape, Some(start as i32));
             indices.extend(chunk_indices);
@@ -262,16 +262,19 @@ fn query_chunks_with_their_global_start_as_offset_equal_the_whole_call() {
         }
         assert_same_bits(&(indices, scores), &whole, &std::format!("chunks of {chunk}"));
     }
-    // The streaming path: three queries at once and one at a time.
-    let queries = &rows[200 * d..203 * d];
-    let three = run(queries, &rows, TopKShape { queries: 3, corpus_rows: n, depth: d, k }, Some(200));
-    let mut singles = (Vec::new(), Vec::new());
-    for query in 0..3 {
-        let (indices, scores) = run(&queries[query * d..(query + 1) * d], &rows, TopKShape { queries: 1, corpus_rows: n, depth: d, k }, Some(200 + query as i32));
-        singles.0.extend(indices);
-        singles.1.extend(scores);
+    // The streaming path: up to STREAMING_MAX_QUERIES queries at once (blocks of
+    // STREAMING_BLOCK and a shorter last one) and one at a time.
+    for count in 2..=STREAMING_MAX_QUERIES {
+        let queries = &rows[200 * d..(200 + count) * d];
+        let together = run(queries, &rows, TopKShape { queries: count, corpus_rows: n, depth: d, k }, Some(200));
+        let mut singles = (Vec::new(), Vec::new());
+        for query in 0..count {
+            let (indices, scores) = run(&queries[query * d..(query + 1) * d], &rows, TopKShape { queries: 1, corpus_rows: n, depth: d, k }, Some(200 + query as i32));
+            singles.0.extend(indices);
+            singles.1.extend(scores);
+        }
+        assert_same_bits(&singles, &together, &std::format!("{count} queries, one at a time"));
     }
-    assert_same_bits(&singles, &three, "single queries");
 }
 
 #[test]
@@ -462,7 +465,7 @@ fn check_query_chunks(seed: u64, query_counts: &[usize]) -> (usize, usize) {
     let corpus = &rows[..n * d];
     let (mut splits_checked, mut paths_differ) = (0, 0);
     for &q in query_counts {
-        let many = q > 2 * TILE_ROWS;
+        let many = q > 2 * STREAMING_MAX_QUERIES;
         let queries = &rows[first_query * d..(first_query + q) * d];
         let shape = TopKShape { queries: q, corpus_rows: n, depth: d, k };
         let splits = query_splits(&mut rng, q);
@@ -532,10 +535,10 @@ fn path_codes_and_resolution() {
     assert_eq!(TopKPath::from_code(2), Ok(TopKPath::Streaming));
     assert_eq!(TopKPath::from_code(3), Err(KernelError::InvalidArgument));
     assert_eq!(TopKPath::from_code(u32::MAX), Err(KernelError::InvalidArgument));
-    for q in 0..TILE_ROWS {
+    for q in 0..=STREAMING_MAX_QUERIES {
         assert_eq!(TopKPath::Auto.resolve(q), TopKPath::Streaming);
     }
-    for q in [TILE_ROWS, TILE_ROWS + 1, QUERY_BLOCK, usize::MAX] {
+    for q in [STREAMING_MAX_QUERIES + 1, STREAMING_MAX_QUERIES + 2, QUERY_BLOCK, usize::MAX] {
         assert_eq!(TopKPath::Auto.resolve(q), TopKPath::Packed);
     }
     for path in [TopKPath::Packed, TopKPath::Streaming] {

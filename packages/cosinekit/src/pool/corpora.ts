@@ -4,17 +4,32 @@
 
 import { disposeKey } from '../disposable.js';
 import type { Cosinekit } from '../kit.js';
+import { type QuantizedData, type QuantizedSnapshot, type QuantizedTensor, storeQuantized } from '../quantized.js';
+import type { Runtime, StorageDtype } from '../runtime.js';
 import type { WasmTensor } from '../tensor.js';
 import type { Shape } from '../validate.js';
 import type { Request, Scheduler, Slot } from './scheduler.js';
 import type { CorpusHandle } from './types.js';
 
+/** How a quantised corpus is stored (what its codes mean); null for float32 rows. */
+export interface CorpusStorage {
+  dtype: StorageDtype;
+  ranges: Float32Array | null;
+  thresholds: Float32Array | null;
+}
+
+/** A corpus's rows as the workers get them: float32, or a quantised corpus's stored elements. */
+export type CorpusData = Float32Array | QuantizedData;
+
 /** A corpus installed in the workers: for one call, or for a handle's lifetime. */
 export interface CorpusRecord {
   id: number;
+  /** `[M, D]` (or `[B, M, D]`), in dimensions for a quantised corpus. */
   shape: readonly number[];
+  /** Quantised corpora: their dtype, ranges and thresholds; null for float32. */
+  storage: CorpusStorage | null;
   /** What a restarted worker is given (handles only): the shared data, or a private copy. */
-  keep: Float32Array | null;
+  keep: CorpusData | null;
   /** Calls (and block iterations, and a live handle) holding it. */
   users: number;
   /** Free it in the workers when `users` reaches 0 (one-call corpora; released handles). */
@@ -23,7 +38,14 @@ export interface CorpusRecord {
   /** Why a worker could not install it. */
   failure: Error | null;
   /** A copy in the calling thread's instance, made the first time a small call runs there. */
-  local: WasmTensor | null;
+  local: WasmTensor | QuantizedTensor | null;
+}
+
+/** A quantised record's rows and metadata, as `readQuantized` gives them (`data`: the kept copy). */
+export function snapshotOf(record: CorpusRecord, data: CorpusData): QuantizedSnapshot {
+  const storage = record.storage;
+  if (storage === null) throw new Error('cosinekit internal error: a float32 corpus was read as a quantised one');
+  return { dtype: storage.dtype, shape: [record.shape[0] as number, record.shape[1] as number], data: data as QuantizedData, ranges: storage.ranges, thresholds: storage.thresholds };
 }
 
 export class CorpusRegistry {
@@ -31,13 +53,15 @@ export class CorpusRegistry {
   readonly #sharedMemory: boolean;
   /** The calling thread's instance, for copies that small calls run on. */
   readonly #kit: Cosinekit;
+  readonly #runtime: Runtime;
   readonly #records = new Set<CorpusRecord>();
   #destroyed = false;
 
-  constructor(scheduler: Scheduler, sharedMemory: boolean, kit: Cosinekit) {
+  constructor(scheduler: Scheduler, sharedMemory: boolean, kit: Cosinekit, runtime: Runtime) {
     this.#scheduler = scheduler;
     this.#sharedMemory = sharedMemory;
     this.#kit = kit;
+    this.#runtime = runtime;
   }
 
   get destroyed(): boolean {
@@ -45,14 +69,15 @@ export class CorpusRegistry {
   }
 
   /**
-   * Installs `data` (`shape`) in every worker; `keep` it for restarted workers when it belongs
-   * to a handle. In transfer mode `transferOwn` lets the last worker take `data` itself (the
-   * caller no longer needs it) instead of a copy.
+   * Installs `data` (`shape`; quantised rows with their `storage`) in every worker; `keep` it
+   * for restarted workers when it belongs to a handle. In transfer mode `transferOwn` lets the
+   * last worker take `data` itself (the caller no longer needs it) instead of a copy.
    */
-  install(data: Float32Array, shape: readonly number[], keep: boolean, transferOwn: boolean): { record: CorpusRecord; ready: Promise<void> } {
+  install(data: CorpusData, shape: readonly number[], keep: boolean, transferOwn: boolean, storage: CorpusStorage | null = null): { record: CorpusRecord; ready: Promise<void> } {
     const record: CorpusRecord = {
       id: this.#scheduler.nextId(),
       shape,
+      storage,
       keep: keep ? data : null,
       users: 0,
       dropWhenUnused: !keep,
@@ -80,14 +105,14 @@ export class CorpusRegistry {
     }
   }
 
-  #installOn(slot: Slot, record: CorpusRecord, data: Float32Array, transferOwn: boolean, acknowledged: boolean): Promise<void> {
+  #installOn(slot: Slot, record: CorpusRecord, data: CorpusData, transferOwn: boolean, acknowledged: boolean): Promise<void> {
     let payload = data;
     const transfer: ArrayBuffer[] = [];
     if (!this.#sharedMemory) {
       payload = transferOwn ? data : data.slice();
       transfer.push(payload.buffer as ArrayBuffer);
     }
-    const request: Request = { kind: 'install', corpus: record.id, data: payload, shape: [...record.shape], quiet: !acknowledged };
+    const request: Request = { kind: 'install', corpus: record.id, data: payload, shape: [...record.shape], storage: record.storage, quiet: !acknowledged };
     if (!acknowledged) {
       this.#scheduler.post(slot, request, transfer);
       return Promise.resolve();
@@ -123,12 +148,16 @@ export class CorpusRegistry {
   }
 
   /** A handle's corpus in the calling thread's instance (copied there once, for small calls). */
-  local(record: CorpusRecord): WasmTensor {
+  local(record: CorpusRecord): WasmTensor | QuantizedTensor {
     if (record.local === null) {
-      if (record.keep === null) throw new Error('cosinekit internal error: a released corpus was used');
-      const tensor = this.#kit.alloc(record.shape);
-      tensor.data.set(record.keep);
-      record.local = tensor;
+      const keep = record.keep;
+      if (keep === null) throw new Error('cosinekit internal error: a released corpus was used');
+      if (record.storage !== null) record.local = storeQuantized(this.#runtime, snapshotOf(record, keep), 'the calling thread\'s copy of a quantised corpus handle');
+      else {
+        const tensor = this.#kit.alloc(record.shape);
+        tensor.data.set(keep as Float32Array);
+        record.local = tensor;
+      }
     }
     return record.local;
   }
@@ -152,6 +181,7 @@ let isHandle: (value: unknown) => value is CorpusHandleImpl;
 /** The handle `setCorpus` returns. */
 export class CorpusHandleImpl implements CorpusHandle {
   readonly shape: Shape;
+  readonly dtype: 'float32' | StorageDtype;
   readonly ready: Promise<void>;
   readonly #registry: CorpusRegistry;
   readonly #record: CorpusRecord;
@@ -167,6 +197,7 @@ export class CorpusHandleImpl implements CorpusHandle {
     this.#registry = registry;
     this.#record = record;
     this.shape = Object.freeze([...record.shape]);
+    this.dtype = record.storage?.dtype ?? 'float32';
     this.ready = ready;
     Object.freeze(this);
   }

@@ -2,8 +2,8 @@
 // topK. Its own entry point, so that a page that never imports it gets no worker chunk.
 // Results are bitwise equal to the single-thread functions (pool.ts).
 
-import { chooseVariant, compileVariant } from '../loader.js';
-import { Runtime } from '../runtime.js';
+import { ASSET_SOURCE } from '../assets.js';
+import { loadModule } from '../loader.js';
 import { booleanOption, checkOptions, describe, nonNegativeOption } from '../validate.js';
 import { hardwareThreads, sharedMemoryAvailable, workerFactory } from './platform.js';
 import { PoolImpl } from './pool.js';
@@ -22,7 +22,7 @@ const DEFAULT_PARALLEL_THRESHOLD = 2 ** 26;
 /** Most threads `threads` may ask for, and most the default picks. */
 const MAX_THREADS = 64;
 const MAX_DEFAULT_THREADS = 8;
-const POOL_OPTIONS = ['threads', 'variant', 'sharedMemory', 'parallelThreshold', 'workerUrl'] as const;
+const POOL_OPTIONS = ['threads', 'variant', 'wasm', 'sharedMemory', 'parallelThreshold', 'workerUrl'] as const;
 
 /**
  * Starts a pool of worker threads (Node `worker_threads`; module `Worker`s in browsers), each
@@ -38,7 +38,6 @@ const POOL_OPTIONS = ['threads', 'variant', 'sharedMemory', 'parallelThreshold',
  */
 export async function createPool(options?: PoolOptions): Promise<Pool> {
   const settings = checkOptions(options, POOL_OPTIONS, 'createPool');
-  const variant = chooseVariant({ variant: settings.variant });
   let threads: number;
   if (settings.threads === undefined) {
     threads = Math.min(await hardwareThreads(), MAX_DEFAULT_THREADS);
@@ -60,9 +59,10 @@ export async function createPool(options?: PoolOptions): Promise<Pool> {
   if (location !== undefined && typeof location !== 'string' && !(location instanceof URL)) {
     throw new TypeError(`workerUrl must be a string or a URL, got ${describe(location)}`);
   }
-  // Compiled once: the calling thread's instance and every worker's come from this module.
-  const module = await compileVariant(variant);
-  const runtime = new Runtime(await WebAssembly.instantiate(module, {}));
+  // Compiled once (the same compiled asset `init` uses, so a page downloads it once): the
+  // calling thread's instance and every worker's come from this module, posted to them.
+  const { module, runtime } = await loadModule(ASSET_SOURCE, { variant: settings.variant, wasm: settings.wasm }, 'createPool');
+  const variant = runtime.variant;
   const spawn = await workerFactory(location);
   const pool = new PoolImpl({ threads, variant, sharedMemory, parallelThreshold, module, runtime, spawn });
   await pool.start();

@@ -17,6 +17,17 @@ import { asyncDisposeKey } from '../disposable.js';
 import { typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from '../intrinsics.js';
 import { Cosinekit } from '../kit.js';
 import { type PairwiseBlock, type PairwiseBlocksOptions, type TopKOptions, type TopKResult, type TopKSlice, mergeTopK } from '../pairwise.js';
+import {
+  type QuantizedLike,
+  type QuantizedSnapshot,
+  type QuantizedTopKOptions,
+  type QuantizedTopKPlan,
+  QuantizedTensor,
+  isQuantizedValue,
+  planQuantizedTopK,
+  readQuantized,
+  rescoreCandidates,
+} from '../quantized.js';
 import type { Runtime, Variant } from '../runtime.js';
 import { type Tensor, type TensorLike, type WasmTensor, operand } from '../tensor.js';
 import {
@@ -33,7 +44,7 @@ import {
   pairSizes,
 } from '../validate.js';
 import { SharedArena } from './arena.js';
-import { type CorpusHandleImpl, type CorpusRecord, CorpusRegistry, CorpusHandleImpl as HandleClass, isHandle, recordOf } from './corpora.js';
+import { type CorpusData, type CorpusHandleImpl, type CorpusRecord, CorpusRegistry, CorpusHandleImpl as HandleClass, isHandle, recordOf, snapshotOf } from './corpora.js';
 import { type Tiling, pairwiseChunkRows, pairwiseColumnSlice, pieces, topKQueryChunkRows, topKSliceRows, topKSplit } from './plans.js';
 import type { WorkerFactory } from './platform.js';
 import { type Chunk, type Job, Scheduler } from './scheduler.js';
@@ -157,7 +168,7 @@ export class PoolImpl implements Pool {
       // A restarted worker gets every corpus a handle still holds, queued behind its init.
       onStarted: (slot) => this.#corpora.reinstallOn(slot),
     });
-    this.#corpora = new CorpusRegistry(this.#scheduler, settings.sharedMemory, this.#kit);
+    this.#corpora = new CorpusRegistry(this.#scheduler, settings.sharedMemory, this.#kit, settings.runtime);
   }
 
   get destroyed(): boolean {
@@ -241,6 +252,7 @@ export class PoolImpl implements Pool {
 
   async pairwiseCosine(a: TensorLike, b?: TensorLike | CorpusHandle, options?: PoolPairwiseOptions): Promise<Tensor> {
     this.#checkAlive('pairwiseCosine');
+    this.#refuseQuantized(a, b, 'pairwiseCosine');
     const settings = checkOptions(options, PAIRWISE_OPTIONS, 'pairwiseCosine');
     // A small call runs here, through the single-thread function itself (it validates).
     if (glanceWork(glance(a), glance(b ?? a)) < this.parallelThreshold) {
@@ -267,8 +279,19 @@ export class PoolImpl implements Pool {
   }
 
   /** `b` / `corpus` for a call on the calling thread: a handle becomes its local copy; anything else goes as it is. */
-  #onCallingThread<T>(value: T | CorpusHandle, name: string, functionName: string): T | WasmTensor {
+  #onCallingThread<T>(value: T | CorpusHandle, name: string, functionName: string): T | WasmTensor | QuantizedTensor {
     return isHandle(value) ? this.#corpora.local(this.#handle(value, name, functionName).record) : (value as T);
+  }
+
+  /** The pairwise functions take float32 corpora only: a quantised handle or operand is refused, whatever the call's size. */
+  #refuseQuantized(a: unknown, b: unknown, functionName: string): void {
+    for (const [value, name] of [[a, 'a'], [b, 'b']] as const) {
+      const storage = isHandle(value) ? recordOf(value).record.storage : null;
+      if (storage !== null || (!isHandle(value) && isQuantizedValue(value))) {
+        const dtype = storage?.dtype ?? 'quantised';
+        throw new TypeError(`pool.${functionName}: ${name} is a ${dtype} corpus; the pool scores quantised corpora with topK only (pairwiseCosine of the single-thread API takes quantised operands)`);
+      }
+    }
   }
 
   /** `b` checked as the single-thread functions do (a handle, a TensorLike, or omitted). */
@@ -349,9 +372,10 @@ export class PoolImpl implements Pool {
 
   pairwiseCosineBlocks(a: TensorLike, b?: TensorLike | CorpusHandle, options?: PairwiseBlocksOptions): AsyncIterable<PairwiseBlock> {
     this.#checkAlive('pairwiseCosineBlocks');
+    this.#refuseQuantized(a, b, 'pairwiseCosineBlocks');
     const settings = checkOptions(options, BLOCKS_OPTIONS, 'pairwiseCosineBlocks');
     if (glanceWork(glance(a), glance(b ?? a)) < this.parallelThreshold) {
-      const blocks = this.#kit.pairwiseCosineBlocks(a, this.#onCallingThread(b, 'b', 'pairwiseCosineBlocks'), settings);
+      const blocks = this.#kit.pairwiseCosineBlocks(a, this.#onCallingThread(b, 'b', 'pairwiseCosineBlocks') as TensorLike | undefined, settings);
       return {
         async *[Symbol.asyncIterator]() {
           yield* blocks;
@@ -404,11 +428,13 @@ export class PoolImpl implements Pool {
 
   // ─────────────────────────── top-k ───────────────────────────
 
-  async topK(queries: TensorLike, corpus: TensorLike | CorpusHandle, k: number, options?: TopKOptions): Promise<TopKResult> {
+  async topK(queries: TensorLike, corpus: TensorLike | QuantizedLike | CorpusHandle, k: number, options?: TopKOptions | QuantizedTopKOptions): Promise<TopKResult> {
     this.#checkAlive('topK');
+    const quantized = isHandle(corpus) ? recordOf(corpus).record.storage !== null : isQuantizedValue(corpus);
+    if (quantized) return this.#topKQuantized(queries, corpus as QuantizedLike | CorpusHandle, k, options);
     const settings = checkOptions(options, TOPK_OPTIONS, 'topK');
     if (glanceWork(glance(queries), glance(corpus)) < this.parallelThreshold) {
-      return this.#kit.topK(queries, this.#onCallingThread(corpus, 'corpus', 'topK'), k, settings);
+      return this.#kit.topK(queries, this.#onCallingThread(corpus as TensorLike | CorpusHandle, 'corpus', 'topK') as TensorLike, k, settings);
     }
     const eps = nonNegativeOption(settings.eps, 1e-8, 'eps');
     const excludeSelf = booleanOption(settings.excludeSelf, false, 'excludeSelf');
@@ -418,6 +444,25 @@ export class PoolImpl implements Pool {
     const second = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : this.#tensor(corpus, 'corpus');
     const { aRows: queryRows, bRows: corpusRows, depth } = pairSizes(first, second, 'topK', [2]);
     checkTopK(k, queryRows, corpusRows, excludeSelf);
+    const found = await this.#topKSplit(first, second, queryRows, corpusRows, depth, k, excludeSelf, eps);
+    return { indices: found.indices, scores: found.scores, shape: [queryRows, k] };
+  }
+
+  /**
+   * The worker part of topK, float32 or quantised (a quantised corpus is always installed:
+   * `second` is then its record): each query's best `k` by query chunks, or by corpus slices
+   * merged by the kernels' merge.
+   */
+  async #topKSplit(
+    first: { shape: number[]; source: Float32Array | Float64Array | readonly number[] },
+    second: (ShapedOperand & { record: CorpusRecord }) | { name: string; shape: number[]; source: Float32Array | Float64Array | readonly number[] },
+    queryRows: number,
+    corpusRows: number,
+    depth: number,
+    k: number,
+    excludeSelf: boolean,
+    eps: number,
+  ): Promise<TopKResult> {
     // Query chunks skip each query's own row in the kernel (its self offset is the chunk's
     // first query). Corpus slices keep one more candidate each and the merge drops self.
     const listLength = excludeSelf ? k + 1 : k;
@@ -444,6 +489,68 @@ export class PoolImpl implements Pool {
       if (!(source instanceof Float32Array)) this.#corpora.unuse(source, false);
       if (!this.#destroyed) this.#arena.give(lease);
     }
+  }
+
+  // ─────────────────────────── top-k over quantised corpora ───────────────────────────
+
+  /**
+   * topK over a quantised corpus (a handle, a QuantizedTensor or a QuantizedLike): the workers
+   * search (float queries encoded as the corpus was) for the candidate lists one thread's
+   * search keeps — by query chunks, or by corpus slices merged — and rescoring, when asked
+   * for, re-ranks those lists here with the same kernel, so every result is bitwise the
+   * single-thread topK's.
+   */
+  async #topKQuantized(queries: unknown, corpus: QuantizedLike | CorpusHandle, k: number, options: unknown): Promise<TopKResult> {
+    if (isQuantizedValue(queries)) {
+      throw new TypeError('pool.topK: over a quantised corpus the pool takes float queries (encoded like the corpus); quantised queries go to the single-thread topK');
+    }
+    const handle = isHandle(corpus) ? this.#handle(corpus, 'corpus', 'topK') : null;
+    const snapshot: QuantizedSnapshot = handle === null ? readQuantized(this.#runtime, corpus, 'corpus') : snapshotOf(handle.record, handle.record.keep as CorpusData);
+    const first = this.#tensor(queries, 'queries');
+    if (first.shape.length === 1) first.shape = [1, first.shape[0] as number];
+    const pinnedQueries = { data: first.source, shape: first.shape };
+    const plan: QuantizedTopKPlan = planQuantizedTopK(this.#runtime, pinnedQueries, snapshot, k, options);
+    const [corpusRows, depth] = snapshot.shape;
+    if (plan.queryRows * corpusRows * depth < this.parallelThreshold) {
+      const local = handle === null ? snapshot : this.#corpora.local(handle.record);
+      return this.#kit.topK(pinnedQueries, local as QuantizedLike, k, options as QuantizedTopKOptions);
+    }
+    const lease: SharedArrayBuffer[] = [];
+    let record: CorpusRecord;
+    if (handle !== null) {
+      if (handle.record.dropped) throw new TypeError('the corpus handle was released before the call started');
+      record = handle.record;
+      record.users++;
+    } else {
+      const { dtype, ranges, thresholds } = snapshot;
+      record = this.#corpora.install(this.#storedCopy(snapshot.data, lease), snapshot.shape, false, true, { dtype, ranges, thresholds }).record;
+      record.users++;
+    }
+    try {
+      const second = { name: 'corpus', shape: [corpusRows, depth], record };
+      const found = await this.#topKSplit(first, second, plan.queryRows, corpusRows, depth, plan.listLength, plan.excludeSelf, plan.eps);
+      if (!plan.rescore) return { indices: found.indices, scores: found.scores, shape: [plan.queryRows, plan.k] };
+      return rescoreCandidates(this.#runtime, pinnedQueries, snapshot, found.indices, plan, options);
+    } finally {
+      this.#corpora.unuse(record, false);
+      if (!this.#destroyed) this.#arena.give(lease);
+    }
+  }
+
+  /** A quantised corpus's stored elements, copied where the workers can read them (shared, or private for transfer). */
+  #storedCopy(data: CorpusData, lease: SharedArrayBuffer[] | null): CorpusData {
+    const length = Reflect.apply(typedArrayLengthGetter, data, []) as number;
+    const bytes = length * data.BYTES_PER_ELEMENT;
+    let buffer: ArrayBufferLike;
+    if (!this.sharedMemory) buffer = new ArrayBuffer(bytes);
+    else if (lease === null) buffer = new SharedArrayBuffer(bytes);
+    else {
+      buffer = this.#arena.take(bytes);
+      lease.push(buffer as SharedArrayBuffer);
+    }
+    const copy = data instanceof Float32Array ? new Float32Array(buffer, 0, length) : data instanceof Uint16Array ? new Uint16Array(buffer, 0, length) : data instanceof Int8Array ? new Int8Array(buffer, 0, length) : new Uint8Array(buffer, 0, length);
+    (copy as Uint8Array).set(data as Uint8Array);
+    return copy;
   }
 
   async #topKByQueries(
@@ -565,8 +672,20 @@ export class PoolImpl implements Pool {
 
   // ─────────────────────────── handles and lifetime ───────────────────────────
 
-  setCorpus(corpus: TensorLike): CorpusHandle {
+  setCorpus(corpus: TensorLike | QuantizedLike): CorpusHandle {
     this.#checkAlive('setCorpus');
+    if (isQuantizedValue(corpus)) {
+      // A quantised corpus: validated as topK validates it, its stored elements copied once.
+      const snapshot = readQuantized(this.#runtime, corpus, 'corpus');
+      if (snapshot.shape.includes(0)) {
+        throw new RangeError(`setCorpus: corpus has an empty dimension (${snapshot.dtype} shape ${formatShape(snapshot.shape)}); every dimension must be at least 1`);
+      }
+      const { dtype, ranges, thresholds } = snapshot;
+      const data = this.#storedCopy(snapshot.data, null);
+      const { record, ready } = this.#corpora.install(data, snapshot.shape, true, false, { dtype, ranges, thresholds });
+      record.users = 1; // the handle's own hold, dropped by release()
+      return new HandleClass(this.#corpora, record, ready);
+    }
     const pinned = this.#tensor(corpus, 'corpus');
     const rank = pinned.shape.length;
     if (rank !== 2 && rank !== 3) {

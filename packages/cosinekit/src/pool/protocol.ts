@@ -8,7 +8,8 @@
 // or as ArrayBuffers transferred with the message; results are written into shared outputs
 // when the request carries them, else sent back transferred.
 
-import type { Variant } from '../runtime.js';
+import type { QuantizedData } from '../quantized.js';
+import type { StorageDtype, Variant } from '../runtime.js';
 
 /**
  * Instantiate the pool's compiled module (first request to every worker): the exact build the
@@ -27,9 +28,12 @@ export interface InstallRequest {
   kind: 'install';
   id: number;
   corpus: number;
-  /** Row-major float32 data of `shape` (a shared view, or transferred). */
-  data: Float32Array;
+  /** Row-major float32 data of `shape`, or a quantised corpus's stored elements (a shared view, or transferred). */
+  data: Float32Array | QuantizedData;
+  /** `[M, D]` or `[B, M, D]` (in dimensions for a quantised corpus). */
   shape: number[];
+  /** A quantised corpus: its dtype, ranges and thresholds; null for float32 rows. */
+  storage: { dtype: StorageDtype; ranges: Float32Array | null; thresholds: Float32Array | null } | null;
   /** Send no reply (a corpus for one call: its tasks follow at once). */
   quiet: boolean;
 }
@@ -67,7 +71,10 @@ export interface PairwiseRequest {
 /**
  * Top-k of queries `[queryStart, queryStart + queryCount)` over corpus rows
  * `[corpusStart, corpusStart + corpusCount)` of an installed `[N,D]` corpus, or of the rows
- * the request carries. Indices in the reply are corpus indices (not relative to `corpusStart`).
+ * the request carries. Indices in the reply count from `corpusStart` (the merge adds it).
+ * Over an installed quantised corpus the search is the quantised one, float queries encoded
+ * as the corpus was, without rescoring (the pool rescores the merged candidates); `path` is
+ * then not used.
  */
 export interface TopKRequest {
   kind: 'topk';

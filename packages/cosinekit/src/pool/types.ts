@@ -1,7 +1,9 @@
 // The pool's public types: its options, the pool itself and corpus handles.
 
+import type { WasmSource } from '../loader.js';
 import type { PairwiseBlock, PairwiseBlocksOptions, TopKOptions, TopKResult } from '../pairwise.js';
-import type { Variant } from '../runtime.js';
+import type { QuantizedLike, QuantizedTopKOptions } from '../quantized.js';
+import type { StorageDtype, Variant } from '../runtime.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import type { Shape } from '../validate.js';
 
@@ -15,6 +17,12 @@ export interface PoolOptions {
   threads?: number;
   /** The wasm build every worker (and the calling thread's fallback) runs. `auto` (default) picks the fastest the engine supports. */
   variant?: 'auto' | Variant;
+  /**
+   * The module every worker runs, as `init({ wasm })` takes it (a URL, Response, bytes or a
+   * compiled module), for hosts that serve the `.wasm` elsewhere. Default: the chosen
+   * variant's asset next to the package, compiled once and posted to the workers.
+   */
+  wasm?: WasmSource;
   /**
    * Pass rows and results through SharedArrayBuffers (no structured clone). Default: whenever
    * they can be posted to workers (Node; pages that are cross-origin isolated). `false`
@@ -51,8 +59,10 @@ export interface PoolPairwiseOptions {
  * stays in the workers until {@link CorpusHandle.release} (or `using`, or `pool.destroy()`).
  */
 export interface CorpusHandle {
-  /** The corpus shape: `[M, D]`, or `[B, M, D]` for batched `pairwiseCosine`. */
+  /** The corpus shape: `[M, D]`, or `[B, M, D]` for batched `pairwiseCosine` (a quantised corpus: `[M, D]` in dimensions). */
   readonly shape: Shape;
+  /** `'float32'`, or the storage format of a quantised corpus (which serves `topK` only). */
+  readonly dtype: 'float32' | StorageDtype;
   /**
    * Resolves once every worker holds the corpus; rejects if a worker could not copy it (e.g.
    * its wasm memory is full; calls with the handle then reject with that error). Calls need
@@ -114,14 +124,22 @@ export interface Pool {
    * by score; ties: lower index first; NaN first). `corpus` may be a corpus handle. Split by
    * queries, or by slices of the corpus (merged per query) when there are too few queries to
    * share out.
+   *
+   * A quantised corpus (QuantizedTensor, QuantizedLike, or a handle of one) takes float
+   * queries, encoded as the corpus was, and the options of the single-thread quantised topK
+   * (`rescore` included): the workers find each query's candidates, and the rescoring runs on
+   * the calling thread over those candidates only; results are bitwise the single-thread ones.
+   * Quantised queries are refused (TypeError): pass them to the single-thread topK.
    */
-  topK(queries: TensorLike, corpus: TensorLike | CorpusHandle, k: number, options?: TopKOptions): Promise<TopKResult>;
+  topK(queries: TensorLike, corpus: TensorLike | QuantizedLike | CorpusHandle, k: number, options?: TopKOptions | QuantizedTopKOptions): Promise<TopKResult>;
   /**
    * Copies `corpus` (`[M,D]`, or `[B,M,D]` for batched pairwise) into every worker once and
    * returns a handle to pass as `b` / `corpus` to later calls. It is validated and read now;
    * the copies into the workers happen in the background (see {@link CorpusHandle.ready}).
+   * A quantised corpus (QuantizedTensor or QuantizedLike: its stored rows, ranges and
+   * thresholds) gives a handle for `topK`; the pairwise functions refuse it (TypeError).
    */
-  setCorpus(corpus: TensorLike): CorpusHandle;
+  setCorpus(corpus: TensorLike | QuantizedLike): CorpusHandle;
   /**
    * Terminates every worker and frees every corpus. Calls in progress reject; later calls
    * reject with an Error saying the pool was destroyed. Idempotent.

@@ -1,6 +1,7 @@
 // The script every pool worker runs (dist/pool-worker.js, and pool-worker.cjs for the CJS
 // build). It instantiates the module the pool compiled (the calling thread's own variant),
-// keeps installed corpora in its own wasm memory as WasmTensors, and answers requests one at
+// keeps installed corpora in its own wasm memory as WasmTensors (QuantizedTensors for quantised
+// corpora), and answers requests one at
 // a time with the package's ordinary single-thread functions — the same kernel as the
 // calling thread, on views: rows of an installed corpus are passed to the kernels with no copy.
 
@@ -10,6 +11,7 @@ import { formatShape } from '../validate.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
 import { runPairwiseSelfRows, runTopK } from '../pairwise.js';
+import { type QuantizedData, QuantizedTensor, runTopKQuantized, storeQuantized } from '../quantized.js';
 import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -29,7 +31,7 @@ class WorkerState {
   #kit: Cosinekit | null = null;
   #runtime: Runtime | null = null;
   /** Installed corpora, or why installing one failed (reported by every task that uses it). */
-  readonly #corpora = new Map<number, WasmTensor | Error>();
+  readonly #corpora = new Map<number, WasmTensor | QuantizedTensor | Error>();
 
   get runtime(): Runtime {
     if (this.#runtime === null) throw new Error('cosinekit internal error: a pool worker got a task before init');
@@ -55,7 +57,12 @@ class WorkerState {
       case 'install': {
         this.#release(request.corpus);
         try {
-          this.#corpora.set(request.corpus, this.#staged(request.data, request.shape));
+          const { data, shape, storage } = request;
+          const installed =
+            storage === null
+              ? this.#staged(data as Float32Array, shape)
+              : storeQuantized(this.runtime, { ...storage, shape: [shape[0] as number, shape[1] as number], data: data as QuantizedData }, "a pool worker's quantised corpus");
+          this.#corpora.set(request.corpus, installed);
         } catch (thrown) {
           const error = thrown instanceof Error ? thrown : new Error(String(thrown));
           this.#corpora.set(request.corpus, error);
@@ -79,7 +86,7 @@ class WorkerState {
     this.#corpora.delete(corpus);
   }
 
-  #corpus(corpus: number): WasmTensor {
+  #corpus(corpus: number): WasmTensor | QuantizedTensor {
     const entry = this.#corpora.get(corpus);
     if (entry === undefined) throw new Error(`cosinekit internal error: corpus ${corpus} is not installed in this pool worker`);
     if (entry instanceof Error) throw withPrefix(entry, 'the corpus could not be copied into a pool worker: ');
@@ -111,6 +118,7 @@ class WorkerState {
 
   #pairwise(request: PairwiseRequest, transfer: ArrayBuffer[]): Omit<SuccessReply, 'id' | 'ok'> {
     const corpus = this.#corpus(request.corpus);
+    if (corpus instanceof QuantizedTensor) throw new Error('cosinekit internal error: a pairwise task was sent with a quantised corpus');
     const rank = corpus.shape.length;
     const depth = corpus.shape[rank - 1] as number;
     const bRows = corpus.shape[rank - 2] as number;
@@ -166,9 +174,16 @@ class WorkerState {
     try {
       queries = this.#staged(request.queries, [queryCount, depth]);
       const corpus = slice ?? this.#corpus(request.corpus);
-      const offset = slice === null ? corpusStart * depth : 0;
-      const rows = { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] };
-      found = runTopK(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart, path);
+      if (corpus instanceof QuantizedTensor) {
+        // The slice's stored rows, read in place: a view inside the installed tensor.
+        const perRow = corpus.dtype === 'binary' || corpus.dtype === 'ubinary' ? depth / 8 : depth;
+        const rows = { dtype: corpus.dtype, shape: [corpusCount, depth] as const, data: corpus.data.subarray(corpusStart * perRow, (corpusStart + corpusCount) * perRow), ranges: corpus.ranges, thresholds: corpus.thresholds };
+        found = runTopKQuantized(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart);
+      } else {
+        const offset = slice === null ? corpusStart * depth : 0;
+        const rows = { data: corpus.data.subarray(offset, offset + corpusCount * depth), shape: [corpusCount, depth] };
+        found = runTopK(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart, path);
+      }
     } finally {
       queries?.dispose();
       slice?.dispose();

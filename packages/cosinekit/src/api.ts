@@ -1,0 +1,60 @@
+// The public API both entries share (`cosinekit`: index.ts, `cosinekit/inline`: inline.ts):
+// the functions of the one shared Cosinekit instance (each declared and documented once, on
+// Cosinekit in kit.ts), the tensor classes and the public types. The entries add the
+// functions that load a module, each from its own source.
+
+import type { Cosinekit } from './kit.js';
+import type { InitOptions } from './loader.js';
+import type { Variant } from './runtime.js';
+import { shared } from './shared.js';
+import type { QuantizedTensor as QuantizedTensorHere } from './quantized.js';
+import type { WasmTensor as WasmTensorHere } from './tensor.js';
+
+export type { BackendInfo, EmbeddingTargets } from './kit.js';
+export type { Cosinekit };
+export type {
+  ClipGradients,
+  ClipLossOptions,
+  ClipLossResult,
+  CosineEmbeddingLossOptions,
+  GradFields,
+  InfoNCEOptions,
+  InfoNCEResult,
+  ReducedLoss,
+  Reduction,
+} from './losses.js';
+export type { PairwiseBlock, PairwiseBlocksOptions, PairwiseOptions, TopKOptions, TopKResult } from './pairwise.js';
+export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './similarity.js';
+export type { Shape } from './validate.js';
+export type { QuantizeOptions, QuantizedData, QuantizedLike, QuantizedTopKOptions, RescoreOptions, StorageDtype } from './quantized.js';
+export type { Tensor, TensorData, TensorLike } from './tensor.js';
+export type { CompiledWasmModule, WasmResponse, WasmSource } from './loader.js';
+export type { InitOptions, Variant };
+
+/** Whether this engine can compile a variant (relaxed-simd needs Node ≥ 22, Chrome ≥ 114, Firefox ≥ 120). */
+export const isVariantSupported: (variant: Variant) => boolean = shared.isVariantSupported;
+/** A float32 tensor in WASM memory (see `alloc`). */
+export const WasmTensor: typeof WasmTensorHere = shared.WasmTensor;
+export type WasmTensor = WasmTensorHere;
+/** Quantised or half-precision rows in WASM memory (see `quantize`). */
+export const QuantizedTensor: typeof QuantizedTensorHere = shared.QuantizedTensor;
+export type QuantizedTensor = QuantizedTensorHere;
+
+// The functions of the shared instance: each is declared and documented once, on Cosinekit.
+export const {
+  backendInfo,
+  alloc,
+  cosine,
+  cosineSimilarity,
+  cosineDistance,
+  normalize,
+  pairwiseCosine,
+  pairwiseCosineBlocks,
+  topK,
+  quantize,
+  meanCosine,
+  infoNCE,
+  clipLoss,
+  cosineEmbeddingLoss,
+  heapBytesInUse,
+} = shared.kit;
