@@ -1,5 +1,6 @@
 // The built package through its CJS entry points (`require('cosinekit')`,
-// `require('cosinekit/pool')`, which starts workers from dist/pool-worker.cjs), outside any
+// `require('cosinekit/inline')`, `require('cosinekit/pool')`, which starts workers from
+// dist/pool-worker.cjs), outside any
 // test runner: `<runtime> entry.cjs <inputs.json>`, checked by runtimes/runtime.test.ts like
 // entry.mjs. Synchronous init (`initSync`), then normalize, cosineSimilarity, topK and the
 // pool's pairwiseCosine; prints one JSON object.
@@ -29,6 +30,7 @@ async function main() {
       entry: 'cjs',
       runtime: runtime(),
       info,
+      inlineSharesInit: require('cosinekit/inline').initSync() === info,
       normalize: { data: Array.from(unit.data), shape: unit.shape },
       similarity: { data: Array.from(similarity.data), shape: similarity.shape },
       topK: { indices: Array.from(top.indices), scores: Array.from(top.scores), shape: top.shape },

@@ -3,9 +3,9 @@
 // which writes the inputs, checks every number printed here against its own float64
 // reference and checks that the runtime named here is the one it started.
 //
-// Resolves `cosinekit` and `cosinekit/pool` by package name (the runtime's own resolution of
-// the package's export map), loads `cosinekit` a second time through `require` (the CJS
-// build), and prints one JSON object: the runtime, the variant `init()` picked, and the
+// Resolves `cosinekit`, `cosinekit/inline` and `cosinekit/pool` by package name (the runtime's
+// own resolution of the package's export map), loads `cosinekit` a second time through
+// `require` (the CJS build), and prints one JSON object: the runtime, the variant `init()` picked, and the
 // results of cosine, cosineSimilarity, normalize, pairwiseCosine, topK (over a zero-copy
 // WasmTensor corpus), quantize with int8 and binary codes and topK over them, a loss, and
 // the worker pool's pairwiseCosine and topK beside the single-thread ones.
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import * as cosinekit from 'cosinekit';
+import * as inline from 'cosinekit/inline';
 import { createPool } from 'cosinekit/pool';
 
 /** The runtime executing this script, named by its own version objects. */
@@ -30,6 +31,9 @@ const list = (values) => Array.from(values);
 const info = await cosinekit.init();
 const supported = Object.fromEntries(['relaxed', 'simd128', 'scalar'].map((variant) => [variant, cosinekit.isVariantSupported(variant)]));
 const cjs = createRequire(import.meta.url)('cosinekit');
+// cosinekit/inline (the modules embedded, no asset read) shares the default entry's instance;
+// its own createInstanceSync compiles an embedded variant.
+const inlineScalar = inline.createInstanceSync({ variant: 'scalar' });
 
 const heapBefore = cosinekit.heapBytesInUse();
 const tensor = cosinekit.alloc([rows, depth]);
@@ -73,6 +77,8 @@ console.log(
     info,
     supported,
     cjsSharesInit: cjs.initSync() === info && cjs.backendInfo().variant === info.variant,
+    inlineSharesInit: inline.initSync() === info && inline.cosine === cosinekit.cosine,
+    inlineScalar: { variant: inlineScalar.backendInfo().variant, cosine: inlineScalar.cosine(new Float32Array(a), new Float32Array(b)) },
     cosine: cosinekit.cosine(new Float32Array(a), new Float32Array(b)),
     cosineNumbers: cosinekit.cosine(a, b),
     similarity: { data: list(similarity.data), shape: similarity.shape },

@@ -141,12 +141,14 @@ describe(`runtime: ${label}`, () => {
     expect(supported.relaxed).toBe(expectedVariant === 'relaxed');
   });
 
-  test(`ESM entry points (import 'cosinekit', 'cosinekit/pool') under ${runtime.name}'s own CLI, against float64`, () => {
+  test(`ESM entry points (import 'cosinekit', 'cosinekit/inline', 'cosinekit/pool') under ${runtime.name}'s own CLI, against float64`, () => {
     const result = runEntry('entry.mjs') as {
       runtime: RuntimeId;
       info: { variant: string; memoryBytes: number };
       supported: Record<string, boolean>;
       cjsSharesInit: boolean;
+      inlineSharesInit: boolean;
+      inlineScalar: { variant: string; cosine: number };
       cosine: number;
       cosineNumbers: number;
       similarity: { data: number[]; shape: number[] };
@@ -161,6 +163,9 @@ describe(`runtime: ${label}`, () => {
     expect(result.runtime).toEqual({ name: runtime.name, version: runtime.version });
     expect(result.info.variant).toBe(expectedVariant);
     expect(result.cjsSharesInit).toBe(true); // a require() after the import sees the same instance
+    expect(result.inlineSharesInit).toBe(true); // so does cosinekit/inline
+    expect(result.inlineScalar.variant).toBe('scalar');
+    expect(Math.abs(result.inlineScalar.cosine - cosine64(a, b))).toBeLessThanOrEqual(TOLERANCE);
 
     expect(Math.abs(result.cosine - cosine64(a, b))).toBeLessThanOrEqual(TOLERANCE);
     expect(result.cosineNumbers).toBe(result.cosine); // number[] in, the same float32 kernel
@@ -196,10 +201,11 @@ describe(`runtime: ${label}`, () => {
     expect(result.pool.scores).toEqual(result.topK.scores);
   });
 
-  test(`CJS entry points (require('cosinekit'), require('cosinekit/pool')) under ${runtime.name}'s own CLI, against float64`, () => {
+  test(`CJS entry points (require('cosinekit'), 'cosinekit/inline', 'cosinekit/pool') under ${runtime.name}'s own CLI, against float64`, () => {
     const result = runEntry('entry.cjs') as {
       runtime: RuntimeId;
       info: { variant: string };
+      inlineSharesInit: boolean;
       normalize: { data: number[]; shape: number[] };
       similarity: { data: number[]; shape: number[] };
       topK: { indices: number[]; scores: number[]; shape: number[] };
@@ -207,6 +213,7 @@ describe(`runtime: ${label}`, () => {
     };
     expect(result.runtime).toEqual({ name: runtime.name, version: runtime.version });
     expect(result.info.variant).toBe(expectedVariant);
+    expect(result.inlineSharesInit).toBe(true);
     expectAllClose(result.normalize.data, normalizeReference(x, [QUERY_ROWS, DEPTH], 2, 1, 1e-12), { absolute: 1e-6, context: 'normalize (CJS)' });
     const similarity = cosineReference(x, [QUERY_ROWS, DEPTH], a, [1, DEPTH], [1], 1e-8);
     expectAllClose(result.similarity.data, similarity.data, { absolute: TOLERANCE, context: 'cosineSimilarity (CJS, number[] in)' });
