@@ -4,6 +4,7 @@
 // test/fixtures.test.ts), pairwiseCosine and topK on every variant against a float64
 // reference, errors, a module worker and a plain <script type="module"> page.
 
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -56,6 +57,9 @@ test('Chromium loads the built package and init() picks relaxed-simd', async () 
     supported: Record<string, boolean>;
   }>('probe');
   console.info(`browser: ${browser.version}, ${result.userAgent}`);
+  if (process.env.COSINEKIT_RUNTIME_MATRIX) {
+    appendFileSync(process.env.COSINEKIT_RUNTIME_MATRIX, `${JSON.stringify({ runtime: `Chromium ${browser.version}`, variant: result.init.variant, where: 'browser' })}\n`);
+  }
   expect(result.supported).toEqual({ scalar: true, simd128: true, relaxed: true });
   expect(result.init.variant).toBe('relaxed');
   expect(result.init.memoryBytes).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ export default defineConfig({
     name: 'browser',
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**'],
+    exclude: ['node_modules/**', 'engines/**'], // engines/: Firefox, its own run
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
