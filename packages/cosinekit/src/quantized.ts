@@ -101,10 +101,10 @@ const DATA_TAGS: Readonly<Record<StorageDtype, 'Uint16Array' | 'Int8Array' | 'Ui
 
 const isBinary = (dtype: StorageDtype): boolean => dtype === 'binary' || dtype === 'ubinary';
 
-/** A zeroed array of `dtype`'s stored elements (chosen by dtype, so arrays of another realm never decide it). */
-export function storedArray(dtype: StorageDtype, buffer: ArrayBufferLike, length: number): QuantizedData {
+/** A view of `dtype`'s stored elements on `buffer` (its class chosen by dtype, so arrays of another realm never decide it). */
+export function storedArray(dtype: StorageDtype, buffer: ArrayBufferLike, length: number, byteOffset = 0): QuantizedData {
   const tag = DATA_TAGS[dtype];
-  return tag === 'Uint16Array' ? new Uint16Array(buffer, 0, length) : tag === 'Int8Array' ? new Int8Array(buffer, 0, length) : new Uint8Array(buffer, 0, length);
+  return tag === 'Uint16Array' ? new Uint16Array(buffer, byteOffset, length) : tag === 'Int8Array' ? new Int8Array(buffer, byteOffset, length) : new Uint8Array(buffer, byteOffset, length);
 }
 const isInteger = (dtype: StorageDtype): boolean => dtype === 'int8' || dtype === 'uint8';
 /** Stored elements per row of `depth` dimensions. */

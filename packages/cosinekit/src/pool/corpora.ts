@@ -112,7 +112,16 @@ export class CorpusRegistry {
       payload = transferOwn ? data : data.slice();
       transfer.push(payload.buffer as ArrayBuffer);
     }
-    const request: Request = { kind: 'install', corpus: record.id, data: payload, shape: [...record.shape], storage: record.storage, quiet: !acknowledged };
+    const request: Request = {
+      kind: 'install',
+      corpus: record.id,
+      buffer: payload.buffer,
+      byteOffset: payload.byteOffset,
+      length: payload.length,
+      shape: [...record.shape],
+      storage: record.storage,
+      quiet: !acknowledged,
+    };
     if (!acknowledged) {
       this.#scheduler.post(slot, request, transfer);
       return Promise.resolve();

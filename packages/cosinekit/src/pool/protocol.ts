@@ -8,7 +8,6 @@
 // or as ArrayBuffers transferred with the message; results are written into shared outputs
 // when the request carries them, else sent back transferred.
 
-import type { QuantizedData } from '../quantized.js';
 import type { StorageDtype, Variant } from '../runtime.js';
 
 /**
@@ -28,8 +27,14 @@ export interface InstallRequest {
   kind: 'install';
   id: number;
   corpus: number;
-  /** Row-major float32 data of `shape`, or a quantised corpus's stored elements (a shared view, or transferred). */
-  data: Float32Array | QuantizedData;
+  /**
+   * Row-major float32 data of `shape`, or a quantised corpus's stored elements: `length`
+   * elements at `byteOffset` of `buffer` (shared, or transferred). A buffer, not a typed
+   * array view: Deno clones views over postMessage about 100× slower than buffers.
+   */
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+  length: number;
   /** `[M, D]` or `[B, M, D]` (in dimensions for a quantised corpus). */
   shape: number[];
   /** A quantised corpus: its dtype, ranges and thresholds; null for float32 rows. */

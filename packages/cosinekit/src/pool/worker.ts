@@ -11,7 +11,7 @@ import { formatShape } from '../validate.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
 import { runPairwiseSelfRows, runTopK } from '../pairwise.js';
-import { type QuantizedData, QuantizedTensor, runTopKQuantized, storeQuantized } from '../quantized.js';
+import { QuantizedTensor, runTopKQuantized, storeQuantized, storedArray } from '../quantized.js';
 import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -57,11 +57,15 @@ class WorkerState {
       case 'install': {
         this.#release(request.corpus);
         try {
-          const { data, shape, storage } = request;
+          const { buffer, byteOffset, length, shape, storage } = request;
           const installed =
             storage === null
-              ? this.#staged(data as Float32Array, shape)
-              : storeQuantized(this.runtime, { ...storage, shape: [shape[0] as number, shape[1] as number], data: data as QuantizedData }, "a pool worker's quantised corpus");
+              ? this.#staged(new Float32Array(buffer, byteOffset, length), shape)
+              : storeQuantized(
+                  this.runtime,
+                  { ...storage, shape: [shape[0] as number, shape[1] as number], data: storedArray(storage.dtype, buffer, length, byteOffset) },
+                  "a pool worker's quantised corpus",
+                );
           this.#corpora.set(request.corpus, installed);
         } catch (thrown) {
           const error = thrown instanceof Error ? thrown : new Error(String(thrown));
