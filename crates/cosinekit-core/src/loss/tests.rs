@@ -151,3 +151,117 @@ fn cosine_embedding_matches_the_pytorch_formula() {
     let bad_targets = [1.0f32, 0.0, 1.0, 1.0, 1.0, 1.0];
     assert_eq!(cosine_embedding_f32(&first, &second, rows, depth, &bad_targets, 0.0, &mut losses), Err(KernelError::InvalidArgument));
 }
+
+/// Central differences of `function` at a few entries of `point` only (big cases).
+fn finite_difference_at(point: &[f64], indices: &[usize], function: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let step = 1e-5;
+    indices
+        .iter()
+        .map(|&index| {
+            let mut shifted = point.to_vec();
+            shifted[index] = point[index] + step;
+            let above = function(&shifted);
+            shifted[index] = point[index] - step;
+            (above - function(&shifted)) / (2.0 * step)
+        })
+        .collect()
+}
+
+/// Entries spread over every row block (the first, a middle and the last row of each).
+fn spread_indices(rows: usize, depth: usize) -> Vec<usize> {
+    let mut indices = Vec::new();
+    for block in (0..rows).step_by(LOSS_BLOCK) {
+        for row in [block, (block + LOSS_BLOCK / 2).min(rows - 1), (block + LOSS_BLOCK - 1).min(rows - 1)] {
+            indices.push(row * depth + row % depth);
+        }
+    }
+    indices
+}
+
+#[test]
+fn infonce_over_several_tiles_matches_float64_and_finite_differences() {
+    // 2·256 + 6 rows: three row blocks, a short last one, tiles on and off the diagonal;
+    // the positives of 'halves' cross blocks, those of 'interleaved' stay inside them.
+    let (rows, depth) = (2 * LOSS_BLOCK + 6, 5);
+    let features = TestRng::new(84).vector(rows * depth);
+    let wide: Vec<f64> = features.iter().map(|&value| f64::from(value)).collect();
+    for (temperature, layout) in [(0.1f32, PairLayout::Halves), (0.5, PairLayout::Interleaved)] {
+        let weight = 1.0 / rows as f64;
+        let (expected_total, expected_rows) = infonce_reference(&wide, rows, depth, f64::from(temperature), layout, weight);
+        let mut row_losses = vec![0.0f64; rows];
+        let mut gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; infonce_scratch_len(rows, depth).unwrap()];
+        infonce_f32(&features, rows, depth, temperature, layout, weight, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} τ {temperature} {layout:?}");
+        for (row, (actual, expected)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *expected, 1e-5 * expected.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() * weight, expected_total, 1e-5 * expected_total.abs(), &context);
+        let indices = spread_indices(rows, depth);
+        let numeric = finite_difference_at(&wide, &indices, |point| infonce_reference(point, rows, depth, f64::from(temperature), layout, weight).0);
+        let scale = gradient.iter().fold(0.0f64, |best, &value| best.max(f64::from(value).abs()));
+        for (&index, &expected) in indices.iter().zip(&numeric) {
+            assert_close(f64::from(gradient[index]), expected, 1e-4 * scale, &std::format!("{context} gradient {index}"));
+        }
+        // Without the gradient: the same losses, bit for bit (the same first sweep).
+        let mut again = vec![0.0f64; rows];
+        infonce_f32(&features, rows, depth, temperature, layout, weight, &mut again, None, &mut scratch).unwrap();
+        assert_eq!(again, row_losses, "{context}: losses with and without the gradient");
+    }
+}
+
+#[test]
+fn clip_over_several_tiles_matches_float64_and_finite_differences() {
+    let (rows, depth) = (LOSS_BLOCK + 37, 6);
+    let mut rng = TestRng::new(85);
+    let image = rng.vector(rows * depth);
+    let text = rng.vector(rows * depth);
+    let image_wide: Vec<f64> = image.iter().map(|&value| f64::from(value)).collect();
+    let text_wide: Vec<f64> = text.iter().map(|&value| f64::from(value)).collect();
+    let logit_scale = 14.285_714f32;
+    let log_scale = f64::from(logit_scale).ln();
+    let expected = clip_reference(&image_wide, &text_wide, rows, depth, log_scale);
+    let mut image_gradient = vec![0.0f32; rows * depth];
+    let mut text_gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; clip_scratch_len(rows, depth).unwrap()];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let output = clip_f32(&image, &text, rows, depth, logit_scale, Some((&mut image_gradient, &mut text_gradient)), &mut scratch, &mut wide).unwrap();
+    assert_close(output.loss, expected, 1e-5 * expected, "loss");
+    let indices = spread_indices(rows, depth);
+    let numeric_image = finite_difference_at(&image_wide, &indices, |point| clip_reference(point, &text_wide, rows, depth, log_scale));
+    let numeric_text = finite_difference_at(&text_wide, &indices, |point| clip_reference(&image_wide, point, rows, depth, log_scale));
+    let numeric_scale = finite_difference(&[log_scale], |point| clip_reference(&image_wide, &text_wide, rows, depth, point[0]))[0];
+    let scale_of = |values: &[f32]| values.iter().fold(0.0f64, |best, &value| best.max(f64::from(value).abs()));
+    for (position, &index) in indices.iter().enumerate() {
+        assert_close(f64::from(image_gradient[index]), numeric_image[position], 1e-4 * scale_of(&image_gradient), &std::format!("image {index}"));
+        assert_close(f64::from(text_gradient[index]), numeric_text[position], 1e-4 * scale_of(&text_gradient), &std::format!("text {index}"));
+    }
+    assert_close(output.gradient_log_scale, numeric_scale, 1e-5 * numeric_scale.abs().max(1.0), "log scale");
+}
+
+#[test]
+fn a_nan_anywhere_makes_every_loss_and_gradient_nan() {
+    let (rows, depth) = (LOSS_BLOCK + 2, 3);
+    let mut features = TestRng::new(86).vector(rows * depth);
+    features[(LOSS_BLOCK + 1) * depth] = f32::NAN;
+    let mut row_losses = vec![0.0f64; rows];
+    let mut gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; infonce_scratch_len(rows, depth).unwrap()];
+    infonce_f32(&features, rows, depth, 0.07, PairLayout::Halves, 1.0, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+    assert!(row_losses.iter().all(|loss| loss.is_nan()) && gradient.iter().all(|value| value.is_nan()));
+    let text = TestRng::new(87).vector(rows * depth);
+    let (mut image_gradient, mut text_gradient) = (vec![0.0f32; rows * depth], vec![0.0f32; rows * depth]);
+    let mut scratch = vec![0.0f32; clip_scratch_len(rows, depth).unwrap()];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let output = clip_f32(&features, &text, rows, depth, 14.3, Some((&mut image_gradient, &mut text_gradient)), &mut scratch, &mut wide).unwrap();
+    assert!(output.loss.is_nan() && image_gradient.iter().chain(&text_gradient).all(|value| value.is_nan()));
+}
+
+#[test]
+fn scratch_does_not_grow_with_the_square_of_the_rows() {
+    // O(D·block + block² + N): doubling N past a block adds only the per-row state.
+    let small = infonce_scratch_len(16_384, 512).unwrap();
+    let large = infonce_scratch_len(32_768, 512).unwrap();
+    assert_eq!(large - small, 2 * 16_384);
+    assert!(clip_scratch_len(16_384, 512).unwrap() * 4 < 4 << 20, "clip scratch at 16 384 × 512 under 4 MiB");
+}
