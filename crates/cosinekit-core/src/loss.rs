@@ -6,13 +6,16 @@
 //!   factor `1/max(‖x‖, eps)` in float64 (float32 lanes, float64 rescue), each value
 //!   `x · factor` rounded to float32, recomputed wherever a block is packed again.
 //! - Similarities come from the float32 GEMM (see `gemm`), one tile of at most
-//!   [`LOSS_BLOCK`]² entries at a time. Logits, log-sum-exps, losses and softmax weights
-//!   are float64 (`exp`, `ln` from [`crate::math`]). The log-sum-exp is online and
-//!   max-subtracted ([`blocks::OnlineLogSumExp`]): per row (and per column for CLIP) the
-//!   largest logit so far is the reference, and the running sum is rescaled by
-//!   `exp(old − new)` when a tile raises it; never softmax-then-log, so τ = 0.01 or a logit
-//!   scale of 100 stay finite. A NaN anywhere in the inputs makes the loss and every
-//!   gradient entry NaN.
+//!   [`LOSS_BLOCK`]² entries at a time. Logits, log-sum-exps, sums and losses are float64;
+//!   the log-sum-exp is online and max-subtracted ([`blocks::OnlineLogSumExp`]): per row
+//!   (and per column for CLIP) the largest logit so far is the reference, and the running
+//!   sum is rescaled by `exp(old − new)` (float64) when a tile raises it; never
+//!   softmax-then-log, so τ = 0.01 or a logit scale of 100 stay finite. Each softmax term
+//!   `exp(logit − reference)` is the float32 exponential of the float64 difference rounded
+//!   once ([`crate::math::exp_f32_in_place`], 2 ulp, in lanes): the term's relative error is
+//!   about `|logit − reference|·6e−8`, and the terms far from the reference are the ones
+//!   that hardly count. Terms are summed in float64. A NaN anywhere in the inputs makes the
+//!   loss and every gradient entry NaN.
 //! - Gradients are analytic: a second sweep recomputes each tile, overwrites it with
 //!   `dL/dS` (`softmax − onehot` times the reduction weight, float32) and adds its products
 //!   with the packed normalised rows to the gradients (float32 GEMM sums, tiles added in
@@ -30,7 +33,7 @@ use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};
 use crate::gemm::inverse_norm_f64;
 use crate::geometry::Axes;
 use crate::lanes::{F32x4, Native};
-use crate::math::{exp_f64_pair, sqrt_f64};
+use crate::math::{exp_f32_in_place, sqrt_f64};
 use blocks::{EPS, OnlineLogSumExp, RowSets, SweepGradients, Tile, sweep, sweep_scratch_len, take};
 
 /// The eps of `F.normalize`, used by every loss here.
@@ -83,6 +86,15 @@ fn normalize_backward<V: F32x4>(raw: &[f32], rows: usize, depth: usize, gradient
             let unit = f64::from((f64::from(x) * inverse) as f32);
             *value = ((f64::from(*value) - unit * along) * factor * inverse) as f32;
         }
+    }
+}
+
+/// `arguments[c] = scale·line[c] − reference(c)`, in float64 rounded once to float32: the
+/// exponent of a softmax term (≤ 0 up to rounding), for [`exp_f32_in_place`].
+#[inline]
+fn softmax_arguments(line: &[f32], scale: f64, reference: impl Fn(usize) -> f64, arguments: &mut [f32]) {
+    for (c, (argument, &similarity)) in arguments.iter_mut().zip(line).enumerate() {
+        *argument = (scale * f64::from(similarity) - reference(c)) as f32;
     }
 }
 
@@ -164,30 +176,22 @@ fn infonce_with<V: F32x4>(
                 column_reference[c] = state.raise(first_column + c, best_similarity);
             }
         }
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let row = first_row + r;
             let line = &values[r * columns..(r + 1) * columns];
-            let mut total = 0.0f64;
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            let column_terms = &mut column_terms[..if diagonal { 0 } else { columns }];
+            softmax_arguments(line, scale, |_| row_reference[r], row_terms);
+            softmax_arguments(line, scale, |c| column_reference[c], column_terms);
+            exp_f32_in_place(&mut terms[..if diagonal { columns } else { 2 * columns }]);
             if diagonal {
-                // Both terms of a pair are this row's; the diagonal's is computed and dropped.
-                let mut c = 0;
-                while c < columns {
-                    let second = (c + 1).min(columns - 1);
-                    let terms = exp_f64_pair([scale * f64::from(line[c]) - row_reference[r], scale * f64::from(line[second]) - row_reference[r]]);
-                    if c != r {
-                        total += terms[0];
-                    }
-                    if c + 1 < columns && c + 1 != r {
-                        total += terms[1];
-                    }
-                    c += 2;
-                }
-            } else {
-                for (c, &similarity) in line.iter().enumerate() {
-                    let logit = scale * f64::from(similarity);
-                    let [for_row, for_column] = exp_f64_pair([logit - row_reference[r], logit - column_reference[c]]);
-                    total += for_row;
-                    state.sums[first_column + c] += for_column;
+                terms[r] = 0.0; // the diagonal is not in the denominator
+            }
+            let total: f64 = terms[..columns].iter().map(|&term| f64::from(term)).sum();
+            if !diagonal {
+                for (sum, &term) in state.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
+                    *sum += f64::from(term);
                 }
             }
             state.sums[row] += total;
@@ -221,19 +225,22 @@ fn infonce_with<V: F32x4>(
         let log_sum_exps: &[f64] = log_sum_exps;
         sweep::<V>(sets, &mut *scratch, SweepGradients::Shared(&mut *gradient), |tile: Tile<'_>| {
             let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+            let mut terms = [0.0f32; 2 * LOSS_BLOCK];
             for r in 0..tile_rows {
                 let row = first_row + r;
                 let row_positive = layout.positive(row, rows);
-                for c in 0..columns {
+                let line = &mut values[r * columns..(r + 1) * columns];
+                let (row_terms, column_terms) = terms.split_at_mut(columns);
+                softmax_arguments(line, scale, |_| log_sum_exps[row], row_terms);
+                softmax_arguments(line, scale, |c| log_sum_exps[first_column + c], &mut column_terms[..columns]);
+                exp_f32_in_place(&mut terms[..2 * columns]);
+                for (c, slot) in line.iter_mut().enumerate() {
                     let column = first_column + c;
-                    let slot = &mut values[r * columns + c];
                     if row == column {
                         *slot = 0.0;
                         continue;
                     }
-                    let logit = scale * f64::from(*slot);
-                    let [for_row, for_column] = exp_f64_pair([logit - log_sum_exps[row], logit - log_sum_exps[column]]);
-                    let mut weight = for_row + for_column;
+                    let mut weight = f64::from(terms[c]) + f64::from(terms[columns + c]);
                     if column == row_positive {
                         weight -= 1.0;
                     }
@@ -338,16 +345,17 @@ fn clip_with<V: F32x4>(
             let best_similarity = if scale >= 0.0 { column_best_similarity[c] } else { (0..tile_rows).map(|r| values[r * columns + c]).fold(f32::INFINITY, f32::min) };
             column_reference[c] = by_column.raise(first_column + c, best_similarity);
         }
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let line = &values[r * columns..(r + 1) * columns];
-            let mut total = 0.0f64;
-            for (c, &similarity) in line.iter().enumerate() {
-                let logit = scale * f64::from(similarity);
-                let [for_row, for_column] = exp_f64_pair([logit - row_reference[r], logit - column_reference[c]]);
-                total += for_row;
-                by_column.sums[first_column + c] += for_column;
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            softmax_arguments(line, scale, |_| row_reference[r], row_terms);
+            softmax_arguments(line, scale, |c| column_reference[c], &mut column_terms[..columns]);
+            exp_f32_in_place(&mut terms[..2 * columns]);
+            by_row.sums[first_row + r] += terms[..columns].iter().map(|&term| f64::from(term)).sum::<f64>();
+            for (sum, &term) in by_column.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
+                *sum += f64::from(term);
             }
-            by_row.sums[first_row + r] += total;
             let row = first_row + r;
             if (first_column..first_column + columns).contains(&row) {
                 diagonal[row] = line[row - first_column];
@@ -381,15 +389,18 @@ fn clip_with<V: F32x4>(
     let weight = 1.0 / (2.0 * count);
     sweep::<V>(sets, &mut *scratch, SweepGradients::Separate(&mut *image_gradient, Some(&mut *text_gradient)), |tile: Tile<'_>| {
         let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let row = first_row + r;
-            for c in 0..columns {
-                let column = first_column + c;
-                let slot = &mut values[r * columns + c];
+            let line = &mut values[r * columns..(r + 1) * columns];
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            softmax_arguments(line, scale, |_| row_lse[row], row_terms);
+            softmax_arguments(line, scale, |c| column_lse[first_column + c], &mut column_terms[..columns]);
+            exp_f32_in_place(&mut terms[..2 * columns]);
+            for (c, slot) in line.iter_mut().enumerate() {
                 let logit = scale * f64::from(*slot);
-                let [for_row, for_column] = exp_f64_pair([logit - row_lse[row], logit - column_lse[column]]);
-                let mut delta = for_row + for_column;
-                if row == column {
+                let mut delta = f64::from(terms[c]) + f64::from(terms[columns + c]);
+                if row == first_column + c {
                     delta -= 2.0;
                 }
                 delta *= weight;
