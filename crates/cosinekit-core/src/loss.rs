@@ -1,4 +1,5 @@
-//! Contrastive losses with analytic gradients, computed in tiles of the similarity matrix
+//! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
+//! multiple negatives ranking in [`ranking`]), computed in tiles of the similarity matrix
 //! (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
@@ -25,8 +26,12 @@
 //!   + N) floats of scratch, whatever N (about 3 MiB at D = 512).
 
 mod blocks;
+mod ranking;
+mod sigmoid;
 
 pub use blocks::LOSS_BLOCK;
+pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
+pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
 
 use crate::KernelError;
 use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};
@@ -70,6 +75,7 @@ impl PairLayout {
 /// unit rows are recomputed from `raw`: `x · factor` in float64, rounded once to float32
 /// (at D = 1 that rounds to ±1 exactly, so the projection `g − ẑ(ẑ·g)` is exactly 0, as
 /// the derivative is).
+#[inline(never)] // called once per gradient of every loss: one copy in the module
 fn normalize_backward<V: F32x4>(raw: &[f32], rows: usize, depth: usize, gradient: &mut [f32], factor: f64) {
     for row in 0..rows {
         let values = &raw[row * depth..(row + 1) * depth];
@@ -89,12 +95,21 @@ fn normalize_backward<V: F32x4>(raw: &[f32], rows: usize, depth: usize, gradient
     }
 }
 
-/// `arguments[c] = scale·line[c] − reference(c)`, in float64 rounded once to float32: the
-/// exponent of a softmax term (≤ 0 up to rounding), for [`exp_f32_in_place`].
-#[inline]
-fn softmax_arguments(line: &[f32], scale: f64, reference: impl Fn(usize) -> f64, arguments: &mut [f32]) {
-    for (c, (argument, &similarity)) in arguments.iter_mut().zip(line).enumerate() {
-        *argument = (scale * f64::from(similarity) - reference(c)) as f32;
+/// `arguments[c] = scale·line[c] − reference`, in float64 rounded once to float32: the
+/// exponent of a softmax term (≤ 0 up to rounding), for [`exp_f32_in_place`]. Not inlined:
+/// one copy of the (vectorised) loop serves every loss.
+#[inline(never)]
+fn softmax_arguments(line: &[f32], scale: f64, reference: f64, arguments: &mut [f32]) {
+    for (argument, &similarity) in arguments.iter_mut().zip(line) {
+        *argument = (scale * f64::from(similarity) - reference) as f32;
+    }
+}
+
+/// [`softmax_arguments`] with one reference per column: `scale·line[c] − references[c]`.
+#[inline(never)]
+fn softmax_arguments_per_column(line: &[f32], scale: f64, references: &[f64], arguments: &mut [f32]) {
+    for ((argument, &similarity), &reference) in arguments.iter_mut().zip(line).zip(references) {
+        *argument = (scale * f64::from(similarity) - reference) as f32;
     }
 }
 
@@ -157,7 +172,7 @@ fn infonce_with<V: F32x4>(
     let mut state = OnlineLogSumExp { best, sums: row_losses, scale };
     state.reset();
     let mut poisoned = false;
-    sweep::<V>(sets, &mut *scratch, SweepGradients::None, |tile: Tile<'_>| {
+    sweep::<V>(sets, &mut *scratch, SweepGradients::None, &mut |tile: Tile<'_>| {
         poisoned |= tile_has_nan(&tile);
         let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
         let diagonal = first_row == first_column;
@@ -182,8 +197,8 @@ fn infonce_with<V: F32x4>(
             let line = &values[r * columns..(r + 1) * columns];
             let (row_terms, column_terms) = terms.split_at_mut(columns);
             let column_terms = &mut column_terms[..if diagonal { 0 } else { columns }];
-            softmax_arguments(line, scale, |_| row_reference[r], row_terms);
-            softmax_arguments(line, scale, |c| column_reference[c], column_terms);
+            softmax_arguments(line, scale, row_reference[r], row_terms);
+            softmax_arguments_per_column(line, scale, &column_reference[..column_terms.len()], column_terms);
             exp_f32_in_place(&mut terms[..if diagonal { columns } else { 2 * columns }]);
             if diagonal {
                 terms[r] = 0.0; // the diagonal is not in the denominator
@@ -223,7 +238,7 @@ fn infonce_with<V: F32x4>(
         // and the gradient products.
         gradient.fill(0.0);
         let log_sum_exps: &[f64] = log_sum_exps;
-        sweep::<V>(sets, &mut *scratch, SweepGradients::Shared(&mut *gradient), |tile: Tile<'_>| {
+        sweep::<V>(sets, &mut *scratch, SweepGradients::Shared(&mut *gradient), &mut |tile: Tile<'_>| {
             let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
             let mut terms = [0.0f32; 2 * LOSS_BLOCK];
             for r in 0..tile_rows {
@@ -231,8 +246,8 @@ fn infonce_with<V: F32x4>(
                 let row_positive = layout.positive(row, rows);
                 let line = &mut values[r * columns..(r + 1) * columns];
                 let (row_terms, column_terms) = terms.split_at_mut(columns);
-                softmax_arguments(line, scale, |_| log_sum_exps[row], row_terms);
-                softmax_arguments(line, scale, |c| log_sum_exps[first_column + c], &mut column_terms[..columns]);
+                softmax_arguments(line, scale, log_sum_exps[row], row_terms);
+                softmax_arguments_per_column(line, scale, &log_sum_exps[first_column..first_column + columns], &mut column_terms[..columns]);
                 exp_f32_in_place(&mut terms[..2 * columns]);
                 for (c, slot) in line.iter_mut().enumerate() {
                     let column = first_column + c;
@@ -324,7 +339,7 @@ fn clip_with<V: F32x4>(
     let sets = RowSets { first: image, first_rows: rows, second: text, second_rows: rows, depth, symmetric: false };
     let mut poisoned = false;
     // Sweep 1: online log-sum-exps over rows and over columns, and the diagonal.
-    sweep::<V>(sets, &mut *scratch, SweepGradients::None, |tile: Tile<'_>| {
+    sweep::<V>(sets, &mut *scratch, SweepGradients::None, &mut |tile: Tile<'_>| {
         poisoned |= tile_has_nan(&tile);
         let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
         let mut column_best_similarity = [f32::NEG_INFINITY; LOSS_BLOCK];
@@ -349,8 +364,8 @@ fn clip_with<V: F32x4>(
         for r in 0..tile_rows {
             let line = &values[r * columns..(r + 1) * columns];
             let (row_terms, column_terms) = terms.split_at_mut(columns);
-            softmax_arguments(line, scale, |_| row_reference[r], row_terms);
-            softmax_arguments(line, scale, |c| column_reference[c], &mut column_terms[..columns]);
+            softmax_arguments(line, scale, row_reference[r], row_terms);
+            softmax_arguments_per_column(line, scale, &column_reference[..columns], &mut column_terms[..columns]);
             exp_f32_in_place(&mut terms[..2 * columns]);
             by_row.sums[first_row + r] += terms[..columns].iter().map(|&term| f64::from(term)).sum::<f64>();
             for (sum, &term) in by_column.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
@@ -387,15 +402,15 @@ fn clip_with<V: F32x4>(
     text_gradient.fill(0.0);
     let mut gradient_log_scale = 0.0f64;
     let weight = 1.0 / (2.0 * count);
-    sweep::<V>(sets, &mut *scratch, SweepGradients::Separate(&mut *image_gradient, Some(&mut *text_gradient)), |tile: Tile<'_>| {
+    sweep::<V>(sets, &mut *scratch, SweepGradients::Separate(&mut *image_gradient, Some(&mut *text_gradient)), &mut |tile: Tile<'_>| {
         let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
         let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let row = first_row + r;
             let line = &mut values[r * columns..(r + 1) * columns];
             let (row_terms, column_terms) = terms.split_at_mut(columns);
-            softmax_arguments(line, scale, |_| row_lse[row], row_terms);
-            softmax_arguments(line, scale, |c| column_lse[first_column + c], &mut column_terms[..columns]);
+            softmax_arguments(line, scale, row_lse[row], row_terms);
+            softmax_arguments_per_column(line, scale, &column_lse[first_column..first_column + columns], &mut column_terms[..columns]);
             exp_f32_in_place(&mut terms[..2 * columns]);
             for (c, slot) in line.iter_mut().enumerate() {
                 let logit = scale * f64::from(*slot);

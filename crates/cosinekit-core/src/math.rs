@@ -350,6 +350,8 @@ pub fn clamp_min_f64(value: f64, floor: f64) -> f64 {
 /// simd128 and relaxed modules agree bit for bit. Reduction `x = k·ln 2 + r` with k rounded
 /// to nearest by the 1.5·2²³ trick, a degree-7 Taylor polynomial for `eʳ` (|r| ≤ 0.347:
 /// truncation below 6e−9), then `2ᵏ` from its bits. Meant for softmax terms `logit − max`.
+/// Not inlined: one vectorised copy of the loop serves every caller.
+#[inline(never)]
 pub fn exp_f32_in_place(values: &mut [f32]) {
     for value in values.iter_mut() {
         *value = exp_f32_lane(*value);

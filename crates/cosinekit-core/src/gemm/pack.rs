@@ -131,46 +131,9 @@ pub fn scaled_value(value: f32, factor: f64) -> f32 {
     value * ScaleFactor(factor)
 }
 
-/// Packs `rows` contiguous rows (row `i` at `source[i·row_stride ..][.. depth]`), row `i`
-/// multiplied by `factors[i]`, into panels of `width`: with `factors[i] = scale / max(‖row‖,
-/// eps)` the panels are those of [`pack_normalized_rows`], bit for bit, for callers that
-/// pack the same rows many times and keep the factors. `packed` must hold [`packed_len`]
-/// floats; `factors` at least `rows` entries.
-pub fn pack_rows_scaled<V: F32x4>(source: &[f32], rows: usize, depth: usize, row_stride: usize, width: usize, factors: &[f64], packed: &mut [f32]) {
-    let panel_floats = width * depth;
-    if panel_floats == 0 {
-        return;
-    }
-    let row_values = |row: usize| &source[row * row_stride..row * row_stride + depth];
-    for (panel_index, panel) in packed.chunks_exact_mut(panel_floats).enumerate() {
-        let mut lane = 0;
-        while lane < width {
-            let row = panel_index * width + lane;
-            if width % 4 == 0 && row + 4 <= rows {
-                let group: [&[f32]; 4] = core::array::from_fn(|offset| row_values(row + offset));
-                let group_factors: [ScaleFactor; 4] = core::array::from_fn(|offset| ScaleFactor(factors[row + offset]));
-                if let [Some(f0), Some(f1), Some(f2), Some(f3)] = group_factors.map(ScaleFactor::normal_f32) {
-                    pack_four_rows::<V>(group, [f0, f1, f2, f3], &mut panel[lane..], width);
-                } else {
-                    for offset in 0..4 {
-                        pack_row(group[offset], group_factors[offset], &mut panel[lane + offset..], width);
-                    }
-                }
-                lane += 4;
-            } else {
-                if row < rows {
-                    pack_row(row_values(row), ScaleFactor(factors[row]), &mut panel[lane..], width);
-                } else {
-                    panel[lane..].iter_mut().step_by(width).for_each(|slot| *slot = 0.0);
-                }
-                lane += 1;
-            }
-        }
-    }
-}
-
-/// The transposed operand of [`pack_rows_scaled`]: the `depth` columns of the same scaled
-/// rows become the packed rows (panels of `width` columns, `rows` deep), so that
+/// The transposed operand of [`pack_normalized_rows`]: the `depth` columns of rows scaled
+/// by `factors` (with `factors[k] = scale / max(‖row k‖, eps)`, the same floats) become the
+/// packed rows (panels of `width` columns, `rows` deep), so that
 /// `multiply_packed(W, …, this, depth, rows, …)` computes `W · X̂` for a `[·, rows]` matrix
 /// W. Value `(k, d)` is `scaled_value(source[k·row_stride + d], factors[k])`, the float the
 /// row-wise packing holds; columns past `depth` are zero. `packed` holds

@@ -18,7 +18,7 @@
 //! - Memory: packed panels of one row block of each set, their transposes for the gradient
 //!   products, one tile and its two packings: O(D·block + block²) floats, whatever N.
 
-use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, pack_columns_scaled, pack_rows_scaled, pack_strided, packed_len};
+use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, pack_columns_scaled, pack_normalized_rows, pack_strided, packed_len};
 use crate::lanes::F32x4;
 use crate::math::{exp_f64, ln_f64};
 
@@ -97,10 +97,37 @@ fn factors_of<V: F32x4>(rows: &[f32], first: usize, count: usize, depth: usize, 
     }
 }
 
+/// One call site of the GEMM for the three products of a sweep (the tile, `W·Ŷ_J`, `Wᵀ·X̂_I`):
+/// each inlined copy of the tiled product costs kilobytes of every wasm module.
+#[inline(never)]
+fn product<V: F32x4>(packed_a: &[f32], rows_a: usize, packed_b: &[f32], rows_b: usize, depth: usize, out: &mut [f32], out_row_stride: usize, accumulate: bool) {
+    multiply_packed::<V>(packed_a, rows_a, packed_b, rows_b, depth, out, out_row_stride, accumulate);
+}
+
+/// One call site of the row packer, for both panel widths (as [`product`]): the panels of
+/// `pairwiseCosine` (`pack_normalized_rows`, scale 1, eps 1e-12), whose factors are those
+/// [`factors_of`] computes for the transposed packing.
+#[inline(never)]
+fn pack_rows<V: F32x4>(source: &[f32], rows: usize, depth: usize, width: usize, packed: &mut [f32]) {
+    pack_normalized_rows::<V>(source, rows, depth, depth, width, 1.0, EPS, packed);
+}
+
+/// One call site of the transposing packer.
+#[inline(never)]
+fn pack_columns(source: &[f32], rows: usize, depth: usize, factors: &[f64], packed: &mut [f32]) {
+    pack_columns_scaled(source, rows, depth, depth, TILE_COLUMNS, factors, packed);
+}
+
+/// One call site of the strided packer (the tile and its transpose).
+#[inline(never)]
+fn pack_tile(source: &[f32], rows: usize, depth: usize, row_stride: usize, depth_stride: usize, packed: &mut [f32]) {
+    pack_strided(source, rows, depth, row_stride, depth_stride, TILE_ROWS, None, packed);
+}
+
 /// Visits every tile of `S = X̂·Ŷᵀ` (only `J ≥ I` when symmetric), row blocks outermost;
 /// after each visit, adds the tile's `W·Ŷ_J` and `Wᵀ·X̂_I` to the gradients (see the
 /// module's Numerics). `scratch` holds [`sweep_scratch_len`] floats.
-pub(crate) fn sweep<V: F32x4>(sets: RowSets<'_>, mut scratch: &mut [f32], mut gradients: SweepGradients<'_>, mut visit: impl FnMut(Tile<'_>)) {
+pub(crate) fn sweep<V: F32x4>(sets: RowSets<'_>, mut scratch: &mut [f32], mut gradients: SweepGradients<'_>, visit: &mut dyn FnMut(Tile<'_>)) {
     let RowSets { first, first_rows, second, second_rows, depth, symmetric } = sets;
     let block_rows = first_rows.min(LOSS_BLOCK);
     let block_columns = second_rows.min(LOSS_BLOCK);
@@ -122,22 +149,21 @@ pub(crate) fn sweep<V: F32x4>(sets: RowSets<'_>, mut scratch: &mut [f32], mut gr
     for first_row in (0..first_rows).step_by(LOSS_BLOCK) {
         let rows = LOSS_BLOCK.min(first_rows - first_row);
         let source = &first[first_row * depth..(first_row + rows) * depth];
-        factors_of::<V>(first, first_row, rows, depth, &mut first_factors);
         let a_panels = &mut first_panels[..packed_len(rows, depth, TILE_ROWS).unwrap_or(0)];
-        pack_rows_scaled::<V>(source, rows, depth, depth, TILE_ROWS, &first_factors, a_panels);
+        pack_rows::<V>(source, rows, depth, TILE_ROWS, a_panels);
         let a_columns = &mut first_columns[..packed_len(depth, rows, TILE_COLUMNS).unwrap_or(0)];
         if want_first_columns {
-            pack_columns_scaled(source, rows, depth, depth, TILE_COLUMNS, &first_factors, a_columns);
+            factors_of::<V>(first, first_row, rows, depth, &mut first_factors);
+            pack_columns(source, rows, depth, &first_factors, a_columns);
         }
         let column_begin = if symmetric { first_row } else { 0 };
         for first_column in (column_begin..second_rows).step_by(LOSS_BLOCK) {
             let columns = LOSS_BLOCK.min(second_rows - first_column);
             let column_source = &second[first_column * depth..(first_column + columns) * depth];
-            factors_of::<V>(second, first_column, columns, depth, &mut second_factors);
             let b_panels = &mut second_panels[..packed_len(columns, depth, TILE_COLUMNS).unwrap_or(0)];
-            pack_rows_scaled::<V>(column_source, columns, depth, depth, TILE_COLUMNS, &second_factors, b_panels);
+            pack_rows::<V>(column_source, columns, depth, TILE_COLUMNS, b_panels);
             let values = &mut tile_values[..rows * columns];
-            multiply_packed::<V>(a_panels, rows, b_panels, columns, depth, values, columns, false);
+            product::<V>(a_panels, rows, b_panels, columns, depth, values, columns, false);
             visit(Tile { first_row, first_column, rows, columns, values: &mut *values });
 
             let (first_gradient, second_gradient): (&mut [f32], Option<&mut [f32]>) = match &mut gradients {
@@ -146,10 +172,11 @@ pub(crate) fn sweep<V: F32x4>(sets: RowSets<'_>, mut scratch: &mut [f32], mut gr
                 SweepGradients::Separate(first_gradient, second_gradient) => (&mut **first_gradient, second_gradient.as_deref_mut()),
             };
             let b_columns = &mut second_columns[..packed_len(depth, columns, TILE_COLUMNS).unwrap_or(0)];
-            pack_columns_scaled(column_source, columns, depth, depth, TILE_COLUMNS, &second_factors, b_columns);
+            factors_of::<V>(second, first_column, columns, depth, &mut second_factors);
+            pack_columns(column_source, columns, depth, &second_factors, b_columns);
             let w_packed = &mut packed_tile[..packed_len(rows, columns, TILE_ROWS).unwrap_or(0)];
-            pack_strided(values, rows, columns, columns, 1, TILE_ROWS, None, w_packed);
-            multiply_packed::<V>(w_packed, rows, b_columns, depth, columns, &mut first_gradient[first_row * depth..], depth, true);
+            pack_tile(values, rows, columns, columns, 1, w_packed);
+            product::<V>(w_packed, rows, b_columns, depth, columns, &mut first_gradient[first_row * depth..], depth, true);
             // The transposed product: into the second set's gradient, or for a symmetric
             // sweep's off-diagonal tile into the same gradient at the column block's rows.
             let transpose_target = match second_gradient {
@@ -159,8 +186,8 @@ pub(crate) fn sweep<V: F32x4>(sets: RowSets<'_>, mut scratch: &mut [f32], mut gr
             };
             if let Some(target) = transpose_target {
                 let t_packed = &mut packed_transpose[..packed_len(columns, rows, TILE_ROWS).unwrap_or(0)];
-                pack_strided(values, columns, rows, 1, columns, TILE_ROWS, None, t_packed);
-                multiply_packed::<V>(t_packed, columns, a_columns, depth, rows, &mut target[first_column * depth..], depth, true);
+                pack_tile(values, columns, rows, 1, columns, t_packed);
+                product::<V>(t_packed, columns, a_columns, depth, rows, &mut target[first_column * depth..], depth, true);
             }
         }
     }

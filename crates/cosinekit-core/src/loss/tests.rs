@@ -265,3 +265,108 @@ fn scratch_does_not_grow_with_the_square_of_the_rows() {
     assert_eq!(large - small, 2 * 16_384);
     assert!(clip_scratch_len(16_384, 512).unwrap() * 4 < 4 << 20, "clip scratch at 16 384 × 512 under 4 MiB");
 }
+
+/// Naive float64 SigLIP loss as a function of (image, text, log t, b).
+fn siglip_reference(image: &[f64], text: &[f64], rows: usize, depth: usize, log_scale: f64, bias: f64) -> f64 {
+    let (unit_image, unit_text) = (normalized_f64(image, rows, depth), normalized_f64(text, rows, depth));
+    let scale = log_scale.exp();
+    let mut total = 0.0;
+    for i in 0..rows {
+        for j in 0..rows {
+            let logit = scale * (0..depth).map(|k| unit_image[i * depth + k] * unit_text[j * depth + k]).sum::<f64>() + bias;
+            let label = if i == j { 1.0 } else { -1.0 };
+            // −log σ(z·l) = log(1 + exp(−z·l)), written the plain way (fine in float64 here).
+            total += (1.0 + (-label * logit).exp()).ln();
+        }
+    }
+    total / rows as f64
+}
+
+#[test]
+fn siglip_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(90);
+    for &(rows, depth, logit_scale, logit_bias) in &[(1usize, 4usize, 10.0f32, -10.0f32), (5, 7, 10.0, -10.0), (6, 3, 1.0, 0.5), (LOSS_BLOCK + 3, 4, 10.0, -10.0)] {
+        let image = rng.vector(rows * depth);
+        let text = rng.vector(rows * depth);
+        let image_wide: Vec<f64> = image.iter().map(|&value| f64::from(value)).collect();
+        let text_wide: Vec<f64> = text.iter().map(|&value| f64::from(value)).collect();
+        let (log_scale, bias) = (f64::from(logit_scale).ln(), f64::from(logit_bias));
+        let expected = siglip_reference(&image_wide, &text_wide, rows, depth, log_scale, bias);
+        let mut image_gradient = vec![0.0f32; rows * depth];
+        let mut text_gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; siglip_scratch_len(rows, depth).unwrap()];
+        let output = siglip_f32(&image, &text, rows, depth, logit_scale, logit_bias, Some((&mut image_gradient, &mut text_gradient)), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} depth {depth} t {logit_scale} b {logit_bias}");
+        assert_close(output.loss, expected, 1e-5 * expected.abs(), &context);
+        let forward_only = siglip_f32(&image, &text, rows, depth, logit_scale, logit_bias, None, &mut scratch).unwrap();
+        assert_eq!(forward_only.loss, output.loss, "{context}: loss with and without gradients");
+        let indices: Vec<usize> = if rows > 8 { spread_indices(rows, depth) } else { (0..rows * depth).collect() };
+        let numeric_image = finite_difference_at(&image_wide, &indices, |point| siglip_reference(point, &text_wide, rows, depth, log_scale, bias));
+        let numeric_text = finite_difference_at(&text_wide, &indices, |point| siglip_reference(&image_wide, point, rows, depth, log_scale, bias));
+        let scale_of = |values: &[f32]| values.iter().fold(1e-6f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in indices.iter().enumerate() {
+            assert_close(f64::from(image_gradient[index]), numeric_image[position], 1e-4 * scale_of(&image_gradient), &std::format!("{context} image {index}"));
+            assert_close(f64::from(text_gradient[index]), numeric_text[position], 1e-4 * scale_of(&text_gradient), &std::format!("{context} text {index}"));
+        }
+        let numeric_scale = finite_difference(&[log_scale], |point| siglip_reference(&image_wide, &text_wide, rows, depth, point[0], bias))[0];
+        let numeric_bias = finite_difference(&[bias], |point| siglip_reference(&image_wide, &text_wide, rows, depth, log_scale, point[0]))[0];
+        assert_close(output.gradient_log_scale, numeric_scale, 1e-5 * numeric_scale.abs().max(1e-2), &std::format!("{context} log t"));
+        assert_close(output.gradient_bias, numeric_bias, 1e-5 * numeric_bias.abs().max(1e-2), &std::format!("{context} b"));
+    }
+    let mut scratch = vec![0.0f32; siglip_scratch_len(2, 2).unwrap()];
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    assert_eq!(siglip_f32(&values, &values, 2, 2, f32::NAN, 0.0, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(siglip_f32(&values, &values, 2, 2, 1.0, f32::INFINITY, None, &mut scratch), Err(KernelError::InvalidArgument));
+}
+
+#[test]
+fn siglip_log1p_series_meets_the_logarithm() {
+    for e in [0.0f64, 1e-30, 1e-8, 1e-3, 0.05, 0.125, 0.1250001, 0.5, 1.0] {
+        assert_close(sigmoid::log1p_unit(e), (e).ln_1p(), 1e-15 + 1e-8 * e, &std::format!("log1p({e})"));
+    }
+}
+
+/// Naive float64 MNRL as a function of (anchors, candidates).
+fn ranking_reference(anchors: &[f64], anchor_rows: usize, candidates: &[f64], candidate_rows: usize, depth: usize, scale: f64) -> (f64, Vec<f64>) {
+    let (unit_anchors, unit_candidates) = (normalized_f64(anchors, anchor_rows, depth), normalized_f64(candidates, candidate_rows, depth));
+    let score = |i: usize, j: usize| scale * (0..depth).map(|k| unit_anchors[i * depth + k] * unit_candidates[j * depth + k]).sum::<f64>();
+    let losses: Vec<f64> = (0..anchor_rows).map(|i| log_sum_exp((0..candidate_rows).map(move |j| score(i, j))) - score(i, i)).collect();
+    (losses.iter().sum::<f64>() / anchor_rows as f64, losses)
+}
+
+#[test]
+fn ranking_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(91);
+    for &(anchor_rows, candidate_rows, depth, scale) in &[(1usize, 1usize, 3usize, 20.0f32), (4, 9, 5, 20.0), (6, 6, 8, 1.0), (LOSS_BLOCK + 5, 2 * LOSS_BLOCK + 1, 3, 20.0)] {
+        let anchors = rng.vector(anchor_rows * depth);
+        let candidates = rng.vector(candidate_rows * depth);
+        let anchors_wide: Vec<f64> = anchors.iter().map(|&value| f64::from(value)).collect();
+        let candidates_wide: Vec<f64> = candidates.iter().map(|&value| f64::from(value)).collect();
+        let (expected, expected_rows) = ranking_reference(&anchors_wide, anchor_rows, &candidates_wide, candidate_rows, depth, f64::from(scale));
+        let mut row_losses = vec![0.0f64; anchor_rows];
+        let mut anchor_gradient = vec![0.0f32; anchor_rows * depth];
+        let mut candidate_gradient = vec![0.0f32; candidate_rows * depth];
+        let mut scratch = vec![0.0f32; ranking_scratch_len(anchor_rows, candidate_rows, depth).unwrap()];
+        multiple_negatives_ranking_f32(&anchors, anchor_rows, &candidates, candidate_rows, depth, scale, &mut row_losses, Some((&mut anchor_gradient, &mut candidate_gradient)), &mut scratch).unwrap();
+        let context = std::format!("anchors {anchor_rows} candidates {candidate_rows} depth {depth} scale {scale}");
+        for (row, (actual, wanted)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *wanted, 1e-5 * wanted.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() / anchor_rows as f64, expected, 1e-5 * expected.abs().max(1e-3), &context);
+        let anchor_indices: Vec<usize> = if anchor_rows > 8 { spread_indices(anchor_rows, depth) } else { (0..anchor_rows * depth).collect() };
+        let candidate_indices: Vec<usize> = if candidate_rows > 9 { spread_indices(candidate_rows, depth) } else { (0..candidate_rows * depth).collect() };
+        let numeric_anchors = finite_difference_at(&anchors_wide, &anchor_indices, |point| ranking_reference(point, anchor_rows, &candidates_wide, candidate_rows, depth, f64::from(scale)).0);
+        let numeric_candidates = finite_difference_at(&candidates_wide, &candidate_indices, |point| ranking_reference(&anchors_wide, anchor_rows, point, candidate_rows, depth, f64::from(scale)).0);
+        let scale_of = |values: &[f32]| values.iter().fold(1e-6f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in anchor_indices.iter().enumerate() {
+            assert_close(f64::from(anchor_gradient[index]), numeric_anchors[position], 1e-4 * scale_of(&anchor_gradient), &std::format!("{context} anchor {index}"));
+        }
+        for (position, &index) in candidate_indices.iter().enumerate() {
+            assert_close(f64::from(candidate_gradient[index]), numeric_candidates[position], 1e-4 * scale_of(&candidate_gradient), &std::format!("{context} candidate {index}"));
+        }
+    }
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    let mut row_losses = [0.0f64; 2];
+    let mut scratch = vec![0.0f32; ranking_scratch_len(2, 2, 2).unwrap()];
+    assert_eq!(multiple_negatives_ranking_f32(&values, 2, &values[..2], 1, 2, 20.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+}
