@@ -1,4 +1,5 @@
-// The losses section: every loss's forward + backward throughput against the pairwise GEMM,
+// The losses section: every loss's forward + backward throughput (clipLoss, sigLipLoss,
+// multipleNegativesRankingLoss, infoNCE) against the pairwise GEMM,
 // and the WASM memory a call grows, at N = 4096 and 16 384 rows of D = 512 (issue #17).
 //
 // Units. A loss fwd+bwd is counted as 6·N²·D flops (three N×N×D products: the logits, and
@@ -88,6 +89,39 @@ export function infoNCE64(features, rows, depth, temperature) {
   return total / rows;
 }
 
+/** Float64 SigLIP loss (open_clip's SigLipLoss): Σ log(1 + exp(−z·(t·s + b))) / N, z = ±1. */
+export function sigLipLoss64(image, text, rows, depth, logitScale, logitBias) {
+  const unitImage = unitRows(image, rows, depth);
+  const unitText = unitRows(text, rows, depth);
+  let total = 0;
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < rows; column++) {
+      const signed = (row === column ? 1 : -1) * (logitScale * dot(unitImage, row * depth, unitText, column * depth, depth) + logitBias);
+      total += Math.max(-signed, 0) + Math.log1p(Math.exp(-Math.abs(signed)));
+    }
+  }
+  return total / rows;
+}
+
+/** Float64 multiple negatives ranking loss: CE(scale · cos(anchors, candidates), arange N), mean. */
+export function rankingLoss64(anchors, candidates, rows, depth, scale) {
+  const unitAnchors = unitRows(anchors, rows, depth);
+  const unitCandidates = unitRows(candidates, rows, depth);
+  const line = new Float64Array(rows);
+  let total = 0;
+  for (let row = 0; row < rows; row++) {
+    let maximum = -Infinity;
+    for (let column = 0; column < rows; column++) {
+      line[column] = scale * dot(unitAnchors, row * depth, unitCandidates, column * depth, depth);
+      maximum = Math.max(maximum, line[column]);
+    }
+    let sum = 0;
+    for (let column = 0; column < rows; column++) sum += Math.exp(line[column] - maximum);
+    total += maximum + Math.log(sum) - line[row];
+  }
+  return total / rows;
+}
+
 const finiteArray = (values) => values.every(Number.isFinite);
 
 /** The loss contenders of one size: each runs fwd+bwd and returns what its check needs. */
@@ -99,6 +133,18 @@ function lossContenders(api, tensors) {
       run: () => api.clipLoss(image, text, { grad: true }),
       finite: (result) => Number.isFinite(result.loss) && finiteArray(result.gradImage.data) && finiteArray(result.gradText.data),
       reference: ({ rows, depth }) => clipLoss64(image.data, text.data, rows, depth, 1 / 0.07),
+    },
+    {
+      id: 'sigLipLoss',
+      run: () => api.sigLipLoss(image, text, { grad: true }),
+      finite: (result) => Number.isFinite(result.loss) && finiteArray(result.gradImage.data) && finiteArray(result.gradText.data),
+      reference: ({ rows, depth }) => sigLipLoss64(image.data, text.data, rows, depth, 10, -10),
+    },
+    {
+      id: 'multipleNegativesRankingLoss',
+      run: () => api.multipleNegativesRankingLoss(image, text, { grad: true }),
+      finite: (result) => Number.isFinite(result.loss) && finiteArray(result.gradAnchors.data) && finiteArray(result.gradCandidates.data),
+      reference: ({ rows, depth }) => rankingLoss64(image.data, text.data, rows, depth, 20),
     },
     {
       id: 'infoNCE',
@@ -121,7 +167,7 @@ function pairwiseThroughBlocks(api, image, text) {
  * also its warm-up), its check, then `rounds` interleaved rounds of the pairwise baseline
  * and every loss (one call each per round, the starting contender rotating).
  */
-function measureSize({ cosinekit, variant, rows, depth, rounds, checkLimit, log }) {
+export function measureSize({ cosinekit, variant, rows, depth, rounds, checkLimit, log }) {
   const seed = seedFromLabel(`losses-${rows}-d${depth}`);
   const paired = pairedFeatures(seed, 2 * rows, depth);
   const fill = (api) => {
