@@ -8,6 +8,7 @@
 //   --quick          CI smoke run: reduced sizes, 2 short rounds, still checks every result
 //   --only=…         workloads whose id, kind or family contains one of the words
 //                    (e.g. --only=rowwise,single-f32-d8; kinds: single rowwise normalize pairwise topk infonce;
+//                    --only=losses is the losses section alone: fwd+bwd vs the pairwise GEMM, memory grown;
 //                    --only=single is the whole single-pair section: Float32Array and number[], every D)
 //   --contenders=…   contenders whose id contains one of the words (js-optimised is always run, and
 //                    compute-cosine-similarity on the single pair: the baselines of the ratios)
@@ -25,6 +26,7 @@ import { COSINEKIT_FUNCTIONS, cosinekitContender, cosinekitPairContenders, jsNai
 import { describeEnvironment, environmentLine } from './lib/environment.mjs';
 import { collectGarbage, measureInterleaved, probeSeconds, timeOneCall } from './lib/measure.mjs';
 import { installedVersion, loadComputeCosineSimilarity, loadMlDistance, loadSimsimd, loadTfjsWasm } from './lib/peers.mjs';
+import { measureLosses, lossesMarkdown } from './lib/losses.mjs';
 import { analyse, consoleReport, markdownReport } from './lib/report.mjs';
 import { FORMULAS, workloadsFor } from './lib/workloads.mjs';
 
@@ -397,7 +399,9 @@ function mergeChild(records, child) {
 
 const environment = describeEnvironment(benchDirectory);
 const workloads = selectedWorkloads();
-if (workloads.length === 0) {
+// The losses section (bench/lib/losses.mjs): in every run of the parent, or alone with --only=losses.
+const wantLosses = !isChild && (options.only === null || options.only.includes('losses'));
+if (workloads.length === 0 && !wantLosses) {
   console.error(`run.mjs: --only=${options.only.join(',')} selects no workload`);
   process.exit(2);
 }
@@ -483,6 +487,8 @@ if (topKMemory !== null) {
   log(`${topKMemory.workload}: extra memory of one call: ${mib(topKMemory.wasmGrowthBytes)} MiB WASM memory growth + ${mib(topKMemory.resultBytes)} MiB results (inputs ${mib(topKMemory.inputBytes)} MiB; heap after − before: ${topKMemory.heapLeakBytes} B)`);
 }
 
+const losses = wantLosses ? measureLosses({ cosinekit, quick: options.quick, log }) : null;
+
 const report = {
   schema: 'cosinekit-bench/1',
   mode,
@@ -507,6 +513,7 @@ const report = {
   elapsedSeconds: (performance.now() - started) / 1000,
   workloads: records,
   topKMemory,
+  losses,
 };
 analyse(report);
 
@@ -514,7 +521,7 @@ analyse(report);
 const stem = options.quick ? 'quick' : 'latest';
 mkdirSync(options.outDir, { recursive: true });
 writeFileSync(path.join(options.outDir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(path.join(options.outDir, `${stem}.md`), markdownReport(report));
+writeFileSync(path.join(options.outDir, `${stem}.md`), markdownReport(report) + lossesMarkdown(losses));
 writeFileSync(path.join(options.outDir, `${stem}.svg`), renderChart(report));
 console.log(`\n${consoleReport(report)}`);
 console.log(`wrote ${path.relative(process.cwd(), path.join(options.outDir, `${stem}.{json,md,svg}`))} in ${report.elapsedSeconds.toFixed(1)} s`);

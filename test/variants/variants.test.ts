@@ -229,6 +229,32 @@ describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar 
       expectAllClose(got.clipGrad, reference.clipGrad, { absolute: 1e-6, relative: 1e-5, context });
     }
   });
+
+  test('sigLipLoss and multipleNegativesRankingLoss with gradients, across tiles (up to 300 rows)', () => {
+    for (const [rows, extra, depth] of [
+      [1, 0, 1],
+      [2, 1, 3],
+      [5, 4, 7],
+      [9, 0, 70],
+      [300, 20, 5],
+    ] as const) {
+      const image = values(rows * depth + 1, rows * depth);
+      const text = values(rows * depth + 2, rows * depth);
+      const candidates = values(rows * depth + 3, (rows + extra) * depth);
+      const results = [kit, scalar].map((instance) => {
+        const siglip = instance.sigLipLoss({ data: image, shape: [rows, depth] }, { data: text, shape: [rows, depth] }, { grad: true });
+        const ranking = instance.multipleNegativesRankingLoss({ data: image, shape: [rows, depth] }, { data: candidates, shape: [rows + extra, depth] }, { grad: true });
+        return {
+          losses: [siglip.loss, siglip.gradLogitScale, siglip.gradLogitBias, ranking.loss],
+          gradients: [...siglip.gradImage.data, ...siglip.gradText.data, ...ranking.gradAnchors.data, ...ranking.gradCandidates.data],
+        };
+      });
+      const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+      const context = `[${rows} (+${extra}), ${depth}]`;
+      expectAllClose(got.losses, reference.losses, { absolute: 1e-6, relative: 1e-5, context });
+      expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
+    }
+  });
 });
 
 test('a WasmTensor of one instance is accepted by another (copied)', () => {

@@ -1,30 +1,48 @@
-//! Contrastive losses with analytic gradients, on the packed product of [`crate::gemm`].
+//! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
+//! multiple negatives ranking in [`ranking`]), computed in tiles of the similarity matrix
+//! (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
-//! - Rows are L2-normalised with eps = 1e-12 (`F.normalize`); norms in float32 lanes with
-//!   a float64 rescue, normalised rows rounded to float32.
-//! - Similarities come from the float32 GEMM (see `gemm`); logits, log-sum-exp, losses and
-//!   softmax weights are float64 (`exp`, `ln` from [`crate::math`]); the log-sum-exp is
-//!   max-subtracted, never softmax-then-log, so τ = 0.01 or a logit scale of 100 stay
-//!   finite. A NaN in a row makes its loss (and gradient) NaN.
-//! - Gradients are analytic: `softmax − onehot` (times the reduction weight) in place of
-//!   the logits, through the Gram matrix with the same GEMM (`(G + Gᵀ)·Ẑ` for InfoNCE,
-//!   `dL·T̂` and `dLᵀ·Î` for CLIP), then through the normalisation:
-//!   `dz = (g − ẑ·(ẑ·g)) / ‖z‖`, or `g / eps` where the norm was clamped.
-//! - Memory: the R×R (N×N) logit matrix plus O(R·D) packing; the gradient product is
-//!   computed [`GRADIENT_BLOCK_ROWS`] rows at a time.
+//! - Rows are L2-normalised with eps = 1e-12 (`F.normalize`) while they are packed: the
+//!   factor `1/max(‖x‖, eps)` in float64 (float32 lanes, float64 rescue), each value
+//!   `x · factor` rounded to float32, recomputed wherever a block is packed again.
+//! - Similarities come from the float32 GEMM (see `gemm`), one tile of at most
+//!   [`LOSS_BLOCK`]² entries at a time. Logits, log-sum-exps, sums and losses are float64;
+//!   the log-sum-exp is online and max-subtracted ([`blocks::OnlineLogSumExp`]): per row
+//!   (and per column for CLIP) the largest logit so far is the reference, and the running
+//!   sum is rescaled by `exp(old − new)` (float64) when a tile raises it; never
+//!   softmax-then-log, so τ = 0.01 or a logit scale of 100 stay finite. Each softmax term
+//!   `exp(logit − reference)` is the float32 exponential of the float64 difference rounded
+//!   once ([`crate::math::exp_f32_in_place`], 2 ulp, in lanes): the term's relative error is
+//!   about `|logit − reference|·6e−8`, and the terms far from the reference are the ones
+//!   that hardly count. Terms are summed in float64. A NaN anywhere in the inputs makes the
+//!   loss and every gradient entry NaN.
+//! - Gradients are analytic: a second sweep recomputes each tile, overwrites it with
+//!   `dL/dS` (`softmax − onehot` times the reduction weight, float32) and adds its products
+//!   with the packed normalised rows to the gradients (float32 GEMM sums, tiles added in
+//!   order); then through the normalisation: `dz = (g − ẑ·(ẑ·g)) / ‖z‖`, or `g / eps`
+//!   where the norm was clamped.
+//! - Memory: O((N + M)·D) for the gradients the caller passes in, plus O(D·block + block²
+//!   + N) floats of scratch, whatever N (about 3 MiB at D = 512).
+
+mod blocks;
+mod ranking;
+mod sigmoid;
+
+pub use blocks::LOSS_BLOCK;
+pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
+pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
 
 use crate::KernelError;
 use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};
-use crate::gemm::{TILE_COLUMNS, TILE_ROWS, inverse_norm_f64, multiply_packed, multiply_packed_symmetric, pack_strided, packed_len};
+use crate::gemm::inverse_norm_f64;
 use crate::geometry::Axes;
 use crate::lanes::{F32x4, Native};
-use crate::math::{exp_f64, exp_f64_pair, ln_f64, sqrt_f64};
+use crate::math::{exp_f32_in_place, sqrt_f64};
+use blocks::{EPS, OnlineLogSumExp, RowSets, SweepGradients, Tile, sweep, sweep_scratch_len, take};
 
 /// The eps of `F.normalize`, used by every loss here.
-pub const NORMALIZE_EPS: f32 = 1e-12;
-/// Rows of the logit-gradient matrix packed at a time for the backward product.
-pub const GRADIENT_BLOCK_ROWS: usize = 256;
+pub const NORMALIZE_EPS: f32 = EPS;
 
 /// Where row i's positive is, in InfoNCE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,112 +71,56 @@ impl PairLayout {
     }
 }
 
-/// Normalised rows and what the backward pass needs of them.
-struct Normalized<'a> {
-    rows: &'a mut [f32],
-    inverse_norms: &'a mut [f32],
-    clamped: &'a mut [f32],
-}
-
-/// `M ← M + Mᵀ` for a square row-major matrix, in 32×32 tiles so the transposed reads stay
-/// in cache (a plain column walk misses on every element once M outgrows the cache).
-fn add_transpose_in_place(matrix: &mut [f32], size: usize) {
-    const TILE: usize = 32;
-    for tile_row in (0..size).step_by(TILE) {
-        for tile_column in (tile_row..size).step_by(TILE) {
-            for row in tile_row..(tile_row + TILE).min(size) {
-                let first_column = if tile_row == tile_column { row } else { tile_column };
-                for column in first_column..(tile_column + TILE).min(size) {
-                    let sum = matrix[row * size + column] + matrix[column * size + row];
-                    matrix[row * size + column] = sum;
-                    matrix[column * size + row] = sum;
-                }
-            }
-        }
-    }
-}
-
-/// Splits `count` floats off the front of `scratch`.
-fn take<'a>(scratch: &mut &'a mut [f32], count: usize) -> &'a mut [f32] {
-    let (head, tail) = core::mem::take(scratch).split_at_mut(count);
-    *scratch = tail;
-    head
-}
-
-fn normalize_rows<V: F32x4>(source: &[f32], rows: usize, depth: usize, target: &mut Normalized<'_>) {
+/// In place: `gradient` holds dL/dẑ / `factor` for the rows of `raw`; leaves dL/dz. The
+/// unit rows are recomputed from `raw`: `x · factor` in float64, rounded once to float32
+/// (at D = 1 that rounds to ±1 exactly, so the projection `g − ẑ(ẑ·g)` is exactly 0, as
+/// the derivative is).
+#[inline(never)] // called once per gradient of every loss: one copy in the module
+fn normalize_backward<V: F32x4>(raw: &[f32], rows: usize, depth: usize, gradient: &mut [f32], factor: f64) {
     for row in 0..rows {
-        let values = &source[row * depth..(row + 1) * depth];
-        let inverse = inverse_norm_f64::<V>(values, NORMALIZE_EPS);
-        target.inverse_norms[row] = inverse as f32;
-        target.clamped[row] = if inverse >= 1.0 / f64::from(NORMALIZE_EPS) { 1.0 } else { 0.0 };
-        for (slot, &value) in target.rows[row * depth..(row + 1) * depth].iter_mut().zip(values) {
-            *slot = (f64::from(value) * inverse) as f32;
-        }
-    }
-}
-
-/// In place: `gradient` holds dL/dẑ / `factor`; leaves dL/dz.
-fn normalize_backward(gradient: &mut [f32], rows: usize, depth: usize, normalized: &Normalized<'_>, factor: f32) {
-    for row in 0..rows {
-        let unit = &normalized.rows[row * depth..(row + 1) * depth];
+        let values = &raw[row * depth..(row + 1) * depth];
         let slot = &mut gradient[row * depth..(row + 1) * depth];
-        let inverse = f64::from(normalized.inverse_norms[row]);
-        let factor = f64::from(factor);
-        if normalized.clamped[row] != 0.0 {
+        let inverse = inverse_norm_f64::<V>(values, EPS);
+        if inverse >= 1.0 / f64::from(EPS) {
             for value in slot.iter_mut() {
                 *value = (f64::from(*value) * factor * inverse) as f32;
             }
             continue;
         }
-        let along: f64 = unit.iter().zip(slot.iter()).map(|(&u, &g)| f64::from(u) * f64::from(g)).sum();
-        for (value, &u) in slot.iter_mut().zip(unit) {
-            *value = ((f64::from(*value) - f64::from(u) * along) * factor * inverse) as f32;
+        let along: f64 = values.iter().zip(slot.iter()).map(|(&x, &g)| f64::from((f64::from(x) * inverse) as f32) * f64::from(g)).sum();
+        for (value, &x) in slot.iter_mut().zip(values) {
+            let unit = f64::from((f64::from(x) * inverse) as f32);
+            *value = ((f64::from(*value) - unit * along) * factor * inverse) as f32;
         }
     }
 }
 
-/// `out = M·Z` for a row-major `m_rows × inner` matrix M (`M[i][k]` at
-/// `m[i·m_row_stride + k·m_depth_stride]`) and row-major Z `[inner, depth]`, using
-/// `z_transposed` (Zᵀ packed, filled here) and `m_block` (one packed block of M).
-fn multiply_by_rows<V: F32x4>(
-    m: &[f32],
-    m_rows: usize,
-    inner: usize,
-    m_row_stride: usize,
-    m_depth_stride: usize,
-    z: &[f32],
-    depth: usize,
-    z_transposed: &mut [f32],
-    m_block: &mut [f32],
-    out: &mut [f32],
-) {
-    pack_strided(z, depth, inner, 1, depth, TILE_COLUMNS, None, z_transposed);
-    for block_start in (0..m_rows).step_by(GRADIENT_BLOCK_ROWS) {
-        let block_rows = GRADIENT_BLOCK_ROWS.min(m_rows - block_start);
-        let packed = &mut m_block[..packed_len(block_rows, inner, TILE_ROWS).unwrap_or(0)];
-        let origin = block_start * m_row_stride;
-        pack_strided(&m[origin..], block_rows, inner, m_row_stride, m_depth_stride, TILE_ROWS, None, packed);
-        multiply_packed::<V>(packed, block_rows, z_transposed, depth, inner, &mut out[block_start * depth..], depth, false);
+/// `arguments[c] = scale·line[c] − reference`, in float64 rounded once to float32: the
+/// exponent of a softmax term (≤ 0 up to rounding), for [`exp_f32_in_place`]. Not inlined:
+/// one copy of the (vectorised) loop serves every loss.
+#[inline(never)]
+fn softmax_arguments(line: &[f32], scale: f64, reference: f64, arguments: &mut [f32]) {
+    for (argument, &similarity) in arguments.iter_mut().zip(line) {
+        *argument = (scale * f64::from(similarity) - reference) as f32;
     }
 }
 
-fn scratch_for_gram(rows: usize, other_rows: usize, depth: usize, normalized_sets: usize) -> Option<usize> {
-    let normalized = normalized_sets.checked_mul(rows.checked_mul(depth)?.checked_add(2 * rows)?)?;
-    normalized
-        .checked_add(packed_len(rows, depth, TILE_ROWS)?)?
-        .checked_add(packed_len(other_rows, depth, TILE_COLUMNS)?)?
-        .checked_add(rows.checked_mul(other_rows)?)?
-        .checked_add(packed_len(depth, rows.max(other_rows), TILE_COLUMNS)?)?
-        .checked_add(packed_len(rows.max(other_rows).min(GRADIENT_BLOCK_ROWS), rows.max(other_rows), TILE_ROWS)?)
+/// [`softmax_arguments`] with one reference per column: `scale·line[c] − references[c]`.
+#[inline(never)]
+fn softmax_arguments_per_column(line: &[f32], scale: f64, references: &[f64], arguments: &mut [f32]) {
+    for ((argument, &similarity), &reference) in arguments.iter_mut().zip(line).zip(references) {
+        *argument = (scale * f64::from(similarity) - reference) as f32;
+    }
+}
+
+/// Whether any similarity of the tile is NaN.
+fn tile_has_nan(tile: &Tile<'_>) -> bool {
+    tile.values.iter().any(|value| value.is_nan())
 }
 
 /// Floats of scratch [`infonce_f32`] needs for `rows` (= 2N) rows of `depth`.
 pub fn infonce_scratch_len(rows: usize, depth: usize) -> Option<usize> {
-    scratch_for_gram(rows, rows, depth, 1)
-}
-
-fn carve<'a>(scratch: &mut &'a mut [f32], rows: usize, depth: usize) -> Normalized<'a> {
-    Normalized { rows: take(scratch, rows * depth), inverse_norms: take(scratch, rows), clamped: take(scratch, rows) }
+    sweep_scratch_len(rows, rows, depth)?.checked_add(rows.checked_mul(2)?)
 }
 
 /// NT-Xent over `rows` (even) rows of `depth`: per-row losses into `row_losses` (float64);
@@ -201,78 +163,119 @@ fn infonce_with<V: F32x4>(
     gradient: Option<&mut [f32]>,
     mut scratch: &mut [f32],
 ) {
-    let mut normalized = carve(&mut scratch, rows, depth);
-    normalize_rows::<V>(features, rows, depth, &mut normalized);
-    let packed_a = take(&mut scratch, packed_len(rows, depth, TILE_ROWS).unwrap_or(0));
-    let packed_b = take(&mut scratch, packed_len(rows, depth, TILE_COLUMNS).unwrap_or(0));
-    let logits = take(&mut scratch, rows * rows);
-    pack_strided(normalized.rows, rows, depth, depth, 1, TILE_ROWS, None, packed_a);
-    pack_strided(normalized.rows, rows, depth, depth, 1, TILE_COLUMNS, None, packed_b);
-    multiply_packed_symmetric::<V>(packed_a, packed_b, rows, depth, logits, rows);
-
-    let inverse_temperature = 1.0 / f64::from(temperature);
-    let want_gradient = gradient.is_some();
-    for row in 0..rows {
-        let positive = layout.positive(row, rows);
-        let line = &mut logits[row * rows..(row + 1) * rows];
-        let mut maximum = f64::NEG_INFINITY;
-        let mut poisoned = false;
-        for (column, &similarity) in line.iter().enumerate() {
-            if column == row {
-                continue;
-            }
-            let logit = f64::from(similarity) * inverse_temperature;
-            poisoned |= logit.is_nan();
-            maximum = if logit > maximum { logit } else { maximum };
-        }
-        let positive_logit = f64::from(line[positive]) * inverse_temperature;
-        if poisoned {
-            row_losses[row] = f64::NAN;
-            line.fill(f32::NAN);
-            continue;
-        }
-        // The weights two columns at a time (the exponentials are independent); the sum
-        // stays one left-to-right chain, and the diagonal's weight is computed and dropped.
-        let mut total = 0.0f64;
-        let mut settle = |column: usize, slot: &mut f32, weight: f64| {
-            if column == row {
-                *slot = 0.0;
-            } else {
-                total += weight;
-                *slot = weight as f32;
-            }
-        };
-        let (pairs, tail) = line.as_chunks_mut::<2>();
-        for (pair_index, pair) in pairs.iter_mut().enumerate() {
-            let weights = exp_f64_pair(pair.map(|similarity| f64::from(similarity) * inverse_temperature - maximum));
-            for (lane, slot) in pair.iter_mut().enumerate() {
-                settle(2 * pair_index + lane, slot, weights[lane]);
+    let best = take(&mut scratch, rows);
+    let positives = take(&mut scratch, rows);
+    let scale = 1.0 / f64::from(temperature);
+    let sets = RowSets { first: features, first_rows: rows, second: features, second_rows: rows, depth, symmetric: true };
+    // Sweep 1: the online log-sum-exp of every row over j ≠ i (row i from the tiles of its
+    // row block, and as a column from the tiles above the diagonal), and the positives.
+    let mut state = OnlineLogSumExp { best, sums: row_losses, scale };
+    state.reset();
+    let mut poisoned = false;
+    sweep::<V>(sets, &mut *scratch, SweepGradients::None, &mut |tile: Tile<'_>| {
+        poisoned |= tile_has_nan(&tile);
+        let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+        let diagonal = first_row == first_column;
+        let mut row_reference = [0.0f64; LOSS_BLOCK];
+        let mut column_reference = [0.0f64; LOSS_BLOCK];
+        for r in 0..tile_rows {
+            let line = &values[r * columns..(r + 1) * columns];
+            let best_similarity = line.iter().enumerate().filter(|&(c, _)| !(diagonal && c == r)).map(|(_, &s)| s).fold(f32::NEG_INFINITY, f32::max);
+            if best_similarity > f32::NEG_INFINITY {
+                row_reference[r] = state.raise(first_row + r, best_similarity);
             }
         }
-        if let [slot] = tail {
-            settle(rows - 1, slot, exp_f64(f64::from(*slot) * inverse_temperature - maximum));
-        }
-        row_losses[row] = maximum + ln_f64(total) - positive_logit;
-        if want_gradient {
-            let scale = row_weight / total;
-            for slot in line.iter_mut() {
-                *slot = (f64::from(*slot) * scale) as f32;
+        if !diagonal {
+            for c in 0..columns {
+                let best_similarity = (0..tile_rows).map(|r| values[r * columns + c]).fold(f32::NEG_INFINITY, f32::max);
+                column_reference[c] = state.raise(first_column + c, best_similarity);
             }
-            line[positive] = (f64::from(line[positive]) - row_weight) as f32;
         }
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
+        for r in 0..tile_rows {
+            let row = first_row + r;
+            let line = &values[r * columns..(r + 1) * columns];
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            let column_terms = &mut column_terms[..if diagonal { 0 } else { columns }];
+            softmax_arguments(line, scale, row_reference[r], row_terms);
+            softmax_arguments_per_column(line, scale, &column_reference[..column_terms.len()], column_terms);
+            exp_f32_in_place(&mut terms[..if diagonal { columns } else { 2 * columns }]);
+            if diagonal {
+                terms[r] = 0.0; // the diagonal is not in the denominator
+            }
+            let total: f64 = terms[..columns].iter().map(|&term| f64::from(term)).sum();
+            if !diagonal {
+                for (sum, &term) in state.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
+                    *sum += f64::from(term);
+                }
+            }
+            state.sums[row] += total;
+            let positive = layout.positive(row, rows);
+            if (first_column..first_column + columns).contains(&positive) {
+                positives[row] = line[positive - first_column];
+            }
+        }
+        if !diagonal {
+            for c in 0..columns {
+                let positive = layout.positive(first_column + c, rows);
+                if (first_row..first_row + tile_rows).contains(&positive) {
+                    positives[first_column + c] = values[(positive - first_row) * columns + c];
+                }
+            }
+        }
+    });
+    if poisoned {
+        state.sums.fill(f64::NAN);
+        if let Some(gradient) = gradient {
+            gradient.fill(f32::NAN);
+        }
+        return;
     }
-    let Some(gradient) = gradient else { return };
-    // H = G + Gᵀ, in place (dL/dS is G/τ and S = ẐẐᵀ is symmetric).
-    add_transpose_in_place(logits, rows);
-    let transposed = take(&mut scratch, packed_len(depth, rows, TILE_COLUMNS).unwrap_or(0));
-    let block = take(&mut scratch, packed_len(rows.min(GRADIENT_BLOCK_ROWS), rows, TILE_ROWS).unwrap_or(0));
-    multiply_by_rows::<V>(logits, rows, rows, rows, 1, normalized.rows, depth, transposed, block, gradient);
-    normalize_backward(gradient, rows, depth, &normalized, temperature.recip());
+    state.finish();
+    let log_sum_exps: &mut [f64] = state.sums;
+    if let Some(gradient) = gradient {
+        // Sweep 2: H = G + Gᵀ tile by tile (G = row_weight·(softmax − onehot), dL/dS = G/τ),
+        // and the gradient products.
+        gradient.fill(0.0);
+        let log_sum_exps: &[f64] = log_sum_exps;
+        sweep::<V>(sets, &mut *scratch, SweepGradients::Shared(&mut *gradient), &mut |tile: Tile<'_>| {
+            let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+            let mut terms = [0.0f32; 2 * LOSS_BLOCK];
+            for r in 0..tile_rows {
+                let row = first_row + r;
+                let row_positive = layout.positive(row, rows);
+                let line = &mut values[r * columns..(r + 1) * columns];
+                let (row_terms, column_terms) = terms.split_at_mut(columns);
+                softmax_arguments(line, scale, log_sum_exps[row], row_terms);
+                softmax_arguments_per_column(line, scale, &log_sum_exps[first_column..first_column + columns], &mut column_terms[..columns]);
+                exp_f32_in_place(&mut terms[..2 * columns]);
+                for (c, slot) in line.iter_mut().enumerate() {
+                    let column = first_column + c;
+                    if row == column {
+                        *slot = 0.0;
+                        continue;
+                    }
+                    let mut weight = f64::from(terms[c]) + f64::from(terms[columns + c]);
+                    if column == row_positive {
+                        weight -= 1.0;
+                    }
+                    if layout.positive(column, rows) == row {
+                        weight -= 1.0;
+                    }
+                    *slot = (weight * row_weight) as f32;
+                }
+            }
+        });
+        normalize_backward::<V>(features, rows, depth, gradient, scale);
+    }
+    for (row, loss) in log_sum_exps.iter_mut().enumerate() {
+        *loss -= scale * f64::from(positives[row]);
+    }
 }
 
 /// Floats of scratch [`clip_f32`] needs (its float64 scratch is `3·rows`).
 pub fn clip_scratch_len(rows: usize, depth: usize) -> Option<usize> {
-    scratch_for_gram(rows, rows, depth, 2)
+    sweep_scratch_len(rows, rows, depth)?.checked_add(rows.checked_mul(3)?)
 }
 
 /// What [`clip_f32`] computes besides the gradients.
@@ -323,35 +326,57 @@ fn clip_with<V: F32x4>(
     mut scratch: &mut [f32],
     wide: &mut [f64],
 ) -> ClipOutput {
-    let mut images = carve(&mut scratch, rows, depth);
-    let mut texts = carve(&mut scratch, rows, depth);
-    normalize_rows::<V>(image, rows, depth, &mut images);
-    normalize_rows::<V>(text, rows, depth, &mut texts);
-    let packed_a = take(&mut scratch, packed_len(rows, depth, TILE_ROWS).unwrap_or(0));
-    let packed_b = take(&mut scratch, packed_len(rows, depth, TILE_COLUMNS).unwrap_or(0));
-    let similarities = take(&mut scratch, rows * rows);
-    pack_strided(images.rows, rows, depth, depth, 1, TILE_ROWS, None, packed_a);
-    pack_strided(texts.rows, rows, depth, depth, 1, TILE_COLUMNS, None, packed_b);
-    multiply_packed::<V>(packed_a, rows, packed_b, rows, depth, similarities, rows, false);
-
+    let row_best = take(&mut scratch, rows);
+    let column_best = take(&mut scratch, rows);
+    let diagonal = take(&mut scratch, rows);
     let scale = f64::from(logit_scale);
-    let (row_lse, column_lse) = wide[..2 * rows].split_at_mut(rows);
-    // Row and column maxima first (row-major), then the sums.
-    row_lse.fill(f64::NEG_INFINITY);
-    column_lse.fill(f64::NEG_INFINITY);
+    let (row_sums, rest) = wide[..3 * rows].split_at_mut(rows);
+    let (column_sums, _) = rest.split_at_mut(rows);
+    let mut by_row = OnlineLogSumExp { best: row_best, sums: row_sums, scale };
+    let mut by_column = OnlineLogSumExp { best: column_best, sums: column_sums, scale };
+    by_row.reset();
+    by_column.reset();
+    let sets = RowSets { first: image, first_rows: rows, second: text, second_rows: rows, depth, symmetric: false };
     let mut poisoned = false;
-    for row in 0..rows {
-        for column in 0..rows {
-            let logit = scale * f64::from(similarities[row * rows + column]);
-            poisoned |= logit.is_nan();
-            if logit > row_lse[row] {
-                row_lse[row] = logit;
+    // Sweep 1: online log-sum-exps over rows and over columns, and the diagonal.
+    sweep::<V>(sets, &mut *scratch, SweepGradients::None, &mut |tile: Tile<'_>| {
+        poisoned |= tile_has_nan(&tile);
+        let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+        let mut column_best_similarity = [f32::NEG_INFINITY; LOSS_BLOCK];
+        let mut row_reference = [0.0f64; LOSS_BLOCK];
+        let mut column_reference = [0.0f64; LOSS_BLOCK];
+        for r in 0..tile_rows {
+            let line = &values[r * columns..(r + 1) * columns];
+            let mut best_similarity = f32::NEG_INFINITY;
+            for (c, &similarity) in line.iter().enumerate() {
+                best_similarity = best_similarity.max(similarity);
+                column_best_similarity[c] = column_best_similarity[c].max(similarity);
             }
-            if logit > column_lse[column] {
-                column_lse[column] = logit;
+            // The best logit is at the largest similarity for a scale ≥ 0, the smallest below.
+            let best_similarity = if scale >= 0.0 { best_similarity } else { line.iter().copied().fold(f32::INFINITY, f32::min) };
+            row_reference[r] = by_row.raise(first_row + r, best_similarity);
+        }
+        for c in 0..columns {
+            let best_similarity = if scale >= 0.0 { column_best_similarity[c] } else { (0..tile_rows).map(|r| values[r * columns + c]).fold(f32::INFINITY, f32::min) };
+            column_reference[c] = by_column.raise(first_column + c, best_similarity);
+        }
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
+        for r in 0..tile_rows {
+            let line = &values[r * columns..(r + 1) * columns];
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            softmax_arguments(line, scale, row_reference[r], row_terms);
+            softmax_arguments_per_column(line, scale, &column_reference[..columns], &mut column_terms[..columns]);
+            exp_f32_in_place(&mut terms[..2 * columns]);
+            by_row.sums[first_row + r] += terms[..columns].iter().map(|&term| f64::from(term)).sum::<f64>();
+            for (sum, &term) in by_column.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
+                *sum += f64::from(term);
+            }
+            let row = first_row + r;
+            if (first_column..first_column + columns).contains(&row) {
+                diagonal[row] = line[row - first_column];
             }
         }
-    }
+    });
     if poisoned {
         if let Some((image_gradient, text_gradient)) = gradients {
             image_gradient.fill(f32::NAN);
@@ -359,53 +384,48 @@ fn clip_with<V: F32x4>(
         }
         return ClipOutput { loss: f64::NAN, gradient_log_scale: f64::NAN };
     }
-    // Row sums and column sums of exp(logit − max), in one row-major pass.
-    let (row_lse, rest) = wide[..3 * rows].split_at_mut(rows);
-    let (column_lse, column_sums) = rest.split_at_mut(rows);
-    column_sums.fill(0.0);
+    by_row.finish();
+    by_column.finish();
+    let (row_lse, column_lse): (&[f64], &[f64]) = (by_row.sums, by_column.sums);
     let mut loss = 0.0f64;
     for row in 0..rows {
-        let mut total = 0.0;
-        for column in 0..rows {
-            let logit = scale * f64::from(similarities[row * rows + column]);
-            let [by_row, by_column] = exp_f64_pair([logit - row_lse[row], logit - column_lse[column]]);
-            total += by_row;
-            column_sums[column] += by_column;
-        }
-        row_lse[row] += ln_f64(total);
-        loss += row_lse[row] - scale * f64::from(similarities[row * rows + row]);
-    }
-    for column in 0..rows {
-        column_lse[column] += ln_f64(column_sums[column]);
-        loss += column_lse[column] - scale * f64::from(similarities[column * rows + column]);
+        loss += row_lse[row] + column_lse[row] - 2.0 * scale * f64::from(diagonal[row]);
     }
     let count = rows as f64;
     let loss = loss / (2.0 * count);
     let Some((image_gradient, text_gradient)) = gradients else {
         return ClipOutput { loss, gradient_log_scale: 0.0 };
     };
-    // dL_ij = (softmax_row_ij + softmax_column_ij − 2δ_ij) / 2N, in place of the similarities.
+    // Sweep 2: dL_ij = (softmax_row_ij + softmax_column_ij − 2δ_ij) / 2N in place of each
+    // tile, then d/dÎ = s·dL·T̂ and d/dT̂ = s·dLᵀ·Î through the sweep's products.
+    image_gradient.fill(0.0);
+    text_gradient.fill(0.0);
     let mut gradient_log_scale = 0.0f64;
-    for row in 0..rows {
-        for column in 0..rows {
-            let logit = scale * f64::from(similarities[row * rows + column]);
-            let [by_row, by_column] = exp_f64_pair([logit - row_lse[row], logit - column_lse[column]]);
-            let mut delta = by_row + by_column;
-            if row == column {
-                delta -= 2.0;
+    let weight = 1.0 / (2.0 * count);
+    sweep::<V>(sets, &mut *scratch, SweepGradients::Separate(&mut *image_gradient, Some(&mut *text_gradient)), &mut |tile: Tile<'_>| {
+        let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
+        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
+        for r in 0..tile_rows {
+            let row = first_row + r;
+            let line = &mut values[r * columns..(r + 1) * columns];
+            let (row_terms, column_terms) = terms.split_at_mut(columns);
+            softmax_arguments(line, scale, row_lse[row], row_terms);
+            softmax_arguments_per_column(line, scale, &column_lse[first_column..first_column + columns], &mut column_terms[..columns]);
+            exp_f32_in_place(&mut terms[..2 * columns]);
+            for (c, slot) in line.iter_mut().enumerate() {
+                let logit = scale * f64::from(*slot);
+                let mut delta = f64::from(terms[c]) + f64::from(terms[columns + c]);
+                if row == first_column + c {
+                    delta -= 2.0;
+                }
+                delta *= weight;
+                gradient_log_scale += delta * logit;
+                *slot = delta as f32;
             }
-            delta /= 2.0 * count;
-            gradient_log_scale += delta * logit;
-            similarities[row * rows + column] = delta as f32;
         }
-    }
-    let transposed = take(&mut scratch, packed_len(depth, rows, TILE_COLUMNS).unwrap_or(0));
-    let block = take(&mut scratch, packed_len(rows.min(GRADIENT_BLOCK_ROWS), rows, TILE_ROWS).unwrap_or(0));
-    // d/dÎ = s·dL·T̂ and d/dT̂ = s·dLᵀ·Î.
-    multiply_by_rows::<V>(similarities, rows, rows, rows, 1, texts.rows, depth, transposed, block, image_gradient);
-    multiply_by_rows::<V>(similarities, rows, rows, 1, rows, images.rows, depth, transposed, block, text_gradient);
-    normalize_backward(image_gradient, rows, depth, &images, logit_scale);
-    normalize_backward(text_gradient, rows, depth, &texts, logit_scale);
+    });
+    normalize_backward::<V>(image, rows, depth, image_gradient, scale);
+    normalize_backward::<V>(text, rows, depth, text_gradient, scale);
     ClipOutput { loss, gradient_log_scale }
 }
 

@@ -343,6 +343,45 @@ pub fn clamp_min_f64(value: f64, floor: f64) -> f64 {
     if value < floor { floor } else { value }
 }
 
+/// `eˣ` for every float32 of `values`, in place, within 2 ulp for x in [−87, 88] (below
+/// −87 the result is e⁻⁸⁷ ≈ 1.6e−38 instead of a smaller number, above 88 it is e⁸⁸; NaN
+/// stays NaN). Branch-free so that LLVM turns the loop into `f32x4` lanes in the SIMD
+/// builds; the operations are the same IEEE ones in every build (no fusion), so the scalar,
+/// simd128 and relaxed modules agree bit for bit. Reduction `x = k·ln 2 + r` with k rounded
+/// to nearest by the 1.5·2²³ trick, a degree-7 Taylor polynomial for `eʳ` (|r| ≤ 0.347:
+/// truncation below 6e−9), then `2ᵏ` from its bits. Meant for softmax terms `logit − max`.
+/// Not inlined: one vectorised copy of the loop serves every caller.
+#[inline(never)]
+pub fn exp_f32_in_place(values: &mut [f32]) {
+    for value in values.iter_mut() {
+        *value = exp_f32_lane(*value);
+    }
+}
+
+#[inline(always)]
+fn exp_f32_lane(value: f32) -> f32 {
+    const ROUNDING: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer
+    const LN_2_HIGH_F32: f32 = 0.693_359_375; // 9 significant bits: k·LN_2_HIGH_F32 is exact for |k| ≤ 127
+    const LN_2_LOW_F32: f32 = -2.121_944_4e-4; // ln 2 − LN_2_HIGH_F32
+    let x = if value < -87.0 {
+        -87.0
+    } else if value > 88.0 {
+        88.0
+    } else {
+        value
+    };
+    let shifted = x * core::f32::consts::LOG2_E + ROUNDING;
+    let exponent = shifted - ROUNDING;
+    let reduced = (x - exponent * LN_2_HIGH_F32) - exponent * LN_2_LOW_F32;
+    let mut polynomial = 1.0 / 5040.0;
+    for coefficient in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        polynomial = polynomial * reduced + coefficient;
+    }
+    // The low mantissa bits of `shifted` hold k (two's complement): k + 127 in [1, 254].
+    let biased = (shifted.to_bits() as i32).wrapping_sub(0x4B40_0000).wrapping_add(127);
+    polynomial * f32::from_bits((biased as u32) << 23)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,5 +511,25 @@ mod tests {
         assert_eq!(clamp_min_f32(0.0, 1e-8), 1e-8);
         assert_eq!(clamp_min_f32(3.0, 1e-8), 3.0);
         assert!(clamp_min_f64(f64::NAN, 1e-8).is_nan());
+    }
+
+    #[test]
+    fn exp_f32_within_two_ulp_of_float64() {
+        let mut worst = 0.0f64;
+        for step in 0..=100_000 {
+            let x = -87.0 + f64::from(step) * (175.0 / 100_000.0);
+            let mut value = [x as f32];
+            exp_f32_in_place(&mut value);
+            let exact = f64::from(x as f32).exp();
+            let ulp = f64::from(f32::EPSILON) * exact;
+            worst = worst.max((f64::from(value[0]) - exact).abs() / ulp);
+        }
+        assert!(worst <= 2.0, "worst error {worst} ulp");
+        let mut special = [f32::NAN, -1000.0, 0.0, 1000.0];
+        exp_f32_in_place(&mut special);
+        assert!(special[0].is_nan());
+        assert!(special[1] > 0.0 && special[1] < 2e-38);
+        assert_eq!(special[2], 1.0);
+        assert!(special[3] > 1.6e38 && special[3].is_finite());
     }
 }

@@ -24,7 +24,8 @@
 //! - top-k: [`ck_topk_scratch_floats`], [`ck_topk_path`], [`ck_topk_cosine_f32`],
 //!   [`ck_topk_merge_f32`];
 //! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
-//!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`];
+//!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`]; in [`losses`]: `ck_siglip_scratch_floats`,
+//!   `ck_siglip_f32`, `ck_ranking_scratch_floats`, `ck_ranking_f32`;
 //! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
 //!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
 //!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,
@@ -41,6 +42,7 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod alloc;
+pub mod losses;
 pub mod quant_encode;
 pub mod quant_score;
 pub mod raw;

@@ -20,8 +20,14 @@ export type {
   GradFields,
   InfoNCEOptions,
   InfoNCEResult,
+  MultipleNegativesRankingGradients,
+  MultipleNegativesRankingLossOptions,
+  MultipleNegativesRankingLossResult,
   ReducedLoss,
   Reduction,
+  SigLipGradients,
+  SigLipLossOptions,
+  SigLipLossResult,
 } from './losses.js';
 export type { PairwiseBlock, PairwiseBlocksOptions, PairwiseOptions, TopKOptions, TopKResult } from './pairwise.js';
 export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './similarity.js';
@@ -55,6 +61,8 @@ export const {
   meanCosine,
   infoNCE,
   clipLoss,
+  sigLipLoss,
+  multipleNegativesRankingLoss,
   cosineEmbeddingLoss,
   heapBytesInUse,
 } = shared.kit;

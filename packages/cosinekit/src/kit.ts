@@ -12,11 +12,17 @@ import {
   type CosineEmbeddingLossOptions,
   type InfoNCEOptions,
   type InfoNCEResult,
+  type MultipleNegativesRankingLossOptions,
+  type MultipleNegativesRankingLossResult,
   type ReducedLoss,
   type Reduction,
+  type SigLipLossOptions,
+  type SigLipLossResult,
   runClipLoss,
   runCosineEmbeddingLoss,
   runInfoNCE,
+  runMultipleNegativesRankingLoss,
+  runSigLipLoss,
 } from './losses.js';
 import {
   type PairwiseBlock,
@@ -178,6 +184,28 @@ export class Cosinekit {
    */
   clipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: ClipLossOptions<G>): ClipLossResult<G> =>
     runClipLoss(this.#runtime('clipLoss'), image, text, options) as ClipLossResult<G>;
+
+  /**
+   * SigLIP loss (open_clip's SigLipLoss): logits `logitScale · Î·T̂ᵀ + logitBias` (defaults
+   * 10 and −10), label +1 on the diagonal and −1 elsewhere, loss `−Σᵢⱼ log σ(label·logit) / N`.
+   * `grad: true` adds `gradImage`, `gradText`, `gradLogitScale` (d loss / d log(logitScale))
+   * and `gradLogitBias`.
+   */
+  sigLipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: SigLipLossOptions<G>): SigLipLossResult<G> =>
+    runSigLipLoss(this.#runtime('sigLipLoss'), image, text, options) as SigLipLossResult<G>;
+
+  /**
+   * sentence-transformers' MultipleNegativesRankingLoss: scores `scale · cos(anchorᵢ,
+   * candidateⱼ)` (default scale 20) over all M ≥ N candidates (the first N are the
+   * positives, the rest hard negatives), cross-entropy with labels 0..N−1, mean over the N
+   * anchors. `grad: true` adds `gradAnchors` and `gradCandidates`.
+   */
+  multipleNegativesRankingLoss = <G extends boolean = false>(
+    anchors: TensorLike,
+    candidates: TensorLike,
+    options?: MultipleNegativesRankingLossOptions<G>,
+  ): MultipleNegativesRankingLossResult<G> =>
+    runMultipleNegativesRankingLoss(this.#runtime('multipleNegativesRankingLoss'), anchors, candidates, options) as MultipleNegativesRankingLossResult<G>;
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(

@@ -1,4 +1,5 @@
-// infoNCE (NT-Xent), clipLoss and cosineEmbeddingLoss, with analytic gradients computed in
+// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss and
+// cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
 import { execute } from './execute.js';
@@ -241,6 +242,179 @@ export function runCosineEmbeddingLoss(runtime: Runtime, x1: unknown, x2: unknow
         runtime.exports.ck_cosine_embedding_f32(pointers.first, pointers.second, rows, depth, pointers.targets, marginValue, pointers.rowLosses),
     });
     return reduce(rowLosses, reduction);
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `sigLipLoss`. */
+export interface SigLipLossOptions<G extends boolean = boolean> {
+  /** The logit scale t, already exponentiated: logits = t · Î·T̂ᵀ + b. Default 10. */
+  logitScale?: number;
+  /** The logit bias b. Default −10. */
+  logitBias?: number;
+  /** Also return the gradients. */
+  grad?: G;
+}
+
+/** The gradients `sigLipLoss` returns with `grad: true`. */
+export interface SigLipGradients {
+  /** d loss / d image. */
+  gradImage: Tensor;
+  /** d loss / d text. */
+  gradText: Tensor;
+  /** d loss / d log(logitScale). */
+  gradLogitScale: number;
+  /** d loss / d logitBias. */
+  gradLogitBias: number;
+}
+
+/** Result of `sigLipLoss`: the gradient fields are there exactly when `grad: true`. */
+export type SigLipLossResult<G extends boolean = false> = { loss: number } & GradFields<G, SigLipGradients>;
+
+/** Options of `multipleNegativesRankingLoss`. */
+export interface MultipleNegativesRankingLossOptions<G extends boolean = boolean> {
+  /** Scores are `scale · cos(anchor, candidate)`. Default 20. */
+  scale?: number;
+  /** Also return the gradients. */
+  grad?: G;
+}
+
+/** The gradients `multipleNegativesRankingLoss` returns with `grad: true`. */
+export interface MultipleNegativesRankingGradients {
+  /** d loss / d anchors `[N, D]`. */
+  gradAnchors: Tensor;
+  /** d loss / d candidates `[M, D]` (hard negatives included). */
+  gradCandidates: Tensor;
+}
+
+/** Result of `multipleNegativesRankingLoss`: the gradient fields are there exactly when `grad: true`. */
+export type MultipleNegativesRankingLossResult<G extends boolean = false> = { loss: number } & GradFields<G, MultipleNegativesRankingGradients>;
+
+const SIGLIP_OPTIONS = ['logitScale', 'logitBias', 'grad'] as const;
+const RANKING_OPTIONS = ['scale', 'grad'] as const;
+
+function finiteNumber(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  return value;
+}
+
+/** Two `[N, D]` operands of the same shape (image and text). */
+function samePairs(first: Operand, second: Operand, functionName: string): [number, number] {
+  const [rows, depth] = rowsOf(first, functionName);
+  const [otherRows, otherDepth] = rowsOf(second, functionName);
+  if (otherRows !== rows || otherDepth !== depth) {
+    throw new RangeError(`${functionName}: ${first.name} ${formatShape(first.shape)} and ${second.name} ${formatShape(second.shape)} must have the same shape [N, D]`);
+  }
+  return [rows, depth];
+}
+
+export function runSigLipLoss(runtime: Runtime, image: unknown, text: unknown, options: unknown): { loss: number } & Partial<SigLipGradients> {
+  const settings = checkOptions(options, SIGLIP_OPTIONS, 'sigLipLoss');
+  const logitScale = positiveFinite(settings.logitScale, 10, 'logitScale');
+  const logitBias = finiteNumber(settings.logitBias, -10, 'logitBias');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const images = operand(runtime, image, 'image');
+    const texts = operand(runtime, text, 'text');
+    const [rows, depth] = samePairs(images, texts, 'sigLipLoss');
+    const scratchFloats = runtime.exports.ck_siglip_scratch_floats(rows, depth) >>> 0;
+    const shape = Object.freeze([rows, depth]);
+    const gradientLength = grad ? rows * depth : 0;
+    const { results, imageGradient, textGradient } = execute(runtime, {
+      kernel: 'ck_siglip_f32',
+      inputs: { images, texts },
+      outputs: {
+        results: { type: 'f64', length: 3, describe: 'the loss' },
+        imageGradient: { type: 'f32', length: gradientLength, describe: () => `the image gradient ${formatShape(shape)}` },
+        textGradient: { type: 'f32', length: gradientLength, describe: () => `the text gradient ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_siglip_f32(
+          pointers.images,
+          pointers.texts,
+          rows,
+          depth,
+          logitScale,
+          logitBias,
+          grad ? pointers.imageGradient : 0,
+          grad ? pointers.textGradient : 0,
+          pointers.scratch,
+          scratchFloats,
+          pointers.results,
+        ),
+    });
+    const loss = results[0] as number;
+    if (!grad) return { loss };
+    return {
+      loss,
+      gradImage: { data: imageGradient, shape },
+      gradText: { data: textGradient, shape },
+      gradLogitScale: results[1] as number,
+      gradLogitBias: results[2] as number,
+    };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+export function runMultipleNegativesRankingLoss(
+  runtime: Runtime,
+  anchors: unknown,
+  candidates: unknown,
+  options: unknown,
+): { loss: number } & Partial<MultipleNegativesRankingGradients> {
+  const settings = checkOptions(options, RANKING_OPTIONS, 'multipleNegativesRankingLoss');
+  const scale = positiveFinite(settings.scale, 20, 'scale');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const anchorRows = operand(runtime, anchors, 'anchors');
+    const candidateRows = operand(runtime, candidates, 'candidates');
+    const [rows, depth] = rowsOf(anchorRows, 'multipleNegativesRankingLoss');
+    const [candidateCount, candidateDepth] = rowsOf(candidateRows, 'multipleNegativesRankingLoss');
+    if (candidateDepth !== depth) {
+      throw new RangeError(`multipleNegativesRankingLoss: anchors ${formatShape(anchorRows.shape)} and candidates ${formatShape(candidateRows.shape)} must have the same D`);
+    }
+    if (candidateCount < rows) {
+      throw new RangeError(
+        `multipleNegativesRankingLoss: candidates ${formatShape(candidateRows.shape)} must hold at least as many rows as anchors ${formatShape(anchorRows.shape)} (the first N are the positives)`,
+      );
+    }
+    const scratchFloats = runtime.exports.ck_ranking_scratch_floats(rows, candidateCount, depth) >>> 0;
+    const anchorShape = Object.freeze([rows, depth]);
+    const candidateShape = Object.freeze([candidateCount, depth]);
+    const { rowLosses, anchorGradient, candidateGradient } = execute(runtime, {
+      kernel: 'ck_ranking_f32',
+      inputs: { anchorRows, candidateRows },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        anchorGradient: { type: 'f32', length: grad ? rows * depth : 0, describe: () => `the anchors' gradient ${formatShape(anchorShape)}` },
+        candidateGradient: { type: 'f32', length: grad ? candidateCount * depth : 0, describe: () => `the candidates' gradient ${formatShape(candidateShape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_ranking_f32(
+          pointers.anchorRows,
+          rows,
+          pointers.candidateRows,
+          candidateCount,
+          depth,
+          scale,
+          pointers.rowLosses,
+          grad ? pointers.anchorGradient : 0,
+          grad ? pointers.candidateGradient : 0,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    const loss = reduce(rowLosses, 'mean') as number;
+    if (!grad) return { loss };
+    return { loss, gradAnchors: { data: anchorGradient, shape: anchorShape }, gradCandidates: { data: candidateGradient, shape: candidateShape } };
   } finally {
     runtime.release(mark);
   }

@@ -133,6 +133,34 @@ export interface CosinekitExports {
     widePointer: number,
     resultsPointer: number,
   ): number;
+  ck_siglip_scratch_floats(rows: number, depth: number): number;
+  ck_siglip_f32(
+    imagePointer: number,
+    textPointer: number,
+    rows: number,
+    depth: number,
+    logitScale: number,
+    logitBias: number,
+    imageGradientPointer: number,
+    textGradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+    resultsPointer: number,
+  ): number;
+  ck_ranking_scratch_floats(anchorRows: number, candidateRows: number, depth: number): number;
+  ck_ranking_f32(
+    anchorsPointer: number,
+    anchorRows: number,
+    candidatesPointer: number,
+    candidateRows: number,
+    depth: number,
+    scale: number,
+    rowLossesPointer: number,
+    anchorGradientPointer: number,
+    candidateGradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
   ck_cosine_embedding_f32(
     firstPointer: number,
     secondPointer: number,

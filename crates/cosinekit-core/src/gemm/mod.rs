@@ -38,7 +38,7 @@ pub mod kernel;
 pub mod pack;
 
 pub use kernel::{TILE_COLUMNS, TILE_ROWS, tile_4x8_f32x4};
-pub use pack::{pack_normalized_rows, pack_strided, packed_len};
+pub use pack::{pack_columns_scaled, pack_normalized_rows, pack_strided, packed_len, scaled_value};
 
 use crate::cosine::TRUSTED_SQUARED_NORM_MIN;
 use crate::lanes::{F32x4, NATIVE_IS_SIMD};

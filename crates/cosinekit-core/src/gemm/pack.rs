@@ -123,3 +123,38 @@ pub fn pack_strided(
         }
     }
 }
+
+/// `value · factor` exactly as the packers compute it: one float32 product when the factor
+/// is a normal float32, else the product in float64 rounded once.
+#[inline(always)]
+pub fn scaled_value(value: f32, factor: f64) -> f32 {
+    value * ScaleFactor(factor)
+}
+
+/// The transposed operand of [`pack_normalized_rows`]: the `depth` columns of rows scaled
+/// by `factors` (with `factors[k] = scale / max(‖row k‖, eps)`, the same floats) become the
+/// packed rows (panels of `width` columns, `rows` deep), so that
+/// `multiply_packed(W, …, this, depth, rows, …)` computes `W · X̂` for a `[·, rows]` matrix
+/// W. Value `(k, d)` is `scaled_value(source[k·row_stride + d], factors[k])`, the float the
+/// row-wise packing holds; columns past `depth` are zero. `packed` holds
+/// `packed_len(depth, rows, width)` floats.
+pub fn pack_columns_scaled(source: &[f32], rows: usize, depth: usize, row_stride: usize, width: usize, factors: &[f64], packed: &mut [f32]) {
+    let panel_floats = width * rows;
+    if panel_floats == 0 {
+        return;
+    }
+    for (panel_index, panel) in packed.chunks_exact_mut(panel_floats).enumerate() {
+        let first_column = panel_index * width;
+        let valid = width.min(depth - first_column);
+        for (row, slot) in panel.chunks_exact_mut(width).enumerate() {
+            let factor = ScaleFactor(factors[row]);
+            let values = &source[row * row_stride + first_column..row * row_stride + first_column + valid];
+            if let Some(narrow) = factor.normal_f32() {
+                slot.iter_mut().zip(values).for_each(|(target, &value)| *target = value * narrow);
+            } else {
+                slot.iter_mut().zip(values).for_each(|(target, &value)| *target = value * factor);
+            }
+            slot[valid..].fill(0.0);
+        }
+    }
+}

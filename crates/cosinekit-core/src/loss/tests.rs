@@ -151,3 +151,222 @@ fn cosine_embedding_matches_the_pytorch_formula() {
     let bad_targets = [1.0f32, 0.0, 1.0, 1.0, 1.0, 1.0];
     assert_eq!(cosine_embedding_f32(&first, &second, rows, depth, &bad_targets, 0.0, &mut losses), Err(KernelError::InvalidArgument));
 }
+
+/// Central differences of `function` at a few entries of `point` only (big cases).
+fn finite_difference_at(point: &[f64], indices: &[usize], function: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let step = 1e-5;
+    indices
+        .iter()
+        .map(|&index| {
+            let mut shifted = point.to_vec();
+            shifted[index] = point[index] + step;
+            let above = function(&shifted);
+            shifted[index] = point[index] - step;
+            (above - function(&shifted)) / (2.0 * step)
+        })
+        .collect()
+}
+
+/// Entries spread over every row block (the first, a middle and the last row of each).
+fn spread_indices(rows: usize, depth: usize) -> Vec<usize> {
+    let mut indices = Vec::new();
+    for block in (0..rows).step_by(LOSS_BLOCK) {
+        for row in [block, (block + LOSS_BLOCK / 2).min(rows - 1), (block + LOSS_BLOCK - 1).min(rows - 1)] {
+            indices.push(row * depth + row % depth);
+        }
+    }
+    indices
+}
+
+#[test]
+fn infonce_over_several_tiles_matches_float64_and_finite_differences() {
+    // 2·256 + 6 rows: three row blocks, a short last one, tiles on and off the diagonal;
+    // the positives of 'halves' cross blocks, those of 'interleaved' stay inside them.
+    let (rows, depth) = (2 * LOSS_BLOCK + 6, 5);
+    let features = TestRng::new(84).vector(rows * depth);
+    let wide: Vec<f64> = features.iter().map(|&value| f64::from(value)).collect();
+    for (temperature, layout) in [(0.1f32, PairLayout::Halves), (0.5, PairLayout::Interleaved)] {
+        let weight = 1.0 / rows as f64;
+        let (expected_total, expected_rows) = infonce_reference(&wide, rows, depth, f64::from(temperature), layout, weight);
+        let mut row_losses = vec![0.0f64; rows];
+        let mut gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; infonce_scratch_len(rows, depth).unwrap()];
+        infonce_f32(&features, rows, depth, temperature, layout, weight, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} τ {temperature} {layout:?}");
+        for (row, (actual, expected)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *expected, 1e-5 * expected.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() * weight, expected_total, 1e-5 * expected_total.abs(), &context);
+        let indices = spread_indices(rows, depth);
+        let numeric = finite_difference_at(&wide, &indices, |point| infonce_reference(point, rows, depth, f64::from(temperature), layout, weight).0);
+        let scale = gradient.iter().fold(0.0f64, |best, &value| best.max(f64::from(value).abs()));
+        for (&index, &expected) in indices.iter().zip(&numeric) {
+            assert_close(f64::from(gradient[index]), expected, 1e-4 * scale, &std::format!("{context} gradient {index}"));
+        }
+        // Without the gradient: the same losses, bit for bit (the same first sweep).
+        let mut again = vec![0.0f64; rows];
+        infonce_f32(&features, rows, depth, temperature, layout, weight, &mut again, None, &mut scratch).unwrap();
+        assert_eq!(again, row_losses, "{context}: losses with and without the gradient");
+    }
+}
+
+#[test]
+fn clip_over_several_tiles_matches_float64_and_finite_differences() {
+    let (rows, depth) = (LOSS_BLOCK + 37, 6);
+    let mut rng = TestRng::new(85);
+    let image = rng.vector(rows * depth);
+    let text = rng.vector(rows * depth);
+    let image_wide: Vec<f64> = image.iter().map(|&value| f64::from(value)).collect();
+    let text_wide: Vec<f64> = text.iter().map(|&value| f64::from(value)).collect();
+    let logit_scale = 14.285_714f32;
+    let log_scale = f64::from(logit_scale).ln();
+    let expected = clip_reference(&image_wide, &text_wide, rows, depth, log_scale);
+    let mut image_gradient = vec![0.0f32; rows * depth];
+    let mut text_gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; clip_scratch_len(rows, depth).unwrap()];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let output = clip_f32(&image, &text, rows, depth, logit_scale, Some((&mut image_gradient, &mut text_gradient)), &mut scratch, &mut wide).unwrap();
+    assert_close(output.loss, expected, 1e-5 * expected, "loss");
+    let indices = spread_indices(rows, depth);
+    let numeric_image = finite_difference_at(&image_wide, &indices, |point| clip_reference(point, &text_wide, rows, depth, log_scale));
+    let numeric_text = finite_difference_at(&text_wide, &indices, |point| clip_reference(&image_wide, point, rows, depth, log_scale));
+    let numeric_scale = finite_difference(&[log_scale], |point| clip_reference(&image_wide, &text_wide, rows, depth, point[0]))[0];
+    let scale_of = |values: &[f32]| values.iter().fold(0.0f64, |best, &value| best.max(f64::from(value).abs()));
+    for (position, &index) in indices.iter().enumerate() {
+        assert_close(f64::from(image_gradient[index]), numeric_image[position], 1e-4 * scale_of(&image_gradient), &std::format!("image {index}"));
+        assert_close(f64::from(text_gradient[index]), numeric_text[position], 1e-4 * scale_of(&text_gradient), &std::format!("text {index}"));
+    }
+    assert_close(output.gradient_log_scale, numeric_scale, 1e-5 * numeric_scale.abs().max(1.0), "log scale");
+}
+
+#[test]
+fn a_nan_anywhere_makes_every_loss_and_gradient_nan() {
+    let (rows, depth) = (LOSS_BLOCK + 2, 3);
+    let mut features = TestRng::new(86).vector(rows * depth);
+    features[(LOSS_BLOCK + 1) * depth] = f32::NAN;
+    let mut row_losses = vec![0.0f64; rows];
+    let mut gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; infonce_scratch_len(rows, depth).unwrap()];
+    infonce_f32(&features, rows, depth, 0.07, PairLayout::Halves, 1.0, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+    assert!(row_losses.iter().all(|loss| loss.is_nan()) && gradient.iter().all(|value| value.is_nan()));
+    let text = TestRng::new(87).vector(rows * depth);
+    let (mut image_gradient, mut text_gradient) = (vec![0.0f32; rows * depth], vec![0.0f32; rows * depth]);
+    let mut scratch = vec![0.0f32; clip_scratch_len(rows, depth).unwrap()];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let output = clip_f32(&features, &text, rows, depth, 14.3, Some((&mut image_gradient, &mut text_gradient)), &mut scratch, &mut wide).unwrap();
+    assert!(output.loss.is_nan() && image_gradient.iter().chain(&text_gradient).all(|value| value.is_nan()));
+}
+
+#[test]
+fn scratch_does_not_grow_with_the_square_of_the_rows() {
+    // O(D·block + block² + N): doubling N past a block adds only the per-row state.
+    let small = infonce_scratch_len(16_384, 512).unwrap();
+    let large = infonce_scratch_len(32_768, 512).unwrap();
+    assert_eq!(large - small, 2 * 16_384);
+    assert!(clip_scratch_len(16_384, 512).unwrap() * 4 < 4 << 20, "clip scratch at 16 384 × 512 under 4 MiB");
+}
+
+/// Naive float64 SigLIP loss as a function of (image, text, log t, b).
+fn siglip_reference(image: &[f64], text: &[f64], rows: usize, depth: usize, log_scale: f64, bias: f64) -> f64 {
+    let (unit_image, unit_text) = (normalized_f64(image, rows, depth), normalized_f64(text, rows, depth));
+    let scale = log_scale.exp();
+    let mut total = 0.0;
+    for i in 0..rows {
+        for j in 0..rows {
+            let logit = scale * (0..depth).map(|k| unit_image[i * depth + k] * unit_text[j * depth + k]).sum::<f64>() + bias;
+            let label = if i == j { 1.0 } else { -1.0 };
+            // −log σ(z·l) = log(1 + exp(−z·l)), written the plain way (fine in float64 here).
+            total += (1.0 + (-label * logit).exp()).ln();
+        }
+    }
+    total / rows as f64
+}
+
+#[test]
+fn siglip_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(90);
+    for &(rows, depth, logit_scale, logit_bias) in &[(1usize, 4usize, 10.0f32, -10.0f32), (5, 7, 10.0, -10.0), (6, 3, 1.0, 0.5), (LOSS_BLOCK + 3, 4, 10.0, -10.0)] {
+        let image = rng.vector(rows * depth);
+        let text = rng.vector(rows * depth);
+        let image_wide: Vec<f64> = image.iter().map(|&value| f64::from(value)).collect();
+        let text_wide: Vec<f64> = text.iter().map(|&value| f64::from(value)).collect();
+        let (log_scale, bias) = (f64::from(logit_scale).ln(), f64::from(logit_bias));
+        let expected = siglip_reference(&image_wide, &text_wide, rows, depth, log_scale, bias);
+        let mut image_gradient = vec![0.0f32; rows * depth];
+        let mut text_gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; siglip_scratch_len(rows, depth).unwrap()];
+        let output = siglip_f32(&image, &text, rows, depth, logit_scale, logit_bias, Some((&mut image_gradient, &mut text_gradient)), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} depth {depth} t {logit_scale} b {logit_bias}");
+        assert_close(output.loss, expected, 1e-5 * expected.abs(), &context);
+        let forward_only = siglip_f32(&image, &text, rows, depth, logit_scale, logit_bias, None, &mut scratch).unwrap();
+        assert_eq!(forward_only.loss, output.loss, "{context}: loss with and without gradients");
+        let indices: Vec<usize> = if rows > 8 { spread_indices(rows, depth) } else { (0..rows * depth).collect() };
+        let numeric_image = finite_difference_at(&image_wide, &indices, |point| siglip_reference(point, &text_wide, rows, depth, log_scale, bias));
+        let numeric_text = finite_difference_at(&text_wide, &indices, |point| siglip_reference(&image_wide, point, rows, depth, log_scale, bias));
+        let scale_of = |values: &[f32]| values.iter().fold(1e-6f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in indices.iter().enumerate() {
+            assert_close(f64::from(image_gradient[index]), numeric_image[position], 1e-4 * scale_of(&image_gradient), &std::format!("{context} image {index}"));
+            assert_close(f64::from(text_gradient[index]), numeric_text[position], 1e-4 * scale_of(&text_gradient), &std::format!("{context} text {index}"));
+        }
+        let numeric_scale = finite_difference(&[log_scale], |point| siglip_reference(&image_wide, &text_wide, rows, depth, point[0], bias))[0];
+        let numeric_bias = finite_difference(&[bias], |point| siglip_reference(&image_wide, &text_wide, rows, depth, log_scale, point[0]))[0];
+        assert_close(output.gradient_log_scale, numeric_scale, 1e-5 * numeric_scale.abs().max(1e-2), &std::format!("{context} log t"));
+        assert_close(output.gradient_bias, numeric_bias, 1e-5 * numeric_bias.abs().max(1e-2), &std::format!("{context} b"));
+    }
+    let mut scratch = vec![0.0f32; siglip_scratch_len(2, 2).unwrap()];
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    assert_eq!(siglip_f32(&values, &values, 2, 2, f32::NAN, 0.0, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(siglip_f32(&values, &values, 2, 2, 1.0, f32::INFINITY, None, &mut scratch), Err(KernelError::InvalidArgument));
+}
+
+#[test]
+fn siglip_log1p_series_meets_the_logarithm() {
+    for e in [0.0f64, 1e-30, 1e-8, 1e-3, 0.05, 0.125, 0.1250001, 0.5, 1.0] {
+        assert_close(sigmoid::log1p_unit(e), (e).ln_1p(), 1e-15 + 1e-8 * e, &std::format!("log1p({e})"));
+    }
+}
+
+/// Naive float64 MNRL as a function of (anchors, candidates).
+fn ranking_reference(anchors: &[f64], anchor_rows: usize, candidates: &[f64], candidate_rows: usize, depth: usize, scale: f64) -> (f64, Vec<f64>) {
+    let (unit_anchors, unit_candidates) = (normalized_f64(anchors, anchor_rows, depth), normalized_f64(candidates, candidate_rows, depth));
+    let score = |i: usize, j: usize| scale * (0..depth).map(|k| unit_anchors[i * depth + k] * unit_candidates[j * depth + k]).sum::<f64>();
+    let losses: Vec<f64> = (0..anchor_rows).map(|i| log_sum_exp((0..candidate_rows).map(move |j| score(i, j))) - score(i, i)).collect();
+    (losses.iter().sum::<f64>() / anchor_rows as f64, losses)
+}
+
+#[test]
+fn ranking_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(91);
+    for &(anchor_rows, candidate_rows, depth, scale) in &[(1usize, 1usize, 3usize, 20.0f32), (4, 9, 5, 20.0), (6, 6, 8, 1.0), (LOSS_BLOCK + 5, 2 * LOSS_BLOCK + 1, 3, 20.0)] {
+        let anchors = rng.vector(anchor_rows * depth);
+        let candidates = rng.vector(candidate_rows * depth);
+        let anchors_wide: Vec<f64> = anchors.iter().map(|&value| f64::from(value)).collect();
+        let candidates_wide: Vec<f64> = candidates.iter().map(|&value| f64::from(value)).collect();
+        let (expected, expected_rows) = ranking_reference(&anchors_wide, anchor_rows, &candidates_wide, candidate_rows, depth, f64::from(scale));
+        let mut row_losses = vec![0.0f64; anchor_rows];
+        let mut anchor_gradient = vec![0.0f32; anchor_rows * depth];
+        let mut candidate_gradient = vec![0.0f32; candidate_rows * depth];
+        let mut scratch = vec![0.0f32; ranking_scratch_len(anchor_rows, candidate_rows, depth).unwrap()];
+        multiple_negatives_ranking_f32(&anchors, anchor_rows, &candidates, candidate_rows, depth, scale, &mut row_losses, Some((&mut anchor_gradient, &mut candidate_gradient)), &mut scratch).unwrap();
+        let context = std::format!("anchors {anchor_rows} candidates {candidate_rows} depth {depth} scale {scale}");
+        for (row, (actual, wanted)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *wanted, 1e-5 * wanted.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() / anchor_rows as f64, expected, 1e-5 * expected.abs().max(1e-3), &context);
+        let anchor_indices: Vec<usize> = if anchor_rows > 8 { spread_indices(anchor_rows, depth) } else { (0..anchor_rows * depth).collect() };
+        let candidate_indices: Vec<usize> = if candidate_rows > 9 { spread_indices(candidate_rows, depth) } else { (0..candidate_rows * depth).collect() };
+        let numeric_anchors = finite_difference_at(&anchors_wide, &anchor_indices, |point| ranking_reference(point, anchor_rows, &candidates_wide, candidate_rows, depth, f64::from(scale)).0);
+        let numeric_candidates = finite_difference_at(&candidates_wide, &candidate_indices, |point| ranking_reference(&anchors_wide, anchor_rows, point, candidate_rows, depth, f64::from(scale)).0);
+        let scale_of = |values: &[f32]| values.iter().fold(1e-6f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in anchor_indices.iter().enumerate() {
+            assert_close(f64::from(anchor_gradient[index]), numeric_anchors[position], 1e-4 * scale_of(&anchor_gradient), &std::format!("{context} anchor {index}"));
+        }
+        for (position, &index) in candidate_indices.iter().enumerate() {
+            assert_close(f64::from(candidate_gradient[index]), numeric_candidates[position], 1e-4 * scale_of(&candidate_gradient), &std::format!("{context} candidate {index}"));
+        }
+    }
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    let mut row_losses = [0.0f64; 2];
+    let mut scratch = vec![0.0f32; ranking_scratch_len(2, 2, 2).unwrap()];
+    assert_eq!(multiple_negatives_ranking_f32(&values, 2, &values[..2], 1, 2, 20.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+}

@@ -1,0 +1,114 @@
+//! C-ABI exports of the losses added on the tile sweep (`cosinekit_core::loss`): SigLIP
+//! and the multiple negatives ranking loss. (InfoNCE, CLIP and the cosine embedding loss
+//! are exported from the crate root.) Pointers are byte addresses; f32 regions 4-byte and
+//! f64 regions 8-byte aligned; gradient pointers both 0 (no gradients) or both non-zero
+//! (one alone is `AbiError::BadPointer`). Written regions may overlap neither each other
+//! nor the inputs. Status: 0, a `KernelError` code, or an `AbiError` code.
+
+use crate::check_disjoint;
+use crate::raw::{AbiError, Region, status};
+use cosinekit_core::KernelError;
+use cosinekit_core::loss::{multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len};
+
+/// Both gradient regions, or two empty ones when both pointers are 0.
+fn gradient_regions(first_pointer: usize, first_count: usize, second_pointer: usize, second_count: usize) -> Result<(bool, Region, Region), AbiError> {
+    if first_pointer == 0 && second_pointer == 0 {
+        return Ok((false, Region::of_f32(0, 0)?, Region::of_f32(0, 0)?));
+    }
+    Ok((true, Region::of_f32(first_pointer, first_count)?, Region::of_f32(second_pointer, second_count)?))
+}
+
+/// Floats of scratch `ck_siglip_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_siglip_scratch_floats(rows: usize, depth: usize) -> usize {
+    siglip_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// SigLIP loss of `image`, `text` `[rows, depth]` with logits `logit_scale·ÎT̂ᵀ +
+/// logit_bias`: writes `[loss, d loss/d log logit_scale, d loss/d logit_bias]` (f64) to
+/// `results_pointer`; when the gradient pointers are ≠ 0, d loss/d image and d loss/d text
+/// (f32 `[rows, depth]`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_siglip_f32(
+    image_pointer: usize,
+    text_pointer: usize,
+    rows: usize,
+    depth: usize,
+    logit_scale: f32,
+    logit_bias: f32,
+    image_gradient_pointer: usize,
+    text_gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+    results_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let image = Region::of_f32(image_pointer, count)?;
+        let text = Region::of_f32(text_pointer, count)?;
+        let (with_gradients, image_gradient, text_gradient) = gradient_regions(image_gradient_pointer, count, text_gradient_pointer, count)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let results = Region::of_f64(results_pointer, 3)?;
+        check_disjoint(&[&image_gradient, &text_gradient, &scratch, &results], &[&image, &text])?;
+        // SAFETY: every region was checked (aligned, inside memory, no overflow); the written
+        // ones (scratch, results) overlap neither each other nor the inputs.
+        let (image, text, scratch, results) = unsafe { (image.as_f32_slice(), text.as_f32_slice(), scratch.as_f32_slice_mut(), results.as_f64_slice_mut()) };
+        let gradients = if with_gradients {
+            // SAFETY: as above; both gradient regions are disjoint from everything else.
+            Some(unsafe { (image_gradient.as_f32_slice_mut(), text_gradient.as_f32_slice_mut()) })
+        } else {
+            None
+        };
+        let output = siglip_f32(image, text, rows, depth, logit_scale, logit_bias, gradients, scratch).map_err(KernelError::code)?;
+        results.copy_from_slice(&[output.loss, output.gradient_log_scale, output.gradient_bias]);
+        Ok(())
+    })())
+}
+
+/// Floats of scratch `ck_ranking_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_ranking_scratch_floats(anchor_rows: usize, candidate_rows: usize, depth: usize) -> usize {
+    ranking_scratch_len(anchor_rows, candidate_rows, depth).unwrap_or(0)
+}
+
+/// Multiple negatives ranking loss of `anchors` `[anchor_rows, depth]` against
+/// `candidates` `[candidate_rows ≥ anchor_rows, depth]` (scores `scale·cos`, positive of
+/// anchor i = candidate i): per-anchor losses (f64) into `row_losses_pointer`; when the
+/// gradient pointers are ≠ 0, d(mean loss)/d anchors and d(mean loss)/d candidates (f32).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_ranking_f32(
+    anchors_pointer: usize,
+    anchor_rows: usize,
+    candidates_pointer: usize,
+    candidate_rows: usize,
+    depth: usize,
+    scale: f32,
+    row_losses_pointer: usize,
+    anchor_gradient_pointer: usize,
+    candidate_gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let anchor_count = anchor_rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let candidate_count = candidate_rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let anchors = Region::of_f32(anchors_pointer, anchor_count)?;
+        let candidates = Region::of_f32(candidates_pointer, candidate_count)?;
+        let row_losses = Region::of_f64(row_losses_pointer, anchor_rows)?;
+        let (with_gradients, anchor_gradient, candidate_gradient) =
+            gradient_regions(anchor_gradient_pointer, anchor_count, candidate_gradient_pointer, candidate_count)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        check_disjoint(&[&row_losses, &anchor_gradient, &candidate_gradient, &scratch], &[&anchors, &candidates])?;
+        // SAFETY: every region was checked; the written ones (row losses, scratch) overlap
+        // neither each other nor the inputs.
+        let (anchors, candidates, row_losses, scratch) =
+            unsafe { (anchors.as_f32_slice(), candidates.as_f32_slice(), row_losses.as_f64_slice_mut(), scratch.as_f32_slice_mut()) };
+        let gradients = if with_gradients {
+            // SAFETY: as above; both gradient regions are disjoint from everything else.
+            Some(unsafe { (anchor_gradient.as_f32_slice_mut(), candidate_gradient.as_f32_slice_mut()) })
+        } else {
+            None
+        };
+        multiple_negatives_ranking_f32(anchors, anchor_rows, candidates, candidate_rows, depth, scale, row_losses, gradients, scratch).map_err(KernelError::code)
+    })())
+}

@@ -1,0 +1,115 @@
+// sigLipLoss and multipleNegativesRankingLoss: PyTorch autograd fixtures (float64, from
+// scripts/fixtures/gen_fixtures_losses_next.py) for every variant, and the error contract.
+
+import * as cosinekit from 'cosinekit';
+import { type Cosinekit, createInstanceSync, isVariantSupported } from 'cosinekit';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { type FixtureTensor, toFloat64 } from './helpers/fixtures.js';
+import { type FixtureInput, fixtureInput } from './helpers/generated-inputs.js';
+
+type Sampled = { indices: number[]; values: number[] };
+interface LossCase {
+  name: string;
+  op: 'siglip' | 'mnrl';
+  inputs: Record<string, FixtureInput>;
+  params: Record<string, number>;
+  loss: number | string;
+  [field: string]: unknown;
+}
+
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/losses-next.json', import.meta.url), 'utf8')) as { torch: string; cases: LossCase[] };
+const variants = (['scalar', 'simd128', 'relaxed'] as const).filter(isVariantSupported);
+const input = (value: FixtureInput | undefined) => ({ data: fixtureInput(value!), shape: value!.shape });
+
+/** The contract's 1e-5 relative bound, with an absolute floor for values near 0. */
+function expectScalar(actual: number, expected: number, context: string): void {
+  expect(Math.abs(actual - expected), `${context}: ${actual} vs ${expected}`).toBeLessThanOrEqual(1e-5 * Math.abs(expected) + 2e-6);
+}
+
+/** |g − G| ≤ 1e-5·max|G| (+ tiny floor), on the whole gradient or its stored sample, norm and sum. */
+function expectGradient(actual: Float32Array, entry: LossCase, field: string): void {
+  const full = entry[field] as FixtureTensor | undefined;
+  const [indices, values] = full !== undefined ? [null, toFloat64(full)] : [(entry[`${field}_sample`] as Sampled).indices, (entry[`${field}_sample`] as Sampled).values];
+  const scale = Array.from(values).reduce((best, value) => Math.max(best, Math.abs(value)), 0);
+  Array.from(values).forEach((expected, position) => {
+    const flat = indices === null ? position : indices[position]!;
+    const tolerance = 1e-5 * scale + 1e-9;
+    if (!(Math.abs(actual[flat]! - expected) <= tolerance)) expect.fail(`${entry.name} ${field}[${flat}]: ${actual[flat]} vs ${expected} (tolerance ${tolerance})`);
+  });
+  if (full === undefined) {
+    const norm = entry[`${field}_norm`] as number;
+    const actualNorm = Math.sqrt(actual.reduce((total, value) => total + value * value, 0));
+    expect(Math.abs(actualNorm - norm), `${entry.name} ${field} norm`).toBeLessThanOrEqual(1e-5 * norm + 1e-9);
+    const sum = entry[`${field}_sum`] as number;
+    expect(Math.abs(actual.reduce((total, value) => total + value, 0) - sum)).toBeLessThanOrEqual(1e-5 * norm * Math.sqrt(actual.length) + 1e-9);
+  }
+}
+
+test('the fixtures come from PyTorch and cover both losses', () => {
+  expect(fixtures.torch).toMatch(/^1\.13|^2\./);
+  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl']));
+});
+
+describe.each(variants)('%s variant', (variant) => {
+  const kit: Cosinekit = createInstanceSync({ variant });
+
+  test.each(fixtures.cases.map((entry) => [entry.name, entry] as const))('%s', (_, entry) => {
+    if (entry.op === 'siglip') {
+      const { logitScale, logitBias } = entry.params as { logitScale: number; logitBias: number };
+      const result = kit.sigLipLoss(input(entry.inputs.image), input(entry.inputs.text), { logitScale, logitBias, grad: true });
+      expectScalar(result.loss, Number(entry.loss), entry.name);
+      expectGradient(result.gradImage.data, entry, 'gradImage');
+      expectGradient(result.gradText.data, entry, 'gradText');
+      expectScalar(result.gradLogitScale, entry.gradLogitScale as number, `${entry.name} gradLogitScale`);
+      expectScalar(result.gradLogitBias, entry.gradLogitBias as number, `${entry.name} gradLogitBias`);
+      expect(kit.sigLipLoss(input(entry.inputs.image), input(entry.inputs.text), { logitScale, logitBias }).loss).toBe(result.loss);
+    } else {
+      const { scale } = entry.params as { scale: number };
+      const result = kit.multipleNegativesRankingLoss(input(entry.inputs.anchors), input(entry.inputs.candidates), { scale, grad: true });
+      expectScalar(result.loss, Number(entry.loss), entry.name);
+      expectGradient(result.gradAnchors.data, entry, 'gradAnchors');
+      expectGradient(result.gradCandidates.data, entry, 'gradCandidates');
+      expect(result.gradCandidates.shape).toEqual(entry.inputs.candidates!.shape);
+      expect(kit.multipleNegativesRankingLoss(input(entry.inputs.anchors), input(entry.inputs.candidates), { scale }).loss).toBe(result.loss);
+    }
+  });
+});
+
+beforeAll(async () => {
+  await cosinekit.init();
+});
+
+test('defaults: SigLIP t = 10, b = −10; MNRL scale 20; no gradient fields without grad', () => {
+  const image = { data: Float32Array.from({ length: 12 }, (_, index) => Math.sin(index + 1)), shape: [3, 4] };
+  const text = { data: Float32Array.from({ length: 12 }, (_, index) => Math.cos(index * 0.5)), shape: [3, 4] };
+  const siglip = cosinekit.sigLipLoss(image, text);
+  expect(siglip.loss).toBe(cosinekit.sigLipLoss(image, text, { logitScale: 10, logitBias: -10 }).loss);
+  expect(siglip.gradImage).toBeUndefined();
+  const ranking = cosinekit.multipleNegativesRankingLoss(image, text);
+  expect(ranking.loss).toBe(cosinekit.multipleNegativesRankingLoss(image, text, { scale: 20 }).loss);
+  expect(ranking.gradAnchors).toBeUndefined();
+});
+
+describe('errors', () => {
+  const four = { data: Float32Array.from({ length: 12 }, (_, index) => index + 1), shape: [4, 3] };
+  const three = { data: new Float32Array(9).fill(1), shape: [3, 3] };
+  const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+    ['SigLIP shape mismatch', () => cosinekit.sigLipLoss(four, three), RangeError, /sigLipLoss: image \[4,3\] and text \[3,3\] must have the same shape/],
+    ['SigLIP logitScale 0', () => cosinekit.sigLipLoss(four, four, { logitScale: 0 }), RangeError, /logitScale must be a finite number > 0, got 0/],
+    ['SigLIP logitBias NaN', () => cosinekit.sigLipLoss(four, four, { logitBias: Number.NaN }), RangeError, /logitBias must be a finite number, got NaN/],
+    ['SigLIP logitBias string', () => cosinekit.sigLipLoss(four, four, { logitBias: '1' as never }), TypeError, /logitBias must be a number, got "1"/],
+    ['SigLIP unknown option', () => cosinekit.sigLipLoss(four, four, { temperature: 1 } as never), TypeError, /temperature/],
+    ['SigLIP empty', () => cosinekit.sigLipLoss({ data: new Float32Array(0), shape: [0, 3] }, { data: new Float32Array(0), shape: [0, 3] }), RangeError, /empty; a loss needs at least one row/],
+    ['MNRL fewer candidates', () => cosinekit.multipleNegativesRankingLoss(four, three), RangeError, /candidates \[3,3\] must hold at least as many rows as anchors \[4,3\]/],
+    ['MNRL depth mismatch', () => cosinekit.multipleNegativesRankingLoss(three, { data: new Float32Array(8), shape: [4, 2] }), RangeError, /must have the same D/],
+    ['MNRL scale negative', () => cosinekit.multipleNegativesRankingLoss(four, four, { scale: -1 }), RangeError, /scale must be a finite number > 0, got -1/],
+    ['MNRL grad not boolean', () => cosinekit.multipleNegativesRankingLoss(four, four, { grad: 'yes' as never }), TypeError, /grad must be a boolean/],
+    ['MNRL 1-d anchors', () => cosinekit.multipleNegativesRankingLoss({ data: new Float32Array(3), shape: [3] }, four), RangeError, /must have shape \[N, D\], got \[3\]/],
+  ];
+  test.each(cases)('%s', (_, call, type, message) => {
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+    expect(Number.isFinite(cosinekit.sigLipLoss(four, four).loss)).toBe(true);
+  });
+});
