@@ -22,12 +22,12 @@ const VARIANTS = ['scalar', 'simd128', 'relaxed'] as const;
 
 /**
  * Budgets, from the sizes measured for 0.1.0 (rustc's code, stripped by wasm-opt; see
- * scripts/build-wasm.sh and check-package.sh): each asset 165–180 kB raw, 63–70.5 kB gzipped;
- * the tarball ~860 kB. About 5 % headroom.
+ * scripts/build-wasm.sh and check-package.sh): each asset 184–197 kB raw, 71–78 kB gzipped
+ * (the blocked losses, SigLIP and MNRL added ~19 kB); the tarball ~950 kB. About 5 % headroom.
  */
-const ASSET_RAW_BUDGET = 190_000;
-const ASSET_GZIP_BUDGET = 74_000;
-const PACKED_BUDGET = 900_000;
+const ASSET_RAW_BUDGET = 207_000;
+const ASSET_GZIP_BUDGET = 82_000;
+const PACKED_BUDGET = 1_000_000;
 
 let work: string;
 let tarball: string;

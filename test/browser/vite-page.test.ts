@@ -18,13 +18,13 @@ const pageDirectory = fileURLToPath(new URL('./vite-minimal/', import.meta.url))
 const vite = fileURLToPath(new URL('../../examples/semantic-search/node_modules/.bin/vite', import.meta.url));
 /**
  * Budget of the whole page, gzip -9 bytes, from the measured 0.1.0 figure with ~5 % headroom:
- * ~83 kB = HTML 244 + one JS chunk ~19.5 kB (Vite-minified; every function is a member of the
- * one Cosinekit instance, so importing one still bundles them all) + relaxed .wasm ~63.5 kB
- * (rustc's code, only stripped: wasm-opt -O3 saved 5 kB here but slowed the integer and
+ * ~92 kB = HTML 244 + one JS chunk ~20.5 kB (Vite-minified; every function is a member of the
+ * one Cosinekit instance, so importing one still bundles them all) + relaxed .wasm ~71.6 kB
+ * (rustc's code, only stripped: wasm-opt -O3 saved ~5 kB here but slowed the integer and
  * binary top-k 1.5x, see scripts/build-wasm.sh). The issue's target is 50 kB; this test
  * prints how far the page is from it.
  */
-const PAGE_GZIP_BUDGET = 87_000;
+const PAGE_GZIP_BUDGET = 97_000;
 const TARGET = 50_000;
 
 let outDirectory: string;
