@@ -230,6 +230,27 @@ describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar 
     }
   });
 
+  test('tripletLoss with gradients (every reduction) across variants', () => {
+    for (const [rows, depth] of [
+      [1, 1],
+      [3, 5],
+      [17, 70],
+      [300, 9],
+    ] as const) {
+      const [anchor, positive, negative] = [1, 2, 3].map((seed) => ({ data: values(rows * depth + seed + 10, rows * depth), shape: [rows, depth] }));
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const results = [kit, scalar].map((instance) => {
+          const result = instance.tripletLoss(anchor!, positive!, negative!, { margin: 0.7, reduction, grad: true });
+          return { losses: typeof result.loss === 'number' ? [result.loss] : Array.from(result.loss), gradients: [...result.gradAnchor.data, ...result.gradPositive.data, ...result.gradNegative.data] };
+        });
+        const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+        const context = `triplet [${rows}, ${depth}] ${reduction}`;
+        expectAllClose(got.losses, reference.losses, { absolute: 1e-6, relative: 1e-5, context });
+        expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
+      }
+    }
+  });
+
   test('sigLipLoss and multipleNegativesRankingLoss with gradients, across tiles (up to 300 rows)', () => {
     for (const [rows, extra, depth] of [
       [1, 0, 1],

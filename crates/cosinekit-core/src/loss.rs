@@ -1,5 +1,5 @@
 //! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
-//! multiple negatives ranking in [`ranking`]), computed in tiles of the similarity matrix
+//! multiple negatives ranking in [`ranking`], MoCo in [`moco`]), computed in tiles of the similarity matrix
 //! (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
@@ -28,10 +28,12 @@
 mod blocks;
 mod ranking;
 mod sigmoid;
+mod triplet;
 
 pub use blocks::LOSS_BLOCK;
 pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
 pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
+pub use triplet::{TripletGradients, triplet_cosine_f32};
 
 use crate::KernelError;
 use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};

@@ -28,6 +28,9 @@ export type {
   SigLipGradients,
   SigLipLossOptions,
   SigLipLossResult,
+  TripletGradients,
+  TripletLossOptions,
+  TripletLossResult,
 } from './losses.js';
 export type { PairwiseBlock, PairwiseBlocksOptions, PairwiseOptions, TopKOptions, TopKResult } from './pairwise.js';
 export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './similarity.js';
@@ -63,6 +66,7 @@ export const {
   clipLoss,
   sigLipLoss,
   multipleNegativesRankingLoss,
+  tripletLoss,
   cosineEmbeddingLoss,
   heapBytesInUse,
 } = shared.kit;

@@ -18,11 +18,14 @@ import {
   type Reduction,
   type SigLipLossOptions,
   type SigLipLossResult,
+  type TripletLossOptions,
+  type TripletLossResult,
   runClipLoss,
   runCosineEmbeddingLoss,
   runInfoNCE,
   runMultipleNegativesRankingLoss,
   runSigLipLoss,
+  runTripletLoss,
 } from './losses.js';
 import {
   type PairwiseBlock,
@@ -206,6 +209,20 @@ export class Cosinekit {
     options?: MultipleNegativesRankingLossOptions<G>,
   ): MultipleNegativesRankingLossResult<G> =>
     runMultipleNegativesRankingLoss(this.#runtime('multipleNegativesRankingLoss'), anchors, candidates, options) as MultipleNegativesRankingLossResult<G>;
+
+  /**
+   * `nn.TripletMarginWithDistanceLoss` with `distance_function = 1 − F.cosine_similarity`
+   * (eps 1e-8, inputs not normalised): per row `max(0, d(a,p) − d(a,n) + margin)`, margin
+   * > 0 (default 1), reduced by `reduction` ('mean' default, 'sum', or 'none' for a
+   * Float32Array of the N row losses). `grad: true` adds `gradAnchor`, `gradPositive` and
+   * `gradNegative` (for 'none', the gradients of the sum of the row losses).
+   */
+  tripletLoss = <R extends Reduction = 'mean', G extends boolean = false>(
+    anchor: TensorLike,
+    positive: TensorLike,
+    negative: TensorLike,
+    options?: TripletLossOptions<R, G>,
+  ): TripletLossResult<R, G> => runTripletLoss(this.#runtime('tripletLoss'), anchor, positive, negative, options) as TripletLossResult<R, G>;
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(

@@ -1,4 +1,4 @@
-// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss and
+// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss, tripletLoss and
 // cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
@@ -415,6 +415,89 @@ export function runMultipleNegativesRankingLoss(
     const loss = reduce(rowLosses, 'mean') as number;
     if (!grad) return { loss };
     return { loss, gradAnchors: { data: anchorGradient, shape: anchorShape }, gradCandidates: { data: candidateGradient, shape: candidateShape } };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `tripletLoss`. */
+export interface TripletLossOptions<R extends Reduction = Reduction, G extends boolean = boolean> {
+  /** The hinge margin, > 0. Default 1. */
+  margin?: number;
+  /** 'mean' over the N rows (default), 'sum', or 'none' (N values). */
+  reduction?: R;
+  /** Also return the gradients (for 'none': of the sum of the row losses). */
+  grad?: G;
+}
+
+/** The gradients `tripletLoss` returns with `grad: true`. */
+export interface TripletGradients {
+  /** d loss / d anchor `[N, D]`. */
+  gradAnchor: Tensor;
+  /** d loss / d positive `[N, D]`. */
+  gradPositive: Tensor;
+  /** d loss / d negative `[N, D]`. */
+  gradNegative: Tensor;
+}
+
+/** Result of `tripletLoss`: the gradient fields are there exactly when `grad: true`. */
+export type TripletLossResult<R extends Reduction = 'mean', G extends boolean = false> = { loss: ReducedLoss<R> } & GradFields<G, TripletGradients>;
+
+const TRIPLET_OPTIONS = ['margin', 'reduction', 'grad'] as const;
+
+export function runTripletLoss(
+  runtime: Runtime,
+  anchor: unknown,
+  positive: unknown,
+  negative: unknown,
+  options: unknown,
+): { loss: number | Float32Array } & Partial<TripletGradients> {
+  const settings = checkOptions(options, TRIPLET_OPTIONS, 'tripletLoss');
+  const margin = positiveFinite(settings.margin, 1, 'margin');
+  const reduction = reductionOption(settings.reduction);
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const anchors = operand(runtime, anchor, 'anchor');
+    const positives = operand(runtime, positive, 'positive');
+    const negatives = operand(runtime, negative, 'negative');
+    const [rows, depth] = samePairs(anchors, positives, 'tripletLoss');
+    samePairs(anchors, negatives, 'tripletLoss');
+    const rowWeight = reduction === 'mean' ? 1 / rows : 1;
+    const shape = Object.freeze([rows, depth]);
+    const gradientLength = grad ? rows * depth : 0;
+    const { rowLosses, anchorGradient, positiveGradient, negativeGradient } = execute(runtime, {
+      kernel: 'ck_triplet_f32',
+      inputs: { anchors, positives, negatives },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        anchorGradient: { type: 'f32', length: gradientLength, describe: () => `the anchor gradient ${formatShape(shape)}` },
+        positiveGradient: { type: 'f32', length: gradientLength, describe: () => `the positive gradient ${formatShape(shape)}` },
+        negativeGradient: { type: 'f32', length: gradientLength, describe: () => `the negative gradient ${formatShape(shape)}` },
+      },
+      call: (pointers) =>
+        runtime.exports.ck_triplet_f32(
+          pointers.anchors,
+          pointers.positives,
+          pointers.negatives,
+          rows,
+          depth,
+          margin,
+          rowWeight,
+          pointers.rowLosses,
+          grad ? pointers.anchorGradient : 0,
+          grad ? pointers.positiveGradient : 0,
+          grad ? pointers.negativeGradient : 0,
+        ),
+    });
+    const loss = reduce(rowLosses, reduction);
+    if (!grad) return { loss };
+    return {
+      loss,
+      gradAnchor: { data: anchorGradient, shape },
+      gradPositive: { data: positiveGradient, shape },
+      gradNegative: { data: negativeGradient, shape },
+    };
   } finally {
     runtime.release(mark);
   }
