@@ -1,4 +1,4 @@
-// sigLipLoss, multipleNegativesRankingLoss and tripletLoss: PyTorch autograd fixtures (float64, from
+// sigLipLoss, multipleNegativesRankingLoss, tripletLoss and mocoLoss: PyTorch autograd fixtures (float64, from
 // scripts/fixtures/gen_fixtures_losses_next.py) for every variant, and the error contract.
 
 import * as cosinekit from 'cosinekit';
@@ -11,7 +11,7 @@ import { type FixtureInput, fixtureInput } from './helpers/generated-inputs.js';
 type Sampled = { indices: number[]; values: number[] };
 interface LossCase {
   name: string;
-  op: 'siglip' | 'mnrl' | 'triplet';
+  op: 'siglip' | 'mnrl' | 'triplet' | 'moco';
   inputs: Record<string, FixtureInput>;
   params: Record<string, number | string>;
   loss: number | string | number[];
@@ -46,9 +46,9 @@ function expectGradient(actual: Float32Array, entry: LossCase, field: string): v
   }
 }
 
-test('the fixtures come from PyTorch and cover the three losses', () => {
+test('the fixtures come from PyTorch and cover the four losses', () => {
   expect(fixtures.torch).toMatch(/^1\.13|^2\./);
-  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl', 'triplet']));
+  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl', 'triplet', 'moco']));
 });
 
 describe.each(variants)('%s variant', (variant) => {
@@ -64,6 +64,15 @@ describe.each(variants)('%s variant', (variant) => {
       expectScalar(result.gradLogitScale, entry.gradLogitScale as number, `${entry.name} gradLogitScale`);
       expectScalar(result.gradLogitBias, entry.gradLogitBias as number, `${entry.name} gradLogitBias`);
       expect(kit.sigLipLoss(input(entry.inputs.image), input(entry.inputs.text), { logitScale, logitBias }).loss).toBe(result.loss);
+    } else if (entry.op === 'moco') {
+      const { temperature } = entry.params as { temperature: number };
+      const [query, key, queue] = [input(entry.inputs.query), input(entry.inputs.key), input(entry.inputs.queue)];
+      const result = kit.mocoLoss(query, key, queue, { temperature, grad: true });
+      expectScalar(result.loss, Number(entry.loss), entry.name);
+      expectGradient(result.gradQuery.data, entry, 'gradQuery');
+      expect(result.gradQuery.shape).toEqual(entry.inputs.query!.shape);
+      expect(Object.keys(result).sort()).toEqual(['gradQuery', 'loss']);
+      expect(kit.mocoLoss(query, key, queue, { temperature }).loss).toBe(result.loss);
     } else if (entry.op === 'triplet') {
       const { margin, reduction } = entry.params as { margin: number; reduction: 'mean' | 'sum' | 'none' };
       const [anchor, positive, negative] = [input(entry.inputs.anchor), input(entry.inputs.positive), input(entry.inputs.negative)];
@@ -108,6 +117,10 @@ test('defaults: SigLIP t = 10, b = −10; MNRL scale 20; no gradient fields with
   const triplet = cosinekit.tripletLoss(image, text, { data: Float32Array.from(text.data).reverse(), shape: [3, 4] });
   expect(triplet.loss).toBe(cosinekit.tripletLoss(image, text, { data: Float32Array.from(text.data).reverse(), shape: [3, 4] }, { margin: 1, reduction: 'mean' }).loss);
   expect(triplet.gradAnchor).toBeUndefined();
+  const queue = { data: Float32Array.from({ length: 20 }, (_, index) => Math.cos(index * 0.9 + 0.2)), shape: [5, 4] };
+  const moco = cosinekit.mocoLoss(image, text, queue);
+  expect(moco.loss).toBe(cosinekit.mocoLoss(image, text, queue, { temperature: 0.07 }).loss);
+  expect(moco.gradQuery).toBeUndefined();
 });
 
 test('tripletLoss: reductions agree with the row losses, and the gradients of none are those of sum', () => {
@@ -147,6 +160,13 @@ describe('errors', () => {
     ['triplet positive shape', () => cosinekit.tripletLoss(four, three, four), RangeError, /tripletLoss: anchor \[4,3\] and positive \[3,3\] must have the same shape/],
     ['triplet unknown option', () => cosinekit.tripletLoss(four, four, four, { swap: true } as never), TypeError, /swap/],
     ['triplet negative not a tensor', () => cosinekit.tripletLoss(four, four, 7 as never), TypeError, /negative/],
+    ['MoCo temperature 0', () => cosinekit.mocoLoss(four, four, three, { temperature: 0 }), RangeError, /temperature must be a finite number > 0, got 0/],
+    ['MoCo temperature Infinity', () => cosinekit.mocoLoss(four, four, three, { temperature: Number.POSITIVE_INFINITY }), RangeError, /temperature must be a finite number > 0, got Infinity/],
+    ['MoCo key shape', () => cosinekit.mocoLoss(four, three, three), RangeError, /mocoLoss: query \[4,3\] and key \[3,3\] must have the same shape/],
+    ['MoCo queue depth', () => cosinekit.mocoLoss(four, four, { data: new Float32Array(8), shape: [4, 2] }), RangeError, /mocoLoss: query \[4,3\] and queue \[4,2\] must have the same D/],
+    ['MoCo empty queue', () => cosinekit.mocoLoss(four, four, { data: new Float32Array(0), shape: [0, 3] }), RangeError, /mocoLoss: queue \[0,3\] is empty/],
+    ['MoCo unknown option', () => cosinekit.mocoLoss(four, four, three, { scale: 2 } as never), TypeError, /scale/],
+    ['MoCo grad not boolean', () => cosinekit.mocoLoss(four, four, three, { grad: 1 as never }), TypeError, /grad must be a boolean/],
   ];
   test.each(cases)('%s', (_, call, type, message) => {
     expect(call).toThrow(type);

@@ -20,6 +20,9 @@ export type {
   GradFields,
   InfoNCEOptions,
   InfoNCEResult,
+  MocoGradients,
+  MocoLossOptions,
+  MocoLossResult,
   MultipleNegativesRankingGradients,
   MultipleNegativesRankingLossOptions,
   MultipleNegativesRankingLossResult,
@@ -67,6 +70,7 @@ export const {
   sigLipLoss,
   multipleNegativesRankingLoss,
   tripletLoss,
+  mocoLoss,
   cosineEmbeddingLoss,
   heapBytesInUse,
 } = shared.kit;

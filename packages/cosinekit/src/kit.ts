@@ -12,6 +12,8 @@ import {
   type CosineEmbeddingLossOptions,
   type InfoNCEOptions,
   type InfoNCEResult,
+  type MocoLossOptions,
+  type MocoLossResult,
   type MultipleNegativesRankingLossOptions,
   type MultipleNegativesRankingLossResult,
   type ReducedLoss,
@@ -23,6 +25,7 @@ import {
   runClipLoss,
   runCosineEmbeddingLoss,
   runInfoNCE,
+  runMocoLoss,
   runMultipleNegativesRankingLoss,
   runSigLipLoss,
   runTripletLoss,
@@ -223,6 +226,15 @@ export class Cosinekit {
     negative: TensorLike,
     options?: TripletLossOptions<R, G>,
   ): TripletLossResult<R, G> => runTripletLoss(this.#runtime('tripletLoss'), anchor, positive, negative, options) as TripletLossResult<R, G>;
+
+  /**
+   * MoCo's InfoNCE: per query, logits `[q̂·k̂, q̂·Q̂ᵀ] / temperature` (default 0.07) against
+   * its key and the K queue rows, cross-entropy with label 0, mean over the N queries; rows
+   * normalised with eps 1e-12. The queue is swept in tiles (never an N × K matrix).
+   * `grad: true` adds `gradQuery`; the key and the queue get no gradient (momentum encoder).
+   */
+  mocoLoss = <G extends boolean = false>(query: TensorLike, key: TensorLike, queue: TensorLike, options?: MocoLossOptions<G>): MocoLossResult<G> =>
+    runMocoLoss(this.#runtime('mocoLoss'), query, key, queue, options) as MocoLossResult<G>;
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(

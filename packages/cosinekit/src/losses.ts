@@ -1,5 +1,5 @@
-// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss, tripletLoss and
-// cosineEmbeddingLoss, with analytic gradients computed in
+// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss, tripletLoss,
+// mocoLoss and cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
 import { execute } from './execute.js';
@@ -498,6 +498,71 @@ export function runTripletLoss(
       gradPositive: { data: positiveGradient, shape },
       gradNegative: { data: negativeGradient, shape },
     };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `mocoLoss`. */
+export interface MocoLossOptions<G extends boolean = boolean> {
+  /** τ: logits are cosine / τ. Default 0.07. */
+  temperature?: number;
+  /** Also return d loss / d query (the key and the queue get none). */
+  grad?: G;
+}
+
+/** The gradient `mocoLoss` returns with `grad: true`. */
+export interface MocoGradients {
+  /** d loss / d query `[N, D]`. */
+  gradQuery: Tensor;
+}
+
+/** Result of `mocoLoss`: `gradQuery` is there exactly when `grad: true`. */
+export type MocoLossResult<G extends boolean = false> = { loss: number } & GradFields<G, MocoGradients>;
+
+const MOCO_OPTIONS = ['temperature', 'grad'] as const;
+
+export function runMocoLoss(runtime: Runtime, query: unknown, key: unknown, queue: unknown, options: unknown): { loss: number } & Partial<MocoGradients> {
+  const settings = checkOptions(options, MOCO_OPTIONS, 'mocoLoss');
+  const temperature = positiveFinite(settings.temperature, 0.07, 'temperature');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const queries = operand(runtime, query, 'query');
+    const keys = operand(runtime, key, 'key');
+    const negatives = operand(runtime, queue, 'queue');
+    const [rows, depth] = samePairs(queries, keys, 'mocoLoss');
+    const [queueRows, queueDepth] = rowsOf(negatives, 'mocoLoss');
+    if (queueDepth !== depth) {
+      throw new RangeError(`mocoLoss: query ${formatShape(queries.shape)} and queue ${formatShape(negatives.shape)} must have the same D`);
+    }
+    const scratchFloats = runtime.exports.ck_moco_scratch_floats(rows, queueRows, depth) >>> 0;
+    const shape = Object.freeze([rows, depth]);
+    const { rowLosses, queryGradient } = execute(runtime, {
+      kernel: 'ck_moco_f32',
+      inputs: { queries, keys, negatives },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        queryGradient: { type: 'f32', length: grad ? rows * depth : 0, describe: () => `the query gradient ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_moco_f32(
+          pointers.queries,
+          pointers.keys,
+          pointers.negatives,
+          rows,
+          queueRows,
+          depth,
+          temperature,
+          pointers.rowLosses,
+          grad ? pointers.queryGradient : 0,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    const loss = reduce(rowLosses, 'mean') as number;
+    return grad ? { loss, gradQuery: { data: queryGradient, shape } } : { loss };
   } finally {
     runtime.release(mark);
   }

@@ -174,6 +174,20 @@ export interface CosinekitExports {
     positiveGradientPointer: number,
     negativeGradientPointer: number,
   ): number;
+  ck_moco_scratch_floats(rows: number, queueRows: number, depth: number): number;
+  ck_moco_f32(
+    queryPointer: number,
+    keyPointer: number,
+    queuePointer: number,
+    rows: number,
+    queueRows: number,
+    depth: number,
+    temperature: number,
+    rowLossesPointer: number,
+    queryGradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
   ck_cosine_embedding_f32(
     firstPointer: number,
     secondPointer: number,

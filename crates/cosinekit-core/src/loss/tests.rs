@@ -443,3 +443,62 @@ fn triplet_loss_and_gradients_match_float64_and_finite_differences() {
     assert_eq!(triplet_cosine_f32(&zero, &zero, &zero, 1, 2, f32::NAN, 1.0, &mut one, None), Err(KernelError::InvalidArgument));
     assert_eq!(triplet_cosine_f32(&zero, &zero, &zero[..1], 1, 2, 1.0, 1.0, &mut one, None), Err(KernelError::OutOfBounds));
 }
+
+/// Naive float64 MoCo loss: logits [q̂·k̂, q̂·Q̂ᵀ]/τ, label 0, mean over the queries.
+fn moco_reference(query: &[f64], key: &[f64], queue: &[f64], rows: usize, queue_rows: usize, depth: usize, temperature: f64) -> (f64, Vec<f64>) {
+    let (unit_query, unit_key, unit_queue) = (normalized_f64(query, rows, depth), normalized_f64(key, rows, depth), normalized_f64(queue, queue_rows, depth));
+    let dot = |x: &[f64], i: usize, y: &[f64], j: usize| (0..depth).map(|k| x[i * depth + k] * y[j * depth + k]).sum::<f64>() / temperature;
+    let losses: Vec<f64> = (0..rows)
+        .map(|i| {
+            let positive = dot(&unit_query, i, &unit_key, i);
+            log_sum_exp(core::iter::once(positive).chain((0..queue_rows).map(|j| dot(&unit_query, i, &unit_queue, j))).collect::<Vec<_>>().into_iter()) - positive
+        })
+        .collect();
+    (losses.iter().sum::<f64>() / rows as f64, losses)
+}
+
+#[test]
+fn moco_loss_and_gradient_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(93);
+    for &(rows, queue_rows, depth, temperature) in &[(1usize, 1usize, 4usize, 0.07f32), (3, 5, 6, 0.07), (5, 9, 1, 0.5), (4, 7, 9, 0.01), (LOSS_BLOCK + 3, 2 * LOSS_BLOCK + 5, 3, 0.2)] {
+        let (query, key, queue) = (rng.vector(rows * depth), rng.vector(rows * depth), rng.vector(queue_rows * depth));
+        let wide = |values: &[f32]| values.iter().map(|&value| f64::from(value)).collect::<Vec<f64>>();
+        let (query_wide, key_wide, queue_wide) = (wide(&query), wide(&key), wide(&queue));
+        let (expected, expected_rows) = moco_reference(&query_wide, &key_wide, &queue_wide, rows, queue_rows, depth, f64::from(temperature));
+        let mut row_losses = vec![0.0f64; rows];
+        let mut gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; moco_scratch_len(rows, queue_rows, depth).unwrap()];
+        moco_f32(&query, &key, &queue, rows, queue_rows, depth, temperature, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} queue {queue_rows} depth {depth} τ {temperature}");
+        for (row, (actual, wanted)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *wanted, 1e-5 * wanted.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() / rows as f64, expected, 1e-5 * expected.abs().max(1e-3), &context);
+        let indices: Vec<usize> = if rows > 8 { spread_indices(rows, depth) } else { (0..rows * depth).collect() };
+        let numeric = finite_difference_at(&query_wide, &indices, |point| moco_reference(point, &key_wide, &queue_wide, rows, queue_rows, depth, f64::from(temperature)).0);
+        let scale = gradient.iter().fold(1e-3f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in indices.iter().enumerate() {
+            assert_close(f64::from(gradient[index]), numeric[position], 1e-4 * scale, &std::format!("{context} gradient {index}"));
+        }
+        let mut again = vec![0.0f64; rows];
+        moco_f32(&query, &key, &queue, rows, queue_rows, depth, temperature, &mut again, None, &mut scratch).unwrap();
+        assert_eq!(again, row_losses, "{context}: losses with and without the gradient");
+    }
+    // A NaN in the key poisons everything; bad arguments are refused.
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    let mut row_losses = [0.0f64; 2];
+    let mut gradient = [0.0f32; 4];
+    let mut scratch = vec![0.0f32; moco_scratch_len(2, 2, 2).unwrap()];
+    moco_f32(&values, &[f32::NAN, 0.0, 0.0, 1.0], &values, 2, 2, 2, 0.07, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+    assert!(row_losses.iter().all(|loss| loss.is_nan()) && gradient.iter().all(|value| value.is_nan()));
+    assert_eq!(moco_f32(&values, &values, &values, 2, 2, 2, 0.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(moco_f32(&values, &values, &[], 2, 0, 2, 0.07, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(moco_f32(&values, &values[..2], &values, 2, 2, 2, 0.07, &mut row_losses, None, &mut scratch), Err(KernelError::OutOfBounds));
+}
+
+#[test]
+fn moco_scratch_does_not_grow_with_the_queue() {
+    let small = moco_scratch_len(256, 512, 128).unwrap();
+    let large = moco_scratch_len(256, 65_536, 128).unwrap();
+    assert_eq!(small, large, "the queue is swept in tiles");
+}

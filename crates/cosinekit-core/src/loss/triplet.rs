@@ -27,8 +27,10 @@ const COSINE_EPS: f64 = 1e-8;
 /// The gradient rows [`triplet_cosine_f32`] writes: d/d anchor, d/d positive, d/d negative.
 pub type TripletGradients<'g> = (&'g mut [f32], &'g mut [f32], &'g mut [f32]);
 
-/// `[x·y, ‖x‖², ‖y‖²]` of two rows, float32 lanes with the float64 rescue.
-fn row_sums(first: &[f32], second: &[f32]) -> [f64; 3] {
+/// `[x·y, ‖x‖², ‖y‖²]` of two rows, float32 lanes with the float64 rescue (one copy in the
+/// module: two inlined copies of the lanes cost kilobytes).
+#[inline(never)]
+pub(super) fn row_sums(first: &[f32], second: &[f32]) -> [f64; 3] {
     let sums: DotNorms = dot_norms_f32(first, second);
     if sums.is_trusted() {
         return [f64::from(sums.dot), f64::from(sums.first_squared), f64::from(sums.second_squared)];
