@@ -1,4 +1,4 @@
-// sigLipLoss and multipleNegativesRankingLoss: PyTorch autograd fixtures (float64, from
+// sigLipLoss, multipleNegativesRankingLoss, tripletLoss and mocoLoss: PyTorch autograd fixtures (float64, from
 // scripts/fixtures/gen_fixtures_losses_next.py) for every variant, and the error contract.
 
 import * as cosinekit from 'cosinekit';
@@ -11,10 +11,10 @@ import { type FixtureInput, fixtureInput } from './helpers/generated-inputs.js';
 type Sampled = { indices: number[]; values: number[] };
 interface LossCase {
   name: string;
-  op: 'siglip' | 'mnrl';
+  op: 'siglip' | 'mnrl' | 'triplet' | 'moco';
   inputs: Record<string, FixtureInput>;
-  params: Record<string, number>;
-  loss: number | string;
+  params: Record<string, number | string>;
+  loss: number | string | number[];
   [field: string]: unknown;
 }
 
@@ -46,9 +46,9 @@ function expectGradient(actual: Float32Array, entry: LossCase, field: string): v
   }
 }
 
-test('the fixtures come from PyTorch and cover both losses', () => {
+test('the fixtures come from PyTorch and cover the four losses', () => {
   expect(fixtures.torch).toMatch(/^1\.13|^2\./);
-  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl']));
+  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl', 'triplet', 'moco']));
 });
 
 describe.each(variants)('%s variant', (variant) => {
@@ -64,6 +64,31 @@ describe.each(variants)('%s variant', (variant) => {
       expectScalar(result.gradLogitScale, entry.gradLogitScale as number, `${entry.name} gradLogitScale`);
       expectScalar(result.gradLogitBias, entry.gradLogitBias as number, `${entry.name} gradLogitBias`);
       expect(kit.sigLipLoss(input(entry.inputs.image), input(entry.inputs.text), { logitScale, logitBias }).loss).toBe(result.loss);
+    } else if (entry.op === 'moco') {
+      const { temperature } = entry.params as { temperature: number };
+      const [query, key, queue] = [input(entry.inputs.query), input(entry.inputs.key), input(entry.inputs.queue)];
+      const result = kit.mocoLoss(query, key, queue, { temperature, grad: true });
+      expectScalar(result.loss, Number(entry.loss), entry.name);
+      expectGradient(result.gradQuery.data, entry, 'gradQuery');
+      expect(result.gradQuery.shape).toEqual(entry.inputs.query!.shape);
+      expect(Object.keys(result).sort()).toEqual(['gradQuery', 'loss']);
+      expect(kit.mocoLoss(query, key, queue, { temperature }).loss).toBe(result.loss);
+    } else if (entry.op === 'triplet') {
+      const { margin, reduction } = entry.params as { margin: number; reduction: 'mean' | 'sum' | 'none' };
+      const [anchor, positive, negative] = [input(entry.inputs.anchor), input(entry.inputs.positive), input(entry.inputs.negative)];
+      const result = kit.tripletLoss(anchor, positive, negative, { margin, reduction, grad: true });
+      if (reduction === 'none') {
+        const expected = entry.loss as number[];
+        expect(result.loss).toBeInstanceOf(Float32Array);
+        expect((result.loss as Float32Array).length).toBe(expected.length);
+        expected.forEach((value, row) => expectScalar((result.loss as Float32Array)[row]!, value, `${entry.name} row ${row}`));
+      } else {
+        expectScalar(result.loss as number, Number(entry.loss), entry.name);
+      }
+      expectGradient(result.gradAnchor.data, entry, 'gradAnchor');
+      expectGradient(result.gradPositive.data, entry, 'gradPositive');
+      expectGradient(result.gradNegative.data, entry, 'gradNegative');
+      expect(kit.tripletLoss(anchor, positive, negative, { margin, reduction }).loss).toEqual(result.loss);
     } else {
       const { scale } = entry.params as { scale: number };
       const result = kit.multipleNegativesRankingLoss(input(entry.inputs.anchors), input(entry.inputs.candidates), { scale, grad: true });
@@ -89,6 +114,28 @@ test('defaults: SigLIP t = 10, b = −10; MNRL scale 20; no gradient fields with
   const ranking = cosinekit.multipleNegativesRankingLoss(image, text);
   expect(ranking.loss).toBe(cosinekit.multipleNegativesRankingLoss(image, text, { scale: 20 }).loss);
   expect(ranking.gradAnchors).toBeUndefined();
+  const triplet = cosinekit.tripletLoss(image, text, { data: Float32Array.from(text.data).reverse(), shape: [3, 4] });
+  expect(triplet.loss).toBe(cosinekit.tripletLoss(image, text, { data: Float32Array.from(text.data).reverse(), shape: [3, 4] }, { margin: 1, reduction: 'mean' }).loss);
+  expect(triplet.gradAnchor).toBeUndefined();
+  const queue = { data: Float32Array.from({ length: 20 }, (_, index) => Math.cos(index * 0.9 + 0.2)), shape: [5, 4] };
+  const moco = cosinekit.mocoLoss(image, text, queue);
+  expect(moco.loss).toBe(cosinekit.mocoLoss(image, text, queue, { temperature: 0.07 }).loss);
+  expect(moco.gradQuery).toBeUndefined();
+});
+
+test('tripletLoss: reductions agree with the row losses, and the gradients of none are those of sum', () => {
+  const make = (seed: number) => ({ data: Float32Array.from({ length: 20 }, (_, index) => Math.sin(seed * 7.1 + index * 1.3)), shape: [5, 4] });
+  const [anchor, positive, negative] = [make(1), make(2), make(3)];
+  const none = cosinekit.tripletLoss(anchor, positive, negative, { margin: 0.8, reduction: 'none', grad: true });
+  const sum = cosinekit.tripletLoss(anchor, positive, negative, { margin: 0.8, reduction: 'sum', grad: true });
+  const mean = cosinekit.tripletLoss(anchor, positive, negative, { margin: 0.8, grad: true });
+  const rows = Array.from(none.loss, Number);
+  expect(rows.length).toBe(5);
+  expect(rows.some((value) => value > 0)).toBe(true);
+  expect(Math.abs(sum.loss - rows.reduce((total, value) => total + value, 0))).toBeLessThan(1e-6);
+  expect(Math.abs(mean.loss - sum.loss / 5)).toBeLessThan(1e-7);
+  expect(Array.from(none.gradAnchor.data)).toEqual(Array.from(sum.gradAnchor.data));
+  mean.gradNegative.data.forEach((value, index) => expect(Math.abs(value - sum.gradNegative.data[index]! / 5)).toBeLessThan(1e-7));
 });
 
 describe('errors', () => {
@@ -106,6 +153,20 @@ describe('errors', () => {
     ['MNRL scale negative', () => cosinekit.multipleNegativesRankingLoss(four, four, { scale: -1 }), RangeError, /scale must be a finite number > 0, got -1/],
     ['MNRL grad not boolean', () => cosinekit.multipleNegativesRankingLoss(four, four, { grad: 'yes' as never }), TypeError, /grad must be a boolean/],
     ['MNRL 1-d anchors', () => cosinekit.multipleNegativesRankingLoss({ data: new Float32Array(3), shape: [3] }, four), RangeError, /must have shape \[N, D\], got \[3\]/],
+    ['triplet margin 0', () => cosinekit.tripletLoss(four, four, four, { margin: 0 }), RangeError, /margin must be a finite number > 0, got 0/],
+    ['triplet margin string', () => cosinekit.tripletLoss(four, four, four, { margin: '1' as never }), TypeError, /margin must be a number, got "1"/],
+    ['triplet reduction', () => cosinekit.tripletLoss(four, four, four, { reduction: 'max' as never }), RangeError, /reduction must be 'mean', 'sum' or 'none', got "max"/],
+    ['triplet negative shape', () => cosinekit.tripletLoss(four, four, three), RangeError, /tripletLoss: anchor \[4,3\] and negative \[3,3\] must have the same shape/],
+    ['triplet positive shape', () => cosinekit.tripletLoss(four, three, four), RangeError, /tripletLoss: anchor \[4,3\] and positive \[3,3\] must have the same shape/],
+    ['triplet unknown option', () => cosinekit.tripletLoss(four, four, four, { swap: true } as never), TypeError, /swap/],
+    ['triplet negative not a tensor', () => cosinekit.tripletLoss(four, four, 7 as never), TypeError, /negative/],
+    ['MoCo temperature 0', () => cosinekit.mocoLoss(four, four, three, { temperature: 0 }), RangeError, /temperature must be a finite number > 0, got 0/],
+    ['MoCo temperature Infinity', () => cosinekit.mocoLoss(four, four, three, { temperature: Number.POSITIVE_INFINITY }), RangeError, /temperature must be a finite number > 0, got Infinity/],
+    ['MoCo key shape', () => cosinekit.mocoLoss(four, three, three), RangeError, /mocoLoss: query \[4,3\] and key \[3,3\] must have the same shape/],
+    ['MoCo queue depth', () => cosinekit.mocoLoss(four, four, { data: new Float32Array(8), shape: [4, 2] }), RangeError, /mocoLoss: query \[4,3\] and queue \[4,2\] must have the same D/],
+    ['MoCo empty queue', () => cosinekit.mocoLoss(four, four, { data: new Float32Array(0), shape: [0, 3] }), RangeError, /mocoLoss: queue \[0,3\] is empty/],
+    ['MoCo unknown option', () => cosinekit.mocoLoss(four, four, three, { scale: 2 } as never), TypeError, /scale/],
+    ['MoCo grad not boolean', () => cosinekit.mocoLoss(four, four, three, { grad: 1 as never }), TypeError, /grad must be a boolean/],
   ];
   test.each(cases)('%s', (_, call, type, message) => {
     expect(call).toThrow(type);

@@ -1,7 +1,7 @@
 // A strict TypeScript consumer of the built declarations (compiled by types.test.ts with the
 // ES2022 lib, no @types/node, skipLibCheck off). Each line states what the types promise.
 
-import { type Tensor, type TopKResult, alloc, clipLoss, cosine, cosineEmbeddingLoss, infoNCE, init, normalize, topK } from 'cosinekit';
+import { type Tensor, type TopKResult, alloc, clipLoss, cosine, cosineEmbeddingLoss, infoNCE, init, mocoLoss, normalize, topK, tripletLoss } from 'cosinekit';
 
 export async function main(): Promise<number> {
   await init();
@@ -15,6 +15,14 @@ export async function main(): Promise<number> {
   const images: Tensor = clip.gradImage;
   const texts: Tensor = clip.gradText;
   const logScale: number = clip.gradLogitScale;
+
+  const triplet = tripletLoss(features, features, features, { reduction: 'none', grad: true });
+  const tripletRows: Float32Array = triplet.loss;
+  const anchors: Tensor = triplet.gradAnchor;
+  const moco = mocoLoss(features, features, features, { grad: true });
+  const queries: Tensor = moco.gradQuery;
+  // @ts-expect-error the queue gets no gradient
+  const queueGradient: Tensor = moco.gradQueue;
 
   // Without it, they are absent.
   const plain = infoNCE(features);
@@ -41,5 +49,6 @@ export async function main(): Promise<number> {
   tensor.dispose();
 
   return gradient.data.length + loss + images.data.length + texts.data.length + logScale + (missing?.data.length ?? 0) +
-    (maybe?.data.length ?? 0) + rows.length + perPair.length + similarity + unit.data.length + found.indices.length;
+    (maybe?.data.length ?? 0) + rows.length + perPair.length + tripletRows.length + anchors.data.length + queries.data.length + moco.loss +
+    (queueGradient?.data.length ?? 0) + similarity + unit.data.length + found.indices.length;
 }

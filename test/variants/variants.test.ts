@@ -230,6 +230,48 @@ describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar 
     }
   });
 
+  test('tripletLoss with gradients (every reduction) across variants', () => {
+    for (const [rows, depth] of [
+      [1, 1],
+      [3, 5],
+      [17, 70],
+      [300, 9],
+    ] as const) {
+      const [anchor, positive, negative] = [1, 2, 3].map((seed) => ({ data: values(rows * depth + seed + 10, rows * depth), shape: [rows, depth] }));
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const results = [kit, scalar].map((instance) => {
+          const result = instance.tripletLoss(anchor!, positive!, negative!, { margin: 0.7, reduction, grad: true });
+          return { losses: typeof result.loss === 'number' ? [result.loss] : Array.from(result.loss), gradients: [...result.gradAnchor.data, ...result.gradPositive.data, ...result.gradNegative.data] };
+        });
+        const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+        const context = `triplet [${rows}, ${depth}] ${reduction}`;
+        expectAllClose(got.losses, reference.losses, { absolute: 1e-6, relative: 1e-5, context });
+        expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
+      }
+    }
+  });
+
+  test('mocoLoss with its gradient across variants, queues past one tile', () => {
+    for (const [rows, queueRows, depth] of [
+      [1, 1, 1],
+      [3, 7, 5],
+      [9, 300, 70],
+      [260, 513, 6],
+    ] as const) {
+      const query = { data: values(rows * depth + 21, rows * depth), shape: [rows, depth] };
+      const key = { data: values(rows * depth + 22, rows * depth), shape: [rows, depth] };
+      const queue = { data: values(queueRows * depth + 23, queueRows * depth), shape: [queueRows, depth] };
+      const results = [kit, scalar].map((instance) => {
+        const result = instance.mocoLoss(query, key, queue, { temperature: 0.1, grad: true });
+        return { losses: [result.loss], gradients: Array.from(result.gradQuery.data) };
+      });
+      const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+      const context = `moco [${rows}, ${depth}] queue ${queueRows}`;
+      expectAllClose(got.losses, reference.losses, { absolute: 1e-6, relative: 1e-5, context });
+      expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
+    }
+  });
+
   test('sigLipLoss and multipleNegativesRankingLoss with gradients, across tiles (up to 300 rows)', () => {
     for (const [rows, extra, depth] of [
       [1, 0, 1],

@@ -1,5 +1,6 @@
 //! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
-//! multiple negatives ranking in [`ranking`]), computed in tiles of the similarity matrix
+//! multiple negatives ranking in [`ranking`], MoCo in [`moco`]; the row-wise cosine triplet
+//! loss in [`triplet`]), the first ones computed in tiles of the similarity matrix
 //! (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
@@ -26,17 +27,19 @@
 //!   + N) floats of scratch, whatever N (about 3 MiB at D = 512).
 
 mod blocks;
+mod moco;
 mod ranking;
 mod sigmoid;
+mod triplet;
 
 pub use blocks::LOSS_BLOCK;
+pub use moco::{moco_f32, moco_scratch_len};
 pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
 pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
+pub use triplet::{TripletGradients, triplet_cosine_f32};
 
 use crate::KernelError;
-use crate::cosine::{DotNorms, dot_norms_f32, dot_norms_f64};
 use crate::gemm::inverse_norm_f64;
-use crate::geometry::Axes;
 use crate::lanes::{F32x4, Native};
 use crate::math::{exp_f32_in_place, sqrt_f64};
 use blocks::{EPS, OnlineLogSumExp, RowSets, SweepGradients, Tile, sweep, sweep_scratch_len, take};
@@ -449,17 +452,10 @@ pub fn cosine_embedding_f32(
         return Err(KernelError::InvalidArgument);
     }
     const SQUARED_EPS: f64 = 1e-12;
-    let whole = [depth];
-    let unit = [1];
-    let row_axis = Axes { extents: &whole, first_strides: &unit, second_strides: &unit };
     for row in 0..rows {
         let range = row * depth..(row + 1) * depth;
-        let sums: DotNorms = dot_norms_f32(&first[range.clone()], &second[range.clone()]);
-        let [dot, first_squared, second_squared] = if sums.is_trusted() {
-            [f64::from(sums.dot), f64::from(sums.first_squared), f64::from(sums.second_squared)]
-        } else {
-            dot_norms_f64(first, second, &row_axis, range.start, range.start)
-        };
+        // The triplet loss's row sums (float32 lanes, float64 rescue): one copy in the module.
+        let [dot, first_squared, second_squared] = triplet::row_sums(&first[range.clone()], &second[range]);
         let cosine = dot / sqrt_f64((first_squared + SQUARED_EPS) * (second_squared + SQUARED_EPS));
         row_losses[row] = if targets[row] == 1.0 {
             1.0 - cosine

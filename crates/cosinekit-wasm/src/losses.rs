@@ -1,5 +1,5 @@
 //! C-ABI exports of the losses added on the tile sweep (`cosinekit_core::loss`): SigLIP
-//! and the multiple negatives ranking loss. (InfoNCE, CLIP and the cosine embedding loss
+//! the multiple negatives ranking loss, the cosine triplet loss and MoCo. (InfoNCE, CLIP and the cosine embedding loss
 //! are exported from the crate root.) Pointers are byte addresses; f32 regions 4-byte and
 //! f64 regions 8-byte aligned; gradient pointers both 0 (no gradients) or both non-zero
 //! (one alone is `AbiError::BadPointer`). Written regions may overlap neither each other
@@ -8,7 +8,7 @@
 use crate::check_disjoint;
 use crate::raw::{AbiError, Region, status};
 use cosinekit_core::KernelError;
-use cosinekit_core::loss::{multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len};
+use cosinekit_core::loss::{moco_f32, moco_scratch_len, multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len, triplet_cosine_f32};
 
 /// Both gradient regions, or two empty ones when both pointers are 0.
 fn gradient_regions(first_pointer: usize, first_count: usize, second_pointer: usize, second_count: usize) -> Result<(bool, Region, Region), AbiError> {
@@ -110,5 +110,101 @@ pub extern "C" fn ck_ranking_f32(
             None
         };
         multiple_negatives_ranking_f32(anchors, anchor_rows, candidates, candidate_rows, depth, scale, row_losses, gradients, scratch).map_err(KernelError::code)
+    })())
+}
+
+/// Cosine triplet loss (`nn.TripletMarginWithDistanceLoss` with `1 − cosine_similarity`)
+/// of `anchor`, `positive`, `negative` `[rows, depth]` each: per-row losses (f64) into
+/// `row_losses_pointer`; when the three gradient pointers are ≠ 0 (all or none),
+/// d(Σ row_weight·lossᵢ)/d each input (f32 `[rows, depth]`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_triplet_f32(
+    anchor_pointer: usize,
+    positive_pointer: usize,
+    negative_pointer: usize,
+    rows: usize,
+    depth: usize,
+    margin: f32,
+    row_weight: f64,
+    row_losses_pointer: usize,
+    anchor_gradient_pointer: usize,
+    positive_gradient_pointer: usize,
+    negative_gradient_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let anchor = Region::of_f32(anchor_pointer, count)?;
+        let positive = Region::of_f32(positive_pointer, count)?;
+        let negative = Region::of_f32(negative_pointer, count)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        let (with_gradients, anchor_gradient, positive_gradient) =
+            gradient_regions(anchor_gradient_pointer, count, positive_gradient_pointer, count)?;
+        let negative_gradient = match (with_gradients, negative_gradient_pointer) {
+            (false, 0) => Region::of_f32(0, 0)?,
+            (true, pointer) if pointer != 0 => Region::of_f32(pointer, count)?,
+            _ => return Err(AbiError::BadPointer.into()),
+        };
+        check_disjoint(&[&row_losses, &anchor_gradient, &positive_gradient, &negative_gradient], &[&anchor, &positive, &negative])?;
+        // SAFETY: every region was checked (aligned, inside memory, no overflow); the written
+        // one (row losses) overlaps neither the gradients nor the inputs.
+        let (anchor, positive, negative, row_losses) =
+            unsafe { (anchor.as_f32_slice(), positive.as_f32_slice(), negative.as_f32_slice(), row_losses.as_f64_slice_mut()) };
+        let gradients = if with_gradients {
+            // SAFETY: as above; the three gradient regions are disjoint from everything else.
+            Some(unsafe { (anchor_gradient.as_f32_slice_mut(), positive_gradient.as_f32_slice_mut(), negative_gradient.as_f32_slice_mut()) })
+        } else {
+            None
+        };
+        triplet_cosine_f32(anchor, positive, negative, rows, depth, margin, row_weight, row_losses, gradients).map_err(KernelError::code)
+    })())
+}
+
+/// Floats of scratch `ck_moco_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_moco_scratch_floats(rows: usize, queue_rows: usize, depth: usize) -> usize {
+    moco_scratch_len(rows, queue_rows, depth).unwrap_or(0)
+}
+
+/// MoCo loss of `query`, `key` `[rows, depth]` against `queue` `[queue_rows ≥ 1, depth]`
+/// (logits `[q̂·k̂, q̂·Q̂ᵀ]/temperature`, label 0): per-query losses (f64) into
+/// `row_losses_pointer`; when `query_gradient_pointer` ≠ 0, d(mean loss)/d query (f32).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_moco_f32(
+    query_pointer: usize,
+    key_pointer: usize,
+    queue_pointer: usize,
+    rows: usize,
+    queue_rows: usize,
+    depth: usize,
+    temperature: f32,
+    row_losses_pointer: usize,
+    query_gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let queue_count = queue_rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let query = Region::of_f32(query_pointer, count)?;
+        let key = Region::of_f32(key_pointer, count)?;
+        let queue = Region::of_f32(queue_pointer, queue_count)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        let gradient = if query_gradient_pointer == 0 { None } else { Some(Region::of_f32(query_gradient_pointer, count)?) };
+        let empty = Region::of_f32(0, 0)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        check_disjoint(&[&row_losses, gradient.as_ref().unwrap_or(&empty), &scratch], &[&query, &key, &queue])?;
+        // SAFETY: every region was checked (aligned, inside memory, no overflow); the written
+        // ones (row losses, gradient, scratch) overlap neither each other nor the inputs.
+        let (query, key, queue, row_losses, gradient, scratch) = unsafe {
+            (
+                query.as_f32_slice(),
+                key.as_f32_slice(),
+                queue.as_f32_slice(),
+                row_losses.as_f64_slice_mut(),
+                gradient.map(|region| region.as_f32_slice_mut()),
+                scratch.as_f32_slice_mut(),
+            )
+        };
+        moco_f32(query, key, queue, rows, queue_rows, depth, temperature, row_losses, gradient, scratch).map_err(KernelError::code)
     })())
 }

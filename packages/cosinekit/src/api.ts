@@ -20,6 +20,9 @@ export type {
   GradFields,
   InfoNCEOptions,
   InfoNCEResult,
+  MocoGradients,
+  MocoLossOptions,
+  MocoLossResult,
   MultipleNegativesRankingGradients,
   MultipleNegativesRankingLossOptions,
   MultipleNegativesRankingLossResult,
@@ -28,6 +31,9 @@ export type {
   SigLipGradients,
   SigLipLossOptions,
   SigLipLossResult,
+  TripletGradients,
+  TripletLossOptions,
+  TripletLossResult,
 } from './losses.js';
 export type { PairwiseBlock, PairwiseBlocksOptions, PairwiseOptions, TopKOptions, TopKResult } from './pairwise.js';
 export type { CosineOptions, NormalizeOptions, PairOptions, Vector } from './similarity.js';
@@ -63,6 +69,8 @@ export const {
   clipLoss,
   sigLipLoss,
   multipleNegativesRankingLoss,
+  tripletLoss,
+  mocoLoss,
   cosineEmbeddingLoss,
   heapBytesInUse,
 } = shared.kit;

@@ -12,17 +12,23 @@ import {
   type CosineEmbeddingLossOptions,
   type InfoNCEOptions,
   type InfoNCEResult,
+  type MocoLossOptions,
+  type MocoLossResult,
   type MultipleNegativesRankingLossOptions,
   type MultipleNegativesRankingLossResult,
   type ReducedLoss,
   type Reduction,
   type SigLipLossOptions,
   type SigLipLossResult,
+  type TripletLossOptions,
+  type TripletLossResult,
   runClipLoss,
   runCosineEmbeddingLoss,
   runInfoNCE,
+  runMocoLoss,
   runMultipleNegativesRankingLoss,
   runSigLipLoss,
+  runTripletLoss,
 } from './losses.js';
 import {
   type PairwiseBlock,
@@ -206,6 +212,29 @@ export class Cosinekit {
     options?: MultipleNegativesRankingLossOptions<G>,
   ): MultipleNegativesRankingLossResult<G> =>
     runMultipleNegativesRankingLoss(this.#runtime('multipleNegativesRankingLoss'), anchors, candidates, options) as MultipleNegativesRankingLossResult<G>;
+
+  /**
+   * `nn.TripletMarginWithDistanceLoss` with `distance_function = 1 − F.cosine_similarity`
+   * (eps 1e-8, inputs not normalised): per row `max(0, d(a,p) − d(a,n) + margin)`, margin
+   * > 0 (default 1), reduced by `reduction` ('mean' default, 'sum', or 'none' for a
+   * Float32Array of the N row losses). `grad: true` adds `gradAnchor`, `gradPositive` and
+   * `gradNegative` (for 'none', the gradients of the sum of the row losses).
+   */
+  tripletLoss = <R extends Reduction = 'mean', G extends boolean = false>(
+    anchor: TensorLike,
+    positive: TensorLike,
+    negative: TensorLike,
+    options?: TripletLossOptions<R, G>,
+  ): TripletLossResult<R, G> => runTripletLoss(this.#runtime('tripletLoss'), anchor, positive, negative, options) as TripletLossResult<R, G>;
+
+  /**
+   * MoCo's InfoNCE: per query, logits `[q̂·k̂, q̂·Q̂ᵀ] / temperature` (default 0.07) against
+   * its key and the K queue rows, cross-entropy with label 0, mean over the N queries; rows
+   * normalised with eps 1e-12. The queue is swept in tiles (never an N × K matrix).
+   * `grad: true` adds `gradQuery`; the key and the queue get no gradient (momentum encoder).
+   */
+  mocoLoss = <G extends boolean = false>(query: TensorLike, key: TensorLike, queue: TensorLike, options?: MocoLossOptions<G>): MocoLossResult<G> =>
+    runMocoLoss(this.#runtime('mocoLoss'), query, key, queue, options) as MocoLossResult<G>;
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(

@@ -1,5 +1,5 @@
-// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss and
-// cosineEmbeddingLoss, with analytic gradients computed in
+// infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss, tripletLoss,
+// mocoLoss and cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
 import { execute } from './execute.js';
@@ -415,6 +415,154 @@ export function runMultipleNegativesRankingLoss(
     const loss = reduce(rowLosses, 'mean') as number;
     if (!grad) return { loss };
     return { loss, gradAnchors: { data: anchorGradient, shape: anchorShape }, gradCandidates: { data: candidateGradient, shape: candidateShape } };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `tripletLoss`. */
+export interface TripletLossOptions<R extends Reduction = Reduction, G extends boolean = boolean> {
+  /** The hinge margin, > 0. Default 1. */
+  margin?: number;
+  /** 'mean' over the N rows (default), 'sum', or 'none' (N values). */
+  reduction?: R;
+  /** Also return the gradients (for 'none': of the sum of the row losses). */
+  grad?: G;
+}
+
+/** The gradients `tripletLoss` returns with `grad: true`. */
+export interface TripletGradients {
+  /** d loss / d anchor `[N, D]`. */
+  gradAnchor: Tensor;
+  /** d loss / d positive `[N, D]`. */
+  gradPositive: Tensor;
+  /** d loss / d negative `[N, D]`. */
+  gradNegative: Tensor;
+}
+
+/** Result of `tripletLoss`: the gradient fields are there exactly when `grad: true`. */
+export type TripletLossResult<R extends Reduction = 'mean', G extends boolean = false> = { loss: ReducedLoss<R> } & GradFields<G, TripletGradients>;
+
+const TRIPLET_OPTIONS = ['margin', 'reduction', 'grad'] as const;
+
+export function runTripletLoss(
+  runtime: Runtime,
+  anchor: unknown,
+  positive: unknown,
+  negative: unknown,
+  options: unknown,
+): { loss: number | Float32Array } & Partial<TripletGradients> {
+  const settings = checkOptions(options, TRIPLET_OPTIONS, 'tripletLoss');
+  const margin = positiveFinite(settings.margin, 1, 'margin');
+  const reduction = reductionOption(settings.reduction);
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const anchors = operand(runtime, anchor, 'anchor');
+    const positives = operand(runtime, positive, 'positive');
+    const negatives = operand(runtime, negative, 'negative');
+    const [rows, depth] = samePairs(anchors, positives, 'tripletLoss');
+    samePairs(anchors, negatives, 'tripletLoss');
+    const rowWeight = reduction === 'mean' ? 1 / rows : 1;
+    const shape = Object.freeze([rows, depth]);
+    const gradientLength = grad ? rows * depth : 0;
+    const { rowLosses, anchorGradient, positiveGradient, negativeGradient } = execute(runtime, {
+      kernel: 'ck_triplet_f32',
+      inputs: { anchors, positives, negatives },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        anchorGradient: { type: 'f32', length: gradientLength, describe: () => `the anchor gradient ${formatShape(shape)}` },
+        positiveGradient: { type: 'f32', length: gradientLength, describe: () => `the positive gradient ${formatShape(shape)}` },
+        negativeGradient: { type: 'f32', length: gradientLength, describe: () => `the negative gradient ${formatShape(shape)}` },
+      },
+      call: (pointers) =>
+        runtime.exports.ck_triplet_f32(
+          pointers.anchors,
+          pointers.positives,
+          pointers.negatives,
+          rows,
+          depth,
+          margin,
+          rowWeight,
+          pointers.rowLosses,
+          grad ? pointers.anchorGradient : 0,
+          grad ? pointers.positiveGradient : 0,
+          grad ? pointers.negativeGradient : 0,
+        ),
+    });
+    const loss = reduce(rowLosses, reduction);
+    if (!grad) return { loss };
+    return {
+      loss,
+      gradAnchor: { data: anchorGradient, shape },
+      gradPositive: { data: positiveGradient, shape },
+      gradNegative: { data: negativeGradient, shape },
+    };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `mocoLoss`. */
+export interface MocoLossOptions<G extends boolean = boolean> {
+  /** τ: logits are cosine / τ. Default 0.07. */
+  temperature?: number;
+  /** Also return d loss / d query (the key and the queue get none). */
+  grad?: G;
+}
+
+/** The gradient `mocoLoss` returns with `grad: true`. */
+export interface MocoGradients {
+  /** d loss / d query `[N, D]`. */
+  gradQuery: Tensor;
+}
+
+/** Result of `mocoLoss`: `gradQuery` is there exactly when `grad: true`. */
+export type MocoLossResult<G extends boolean = false> = { loss: number } & GradFields<G, MocoGradients>;
+
+const MOCO_OPTIONS = ['temperature', 'grad'] as const;
+
+export function runMocoLoss(runtime: Runtime, query: unknown, key: unknown, queue: unknown, options: unknown): { loss: number } & Partial<MocoGradients> {
+  const settings = checkOptions(options, MOCO_OPTIONS, 'mocoLoss');
+  const temperature = positiveFinite(settings.temperature, 0.07, 'temperature');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const queries = operand(runtime, query, 'query');
+    const keys = operand(runtime, key, 'key');
+    const negatives = operand(runtime, queue, 'queue');
+    const [rows, depth] = samePairs(queries, keys, 'mocoLoss');
+    const [queueRows, queueDepth] = rowsOf(negatives, 'mocoLoss');
+    if (queueDepth !== depth) {
+      throw new RangeError(`mocoLoss: query ${formatShape(queries.shape)} and queue ${formatShape(negatives.shape)} must have the same D`);
+    }
+    const scratchFloats = runtime.exports.ck_moco_scratch_floats(rows, queueRows, depth) >>> 0;
+    const shape = Object.freeze([rows, depth]);
+    const { rowLosses, queryGradient } = execute(runtime, {
+      kernel: 'ck_moco_f32',
+      inputs: { queries, keys, negatives },
+      outputs: {
+        rowLosses: { type: 'f64', length: rows, describe: 'the row losses' },
+        queryGradient: { type: 'f32', length: grad ? rows * depth : 0, describe: () => `the query gradient ${formatShape(shape)}` },
+      },
+      scratchBytes: scratchFloats * 4,
+      call: (pointers) =>
+        runtime.exports.ck_moco_f32(
+          pointers.queries,
+          pointers.keys,
+          pointers.negatives,
+          rows,
+          queueRows,
+          depth,
+          temperature,
+          pointers.rowLosses,
+          grad ? pointers.queryGradient : 0,
+          pointers.scratch,
+          scratchFloats,
+        ),
+    });
+    const loss = reduce(rowLosses, 'mean') as number;
+    return grad ? { loss, gradQuery: { data: queryGradient, shape } } : { loss };
   } finally {
     runtime.release(mark);
   }

@@ -161,6 +161,33 @@ export interface CosinekitExports {
     scratchPointer: number,
     scratchFloats: number,
   ): number;
+  ck_triplet_f32(
+    anchorPointer: number,
+    positivePointer: number,
+    negativePointer: number,
+    rows: number,
+    depth: number,
+    margin: number,
+    rowWeight: number,
+    rowLossesPointer: number,
+    anchorGradientPointer: number,
+    positiveGradientPointer: number,
+    negativeGradientPointer: number,
+  ): number;
+  ck_moco_scratch_floats(rows: number, queueRows: number, depth: number): number;
+  ck_moco_f32(
+    queryPointer: number,
+    keyPointer: number,
+    queuePointer: number,
+    rows: number,
+    queueRows: number,
+    depth: number,
+    temperature: number,
+    rowLossesPointer: number,
+    queryGradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+  ): number;
   ck_cosine_embedding_f32(
     firstPointer: number,
     secondPointer: number,

@@ -370,3 +370,135 @@ fn ranking_loss_and_gradients_match_float64_and_finite_differences() {
     let mut scratch = vec![0.0f32; ranking_scratch_len(2, 2, 2).unwrap()];
     assert_eq!(multiple_negatives_ranking_f32(&values, 2, &values[..2], 1, 2, 20.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
 }
+
+/// Naive float64 triplet loss with the cosine distance (norms clamped at 1e-8 each), per row.
+fn triplet_reference(anchor: &[f64], positive: &[f64], negative: &[f64], rows: usize, depth: usize, margin: f64) -> Vec<f64> {
+    let cosine = |x: &[f64], y: &[f64]| {
+        let norm = |v: &[f64]| v.iter().map(|value| value * value).sum::<f64>().sqrt().max(1e-8);
+        x.iter().zip(y).map(|(left, right)| left * right).sum::<f64>() / (norm(x) * norm(y))
+    };
+    (0..rows)
+        .map(|row| {
+            let range = row * depth..(row + 1) * depth;
+            let distance_p = 1.0 - cosine(&anchor[range.clone()], &positive[range.clone()]);
+            let distance_n = 1.0 - cosine(&anchor[range.clone()], &negative[range]);
+            (distance_p - distance_n + margin).max(0.0)
+        })
+        .collect()
+}
+
+#[test]
+fn triplet_loss_and_gradients_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(92);
+    for &(rows, depth, margin) in &[(4usize, 1usize, 1.5f32), (1, 4, 1.0), (3, 4, 1.0), (7, 5, 0.3), (12, 33, 0.05), (40, 3, 2.0)] {
+        let (anchor, positive, negative) = (rng.vector(rows * depth), rng.vector(rows * depth), rng.vector(rows * depth));
+        let wide = |values: &[f32]| values.iter().map(|&value| f64::from(value)).collect::<Vec<f64>>();
+        let (anchor_wide, positive_wide, negative_wide) = (wide(&anchor), wide(&positive), wide(&negative));
+        let expected = triplet_reference(&anchor_wide, &positive_wide, &negative_wide, rows, depth, f64::from(margin));
+        let weight = 1.0 / rows as f64;
+        let mut row_losses = vec![0.0f64; rows];
+        let (mut ga, mut gp, mut gn) = (vec![0.0f32; rows * depth], vec![0.0f32; rows * depth], vec![0.0f32; rows * depth]);
+        triplet_cosine_f32(&anchor, &positive, &negative, rows, depth, margin, weight, &mut row_losses, Some((&mut ga, &mut gp, &mut gn))).unwrap();
+        let context = std::format!("rows {rows} depth {depth} margin {margin}");
+        assert!(expected.iter().any(|&loss| loss > 0.0), "{context}: some row active");
+        for (row, (actual, wanted)) in row_losses.iter().zip(&expected).enumerate() {
+            assert_close(*actual, *wanted, 1e-6 * wanted.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        let mean = |a: &[f64], p: &[f64], n: &[f64]| triplet_reference(a, p, n, rows, depth, f64::from(margin)).iter().sum::<f64>() * weight;
+        let indices: Vec<usize> = (0..rows * depth).collect();
+        let numeric_a = finite_difference_at(&anchor_wide, &indices, |point| mean(point, &positive_wide, &negative_wide));
+        let numeric_p = finite_difference_at(&positive_wide, &indices, |point| mean(&anchor_wide, point, &negative_wide));
+        let numeric_n = finite_difference_at(&negative_wide, &indices, |point| mean(&anchor_wide, &positive_wide, point));
+        // At D = 1 every true gradient is 0 and the float32 sums leave ~1e-9: an absolute floor.
+        let scale_of = |values: &[f32]| values.iter().fold(1e-3f64, |best, &value| best.max(f64::from(value).abs()));
+        for index in 0..rows * depth {
+            assert_close(f64::from(ga[index]), numeric_a[index], 1e-4 * scale_of(&ga), &std::format!("{context} anchor {index}"));
+            assert_close(f64::from(gp[index]), numeric_p[index], 1e-4 * scale_of(&gp), &std::format!("{context} positive {index}"));
+            assert_close(f64::from(gn[index]), numeric_n[index], 1e-4 * scale_of(&gn), &std::format!("{context} negative {index}"));
+        }
+        let mut again = vec![0.0f64; rows];
+        triplet_cosine_f32(&anchor, &positive, &negative, rows, depth, margin, weight, &mut again, None).unwrap();
+        assert_eq!(again, row_losses, "{context}: losses with and without gradients");
+    }
+    // An inactive row has zero gradients; a NaN row is NaN and leaves the others alone.
+    let anchor = [1.0f32, 0.0, 1.0, 0.0];
+    let positive = [1.0f32, 0.0, f32::NAN, 0.0];
+    let negative = [-1.0f32, 0.0, 0.0, 1.0];
+    let mut row_losses = [0.0f64; 2];
+    let (mut ga, mut gp, mut gn) = ([9.0f32; 4], [9.0f32; 4], [9.0f32; 4]);
+    triplet_cosine_f32(&anchor, &positive, &negative, 2, 2, 0.5, 1.0, &mut row_losses, Some((&mut ga, &mut gp, &mut gn))).unwrap();
+    assert_eq!(row_losses[0], 0.0);
+    assert!(row_losses[1].is_nan());
+    assert_eq!(&ga[..2], &[0.0, 0.0]);
+    assert!(ga[2..].iter().chain(&gp[2..]).chain(&gn[2..]).all(|value| value.is_nan()));
+    // A zero row: the norm is clamped at 1e-8, cos = 0, finite gradients (g / 1e-8).
+    let zero = [0.0f32, 0.0];
+    let mut one = [0.0f64; 1];
+    let (mut ga, mut gp, mut gn) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
+    triplet_cosine_f32(&zero, &[1.0, 0.0], &[0.0, 1.0], 1, 2, 1.0, 1.0, &mut one, Some((&mut ga, &mut gp, &mut gn))).unwrap();
+    assert_eq!(one[0], 1.0);
+    assert_close(f64::from(ga[0]), -1e8, 1.0, "zero anchor d/da0");
+    assert_close(f64::from(ga[1]), 1e8, 1.0, "zero anchor d/da1");
+    assert_eq!(triplet_cosine_f32(&zero, &zero, &zero, 1, 2, 0.0, 1.0, &mut one, None), Err(KernelError::InvalidArgument));
+    assert_eq!(triplet_cosine_f32(&zero, &zero, &zero, 1, 2, f32::NAN, 1.0, &mut one, None), Err(KernelError::InvalidArgument));
+    assert_eq!(triplet_cosine_f32(&zero, &zero, &zero[..1], 1, 2, 1.0, 1.0, &mut one, None), Err(KernelError::OutOfBounds));
+}
+
+/// Naive float64 MoCo loss: logits [q̂·k̂, q̂·Q̂ᵀ]/τ, label 0, mean over the queries.
+fn moco_reference(query: &[f64], key: &[f64], queue: &[f64], rows: usize, queue_rows: usize, depth: usize, temperature: f64) -> (f64, Vec<f64>) {
+    let (unit_query, unit_key, unit_queue) = (normalized_f64(query, rows, depth), normalized_f64(key, rows, depth), normalized_f64(queue, queue_rows, depth));
+    let dot = |x: &[f64], i: usize, y: &[f64], j: usize| (0..depth).map(|k| x[i * depth + k] * y[j * depth + k]).sum::<f64>() / temperature;
+    let losses: Vec<f64> = (0..rows)
+        .map(|i| {
+            let positive = dot(&unit_query, i, &unit_key, i);
+            log_sum_exp(core::iter::once(positive).chain((0..queue_rows).map(|j| dot(&unit_query, i, &unit_queue, j))).collect::<Vec<_>>().into_iter()) - positive
+        })
+        .collect();
+    (losses.iter().sum::<f64>() / rows as f64, losses)
+}
+
+#[test]
+fn moco_loss_and_gradient_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(93);
+    for &(rows, queue_rows, depth, temperature) in &[(1usize, 1usize, 4usize, 0.07f32), (3, 5, 6, 0.07), (5, 9, 1, 0.5), (4, 7, 9, 0.01), (LOSS_BLOCK + 3, 2 * LOSS_BLOCK + 5, 3, 0.2)] {
+        let (query, key, queue) = (rng.vector(rows * depth), rng.vector(rows * depth), rng.vector(queue_rows * depth));
+        let wide = |values: &[f32]| values.iter().map(|&value| f64::from(value)).collect::<Vec<f64>>();
+        let (query_wide, key_wide, queue_wide) = (wide(&query), wide(&key), wide(&queue));
+        let (expected, expected_rows) = moco_reference(&query_wide, &key_wide, &queue_wide, rows, queue_rows, depth, f64::from(temperature));
+        let mut row_losses = vec![0.0f64; rows];
+        let mut gradient = vec![0.0f32; rows * depth];
+        let mut scratch = vec![0.0f32; moco_scratch_len(rows, queue_rows, depth).unwrap()];
+        moco_f32(&query, &key, &queue, rows, queue_rows, depth, temperature, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+        let context = std::format!("rows {rows} queue {queue_rows} depth {depth} τ {temperature}");
+        for (row, (actual, wanted)) in row_losses.iter().zip(&expected_rows).enumerate() {
+            assert_close(*actual, *wanted, 1e-5 * wanted.abs().max(1.0), &std::format!("{context} row {row}"));
+        }
+        assert_close(row_losses.iter().sum::<f64>() / rows as f64, expected, 1e-5 * expected.abs().max(1e-3), &context);
+        let indices: Vec<usize> = if rows > 8 { spread_indices(rows, depth) } else { (0..rows * depth).collect() };
+        let numeric = finite_difference_at(&query_wide, &indices, |point| moco_reference(point, &key_wide, &queue_wide, rows, queue_rows, depth, f64::from(temperature)).0);
+        let scale = gradient.iter().fold(1e-3f64, |best, &value| best.max(f64::from(value).abs()));
+        for (position, &index) in indices.iter().enumerate() {
+            assert_close(f64::from(gradient[index]), numeric[position], 1e-4 * scale, &std::format!("{context} gradient {index}"));
+        }
+        let mut again = vec![0.0f64; rows];
+        moco_f32(&query, &key, &queue, rows, queue_rows, depth, temperature, &mut again, None, &mut scratch).unwrap();
+        assert_eq!(again, row_losses, "{context}: losses with and without the gradient");
+    }
+    // A NaN in the key poisons everything; bad arguments are refused.
+    let values = [1.0f32, 0.0, 0.0, 1.0];
+    let mut row_losses = [0.0f64; 2];
+    let mut gradient = [0.0f32; 4];
+    let mut scratch = vec![0.0f32; moco_scratch_len(2, 2, 2).unwrap()];
+    moco_f32(&values, &[f32::NAN, 0.0, 0.0, 1.0], &values, 2, 2, 2, 0.07, &mut row_losses, Some(&mut gradient), &mut scratch).unwrap();
+    assert!(row_losses.iter().all(|loss| loss.is_nan()) && gradient.iter().all(|value| value.is_nan()));
+    assert_eq!(moco_f32(&values, &values, &values, 2, 2, 2, 0.0, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(moco_f32(&values, &values, &[], 2, 0, 2, 0.07, &mut row_losses, None, &mut scratch), Err(KernelError::InvalidArgument));
+    assert_eq!(moco_f32(&values, &values[..2], &values, 2, 2, 2, 0.07, &mut row_losses, None, &mut scratch), Err(KernelError::OutOfBounds));
+}
+
+#[test]
+fn moco_scratch_does_not_grow_with_the_queue() {
+    let small = moco_scratch_len(256, 512, 128).unwrap();
+    let large = moco_scratch_len(256, 65_536, 128).unwrap();
+    assert_eq!(small, large, "the queue is swept in tiles");
+}
