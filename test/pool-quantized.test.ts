@@ -9,18 +9,10 @@
 import { type Cosinekit, type QuantizedLike, type StorageDtype, createInstanceSync } from 'cosinekit';
 import { type Pool, createPool } from 'cosinekit/pool';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectBitwise } from './helpers/assertions.js';
 import { MIN_QUERY_CHUNK, topKSliceRows, topKSplit } from '../packages/cosinekit/src/pool/plans.js';
 import { tensor, tiedCorpus } from './pool/inputs.mjs';
 
-/** Same length and the same bits in every element. */
-function expectBitwise(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array, context: string): void {
-  expect(actual.length, `${context}: length`).toBe(expected.length);
-  const left = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const right = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let index = 0; index < left.length; index++) {
-    if (left[index] !== right[index]) expect.fail(`${context}[${index}]: got ${actual[index]}, expected ${expected[index]} (bits differ)`);
-  }
-}
 
 const DTYPES: readonly StorageDtype[] = ['int8', 'uint8', 'binary', 'ubinary', 'float16'];
 const D = 96;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { type Cosinekit, type TensorLike, createInstanceSync } from 'cosinekit';
 import { type Pool, createPool } from 'cosinekit/pool';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { expectAllClose } from './helpers/assertions.js';
+import { expectAllClose, expectBitwise } from './helpers/assertions.js';
 import { matrixReference } from './helpers/reference.js';
 import { awkwardCases, tensor, tiedCorpus, values } from './pool/inputs.mjs';
 
@@ -25,15 +25,6 @@ const faultyWorker = new URL('./pool/faulty-worker.mjs', import.meta.url);
 const ALLOCATION_LIMIT = 1 << 20;
 const CRASH_EPS = 0.015625;
 
-/** Same length and the same bits in every element (NaN payloads and -0 included). */
-function expectBitwise(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array, context: string): void {
-  expect(actual.length, `${context}: length`).toBe(expected.length);
-  const left = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const right = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let index = 0; index < left.length; index++) {
-    if (left[index] !== right[index]) expect.fail(`${context}[${index}]: got ${actual[index]}, expected ${expected[index]} (bits differ)`);
-  }
-}
 
 const modes = [
   { name: 'shared memory', sharedMemory: true },

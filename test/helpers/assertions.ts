@@ -26,3 +26,13 @@ export function expectAllClose(
     }
   }
 }
+
+/** Same length and the same bits in every element (NaN payloads and −0 included); reports the first difference. */
+export function expectBitwise(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array, context: string): void {
+  expect(actual.length, `${context}: length`).toBe(expected.length);
+  const left = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const right = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let index = 0; index < left.length; index++) {
+    if (left[index] !== right[index]) expect.fail(`${context}[${index}]: got ${actual[index]}, expected ${expected[index]} (bits differ)`);
+  }
+}

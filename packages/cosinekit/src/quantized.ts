@@ -86,8 +86,9 @@ export interface QuantizedTopKOptions {
 }
 
 const QUANTIZE_OPTIONS = ['dtype', 'ranges', 'calibration', 'thresholds'] as const;
-const TOPK_OPTIONS = ['eps', 'excludeSelf', 'rescore'] as const;
-const RESCORE_OPTIONS = ['multiplier', 'vectors'] as const;
+/** Options of `topK` over a quantised corpus, and of its `rescore` (the pool reads them with these too). */
+export const TOPK_OPTIONS = ['eps', 'excludeSelf', 'rescore'] as const;
+export const RESCORE_OPTIONS = ['multiplier', 'vectors'] as const;
 const PAIRWISE_OPTIONS = ['eps', 'scale', 'out'] as const;
 
 /** The typed array each dtype stores its rows in. */
@@ -108,8 +109,9 @@ export function storedArray(dtype: StorageDtype, buffer: ArrayBufferLike, length
 }
 const isInteger = (dtype: StorageDtype): boolean => dtype === 'int8' || dtype === 'uint8';
 /** Stored elements per row of `depth` dimensions. */
-const rowElements = (dtype: StorageDtype, depth: number): number => (isBinary(dtype) ? depth / 8 : depth);
-const elementBytesOf = (dtype: StorageDtype): 1 | 2 => (dtype === 'float16' ? 2 : 1);
+/** Stored elements per row: D, or D / 8 bytes for the bit dtypes. */
+export const rowElements = (dtype: StorageDtype, depth: number): number => (isBinary(dtype) ? depth / 8 : depth);
+export const elementBytesOf = (dtype: StorageDtype): 1 | 2 => (dtype === 'float16' ? 2 : 1);
 
 function checkDtype(value: unknown, label: string): StorageDtype {
   if (typeof value !== 'string' || !(STORAGE_DTYPES as readonly string[]).includes(value)) {
@@ -526,6 +528,17 @@ function rescorePlan(runtime: Runtime, value: unknown, k: number, available: num
   return { candidates: Math.min(available, k * multiplier), vectors };
 }
 
+/** Float queries a quantised corpus can score: rows of its D, and ranges to encode them with (int8/uint8). */
+function checkFloatQueries(queries: Operand, corpus: QuantizedOperand): void {
+  const { dtype, rows, depth } = corpus;
+  if (queries.shape[1] !== depth) {
+    throw new RangeError(`topK: rows of queries have length ${queries.shape[1]} but rows of corpus (${dtype} ${formatShape([rows, depth])}) have length ${depth}`);
+  }
+  if (isInteger(dtype) && corpus.ranges === null) {
+    throw new RangeError(`topK: the ${dtype} corpus has no ranges, so float queries cannot be encoded like it; pass the corpus with the ranges quantize() used (QuantizedTensor.ranges), or quantised queries`);
+  }
+}
+
 /**
  * `topK` over a quantised corpus. `selfOffset` moves the row `excludeSelf` skips (query q
  * skips corpus row q + selfOffset): a chunk of a larger call's queries passes its first
@@ -548,12 +561,7 @@ export function runTopKQuantized(runtime: Runtime, queries: unknown, corpus: unk
     if (quantizedQueries !== null) checkCompatible(quantizedQueries, stored, 'topK');
     const floatQueries = quantizedQueries === null ? floatRows(runtime, queries, 'queries', 'topK') : null;
     const queryRows = quantizedQueries?.rows ?? (floatQueries?.shape[0] as number);
-    if (floatQueries !== null && floatQueries.shape[1] !== depth) {
-      throw new RangeError(`topK: rows of queries have length ${floatQueries.shape[1]} but rows of corpus (${dtype} ${formatShape([corpusRows, depth])}) have length ${depth}`);
-    }
-    if (floatQueries !== null && isInteger(dtype) && stored.ranges === null) {
-      throw new RangeError(`topK: the ${dtype} corpus has no ranges, so float queries cannot be encoded like it; pass the corpus with the ranges quantize() used (QuantizedTensor.ranges), or quantised queries`);
-    }
+    if (floatQueries !== null) checkFloatQueries(floatQueries, stored);
     const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
     const available = excludeSelf ? corpusRows - 1 : corpusRows;
     const rescore = rescorePlan(runtime, settings.rescore, k, available, stored);
@@ -787,15 +795,10 @@ export function planQuantizedTopK(runtime: Runtime, queries: { data: Float32Arra
   const mark = runtime.mark();
   try {
     const stored = quantizedOperand(runtime, corpus, 'corpus');
-    const [corpusRows, depth] = corpus.shape;
+    const corpusRows = corpus.shape[0];
     const floatQueries = floatRows(runtime, queries, 'queries', 'topK');
     const queryRows = floatQueries.shape[0] as number;
-    if (floatQueries.shape[1] !== depth) {
-      throw new RangeError(`topK: rows of queries have length ${floatQueries.shape[1]} but rows of corpus (${corpus.dtype} ${formatShape([corpusRows, depth])}) have length ${depth}`);
-    }
-    if (isInteger(corpus.dtype) && corpus.ranges === null) {
-      throw new RangeError(`topK: the ${corpus.dtype} corpus has no ranges, so float queries cannot be encoded like it; pass the corpus with the ranges quantize() used (QuantizedTensor.ranges), or quantised queries`);
-    }
+    checkFloatQueries(floatQueries, stored);
     const k = checkTopK(requestedK, queryRows, corpusRows, excludeSelf);
     const rescore = rescorePlan(runtime, settings.rescore, k, excludeSelf ? corpusRows - 1 : corpusRows, stored);
     // Codes need finite queries: refused here, with topK's message, rather than in a worker.

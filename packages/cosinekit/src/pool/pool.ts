@@ -27,7 +27,11 @@ import {
   isQuantizedValue,
   planQuantizedTopK,
   readQuantized,
+  RESCORE_OPTIONS,
+  TOPK_OPTIONS as QUANTIZED_TOPK_OPTIONS,
+  elementBytesOf,
   rescoreCandidates,
+  rowElements,
   storedArray,
 } from '../quantized.js';
 import type { Runtime, StorageDtype, Variant } from '../runtime.js';
@@ -130,13 +134,10 @@ interface PairwisePlan {
 const PAIRWISE_OPTIONS = ['eps', 'scale'] as const;
 const BLOCKS_OPTIONS = ['eps', 'blockRows'] as const;
 const TOPK_OPTIONS = ['eps', 'excludeSelf'] as const;
-const QUANTIZED_TOPK_OPTIONS = ['eps', 'excludeSelf', 'rescore'] as const;
-const RESCORE_OPTIONS = ['multiplier', 'vectors'] as const;
 
-/** Stored elements of a quantised snapshot's rows (binary rows hold D / 8 bytes). */
+/** Stored elements of a quantised snapshot's rows. */
 function expectedLength(snapshot: QuantizedSnapshot): number {
-  const [rows, depth] = snapshot.shape;
-  return rows * (snapshot.dtype === 'binary' || snapshot.dtype === 'ubinary' ? depth / 8 : depth);
+  return snapshot.shape[0] * rowElements(snapshot.dtype, snapshot.shape[1]);
 }
 
 
@@ -576,7 +577,7 @@ export class PoolImpl implements Pool {
   #storedCopy(data: CorpusData, dtype: StorageDtype, length: number): QuantizedData {
     const actual = Reflect.apply(typedArrayLengthGetter, data, []) as number;
     if (actual !== length) throw new TypeError('corpus.data was detached or resized while the call was being validated');
-    const bytes = length * (dtype === 'float16' ? 2 : 1);
+    const bytes = length * elementBytesOf(dtype);
     const buffer: ArrayBufferLike = this.sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     const copy = storedArray(dtype, buffer, length);
     (copy as Uint8Array).set(data as Uint8Array);

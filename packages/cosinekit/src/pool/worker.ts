@@ -11,7 +11,7 @@ import { formatShape } from '../validate.js';
 import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
 import { runPairwiseSelfRows, runTopK } from '../pairwise.js';
-import { QuantizedTensor, runTopKQuantized, storeQuantized, storedArray } from '../quantized.js';
+import { QuantizedTensor, rowElements, runTopKQuantized, storeQuantized, storedArray } from '../quantized.js';
 import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -180,7 +180,7 @@ class WorkerState {
       const corpus = slice ?? this.#corpus(request.corpus);
       if (corpus instanceof QuantizedTensor) {
         // The slice's stored rows, read in place: a view inside the installed tensor.
-        const perRow = corpus.dtype === 'binary' || corpus.dtype === 'ubinary' ? depth / 8 : depth;
+        const perRow = rowElements(corpus.dtype, depth);
         const rows = { dtype: corpus.dtype, shape: [corpusCount, depth] as const, data: corpus.data.subarray(corpusStart * perRow, (corpusStart + corpusCount) * perRow), ranges: corpus.ranges, thresholds: corpus.thresholds };
         found = runTopKQuantized(this.runtime, queries, rows, k, { eps, excludeSelf }, queryStart - corpusStart);
       } else {
