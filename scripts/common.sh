@@ -13,6 +13,14 @@ pnpm_run() {
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+# Debian packages, as root: waits up to 15 minutes for another apt/dpkg run to let go of
+# the package lock (a fresh machine may still be installing something) instead of failing.
+debian_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq "$@" >&2
+}
+
 setup_and_build() {
   cd "$root"
   step "toolchain"

@@ -70,9 +70,10 @@ if ! debian_ready; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "no rustc with a wasm32 target; installing Debian's: $debian_packages"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
+    # Waits up to 15 minutes for another apt/dpkg run to let go of the package lock.
+    apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
     # shellcheck disable=SC2086
-    apt-get install -y -qq $debian_packages >&2
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq $debian_packages >&2
   fi
 fi
 

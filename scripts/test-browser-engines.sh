@@ -21,9 +21,7 @@ step "Firefox ESR"
 if [ ! -x "$firefox" ]; then
   if [ "$firefox" = /usr/bin/firefox-esr ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test-browser-engines: $firefox is missing: installing Debian's firefox-esr" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq firefox-esr >&2
+    debian_install firefox-esr
   else
     echo "test-browser-engines: missing: Firefox at $firefox." >&2
     echo "  On Debian/Ubuntu, as root: apt-get update && apt-get install -y firefox-esr" >&2

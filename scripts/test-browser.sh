@@ -18,9 +18,7 @@ step "Chromium"
 if [ ! -x "$chromium" ]; then
   if [ "$chromium" = /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test-browser: $chromium is missing: installing Debian's chromium" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq chromium >&2
+    debian_install chromium
   else
     echo "test-browser: missing: Chromium at $chromium." >&2
     echo "  On Debian/Ubuntu, as root: apt-get update && apt-get install -y chromium" >&2
