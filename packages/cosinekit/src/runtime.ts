@@ -441,6 +441,14 @@ export class Runtime {
     return this.#buffer;
   }
 
+  /**
+   * The buffer the views of the last {@link floats} (or bytes, …) call were made from, without
+   * checking it again: memory's buffer as long as nothing has run since that could grow it.
+   */
+  get viewedBuffer(): ArrayBuffer {
+    return this.#buffer;
+  }
+
   /** Views of all of memory, re-created if memory grew since they were made. */
   floats(): Float32Array {
     this.#refresh();

@@ -2,7 +2,7 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { LOOP_COPY_MAX, copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch } from './tensor.js';
@@ -119,10 +119,15 @@ function pairOperand(runtime: Runtime, value: unknown, name: string): number {
   return pointer;
 }
 
-/** The address of a Float32Array that views a live tensor in WASM memory (read in place), else −1. */
-function inPlaceAddress(runtime: Runtime, view: Float32Array | Float64Array, length: number): number {
-  if (Reflect.apply(typedArrayBufferGetter, view, []) !== runtime.buffer) return -1;
+/**
+ * The address of a Float32Array of `length` floats that views a live tensor in `buffer` (WASM
+ * memory's buffer, read in place), else −1. A view at byte offset 0 cannot be inside a tensor
+ * (address 0 lies below the heap), so most arrays are turned away by the offset getter alone,
+ * which costs the engine half what the buffer getter does.
+ */
+function inPlaceAddress(runtime: Runtime, view: Float32Array, length: number, buffer: ArrayBuffer): number {
   const byteOffset = Reflect.apply(typedArrayByteOffsetGetter, view, []) as number;
+  if (byteOffset === 0 || Reflect.apply(typedArrayBufferGetter, view, []) !== buffer) return -1;
   return runtime.insideLiveTensor(byteOffset, length * 4) ? byteOffset : -1;
 }
 
@@ -130,32 +135,33 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
   const eps = options === undefined ? 1e-8 : nonNegativeOption(checkOptions(options, PAIR_OPTIONS, 'cosine').eps, 1e-8, 'eps');
   // Two typed arrays: nothing here runs user code (intrinsic getters, element reads), so
   // nothing can call back into this instance before the kernel runs and the top of the
-  // arena can be used without taking it.
-  const arrays = isArrayValue(a, 'a');
-  const tagA = !arrays && typeof a === 'object' && a !== null ? Reflect.apply(typedArrayTagGetter, a, []) : undefined;
-  const tagB = tagA !== undefined && typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
-  if ((tagA === 'Float32Array' || tagA === 'Float64Array') && (tagB === 'Float32Array' || tagB === 'Float64Array')) {
+  // arena can be used without taking it. The tag getter answers undefined (it never throws)
+  // for anything but a typed array, arrays and Proxies included: those take the general path.
+  const tagA = typeof a === 'object' && a !== null ? Reflect.apply(typedArrayTagGetter, a, []) : undefined;
+  if (tagA === 'Float32Array' || tagA === 'Float64Array') {
+    const tagB = typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
-    if (length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
+    if ((tagB === 'Float32Array' || tagB === 'Float64Array') && length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
         const x = a as Float32Array | Float64Array;
         const y = b as Float32Array | Float64Array;
-        if (length < IN_PLACE_MIN) {
-          const floats = runtime.floats();
-          const first = scratch >>> 2;
-          const second = first + length;
+        const floats = runtime.floats();
+        const firstCopy = scratch >>> 2;
+        const secondCopy = firstCopy + length;
+        if (length <= LOOP_COPY_MAX) {
           for (let index = 0; index < length; index++) {
-            floats[first + index] = x[index] as number;
-            floats[second + index] = y[index] as number;
+            floats[firstCopy + index] = x[index] as number;
+            floats[secondCopy + index] = y[index] as number;
           }
           return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
         }
-        const first = tagA === 'Float32Array' ? inPlaceAddress(runtime, x, length) : -1;
-        const second = tagB === 'Float32Array' ? inPlaceAddress(runtime, y, length) : -1;
-        const floats = runtime.floats();
-        if (first < 0) copyLong(floats, x, scratch >>> 2);
-        if (second < 0) copyLong(floats, y, (scratch >>> 2) + length);
+        // `floats` was made from the current buffer just now (no call in between can grow memory).
+        const buffer = runtime.viewedBuffer;
+        const first = length >= IN_PLACE_MIN && tagA === 'Float32Array' ? inPlaceAddress(runtime, x as Float32Array, length, buffer) : -1;
+        const second = length >= IN_PLACE_MIN && tagB === 'Float32Array' ? inPlaceAddress(runtime, y as Float32Array, length, buffer) : -1;
+        if (first < 0) copyLong(floats, x, firstCopy);
+        if (second < 0) copyLong(floats, y, secondCopy);
         return runtime.cosinePair(first < 0 ? scratch : first, second < 0 ? scratch + length * 4 : second, length, eps);
       }
     }

@@ -54,7 +54,11 @@ export interface BrowserChecksOptions {
 async function openPage(browser: EngineBrowser, url: string): Promise<{ page: Page; problems: string[] }> {
   const opened = await browser.newPage();
   await opened.page.goto(url);
-  await opened.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  // A browser's first start on a fresh machine (profile creation, first WASM compile) on a
+  // loaded two-core runner has taken more than 30 s; the hook allows 120 s.
+  await opened.page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 }).catch((error: Error) => {
+    throw new Error(`${url} did not become ready: ${error.message}; page problems: ${opened.problems.join(' | ') || 'none'}`, { cause: error });
+  });
   return opened;
 }
 
