@@ -48,6 +48,10 @@ describe.each(variants)('cosine(a, b) in %s', (variant) => {
       expect(Object.is(kit.cosine(a, b), want), `Float32Array, length ${length}`).toBe(true);
       expect(Object.is(kit.cosine(Array.from(a), Array.from(b)), want), `number[], length ${length}`).toBe(true);
       expect(Object.is(kit.cosine(Float64Array.from(a), b), want), `Float64Array, length ${length}`).toBe(true);
+      // Doubles that float32 must round (by value, by copy or by the tensor path alike).
+      const wide = Float64Array.from(a, (value, index) => value + (index + 1) * 1.3e-9);
+      const wideWant = kit.cosineSimilarity({ data: wide, shape: [length] }, { data: b, shape: [length] }, { dim: 0 }).data[0]!;
+      expect(Object.is(kit.cosine(wide, b), wideWant), `rounded Float64Array, length ${length}`).toBe(true);
       expect(Math.abs(want - cosine64(a, b)), `reference, length ${length}`).toBeLessThan(1e-6);
     }
   });

@@ -17,6 +17,7 @@ interface RawExports {
   ck_cosine_f32(...args: number[]): number;
   ck_normalize_f32(...args: number[]): number;
   ck_cosine_pair_f32(first: number, second: number, length: number, eps: number): number;
+  ck_cosine_pair_values_f32: ((...args: number[]) => number) & { length: number };
 }
 
 const BAD_POINTER = 16;
@@ -103,6 +104,21 @@ describe.each(VARIANTS)('raw wasm32 ABI, %s', (variant) => {
     // Empty regions take any address: nothing is read.
     expect(abi.ck_cosine_pair_f32(16, 16, 0, 1e-8)).toBe(0);
     abi.ck_free(output);
+  });
+
+  test('the by-value pair takes a length, eight elements of each vector and eps (what cosine passes), and refuses more than eight', () => {
+    const abi = instantiate(variant);
+    expect(abi.ck_cosine_pair_values_f32.length).toBe(2 * 8 + 2);
+    const first = [1, 2, 3, 4, 5, 6, 7, 8];
+    const second = [8, 7, 6, 5, 4, 3, 2, 1];
+    const pointer = abi.ck_alloc(64) >>> 0;
+    new Float32Array(abi.memory.buffer, pointer, 16).set([...first, ...second]);
+    for (let length = 1; length <= 8; length++) {
+      const inMemory = abi.ck_cosine_pair_f32(pointer, pointer + 32, length, 1e-8);
+      expect(Object.is(abi.ck_cosine_pair_values_f32(length, ...first, ...second, 1e-8), inMemory), `length ${length}`).toBe(true);
+    }
+    expect(abi.ck_cosine_pair_values_f32(9, ...first, ...second, 1e-8)).toBeNaN();
+    abi.ck_free(pointer);
   });
 
   test('lengths and pointers that would wrap 32-bit usize are refused, nothing written', () => {

@@ -12,12 +12,12 @@
 //! [`AbiError::BadPointer`]); lengths count elements of the pointed type unless the name
 //! says bytes.
 //!
-//! Exports (ABI version 4, [`ck_abi_version`]):
+//! Exports (ABI version 5, [`ck_abi_version`]):
 //! - build and constants: [`ck_abi_version`], [`ck_instruction_set`], [`ck_query_block`],
 //!   [`ck_corpus_tile`], [`ck_tile_rows`], [`ck_tile_columns`], [`ck_max_rank`],
 //!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_non_finite`], [`ck_status_text`];
 //! - cosine: [`ck_cosine_f32`], [`ck_cosine_rows_f32`] (contiguous `[rows, length]` operands),
-//!   [`ck_cosine_pair_f32`], [`ck_normalize_f32`];
+//!   [`ck_cosine_pair_f32`], [`ck_cosine_pair_values_f32`], [`ck_normalize_f32`];
 //! - matrices: [`ck_pairwise_scratch_floats`], [`ck_pairwise_cosine_f32`],
 //!   [`ck_pairwise_self_rows_scratch_floats`], [`ck_pairwise_self_rows_f32`] (rows of the
 //!   symmetric matrix of `a` with itself, for a worker pool), [`ck_mean_cosine_f32`];
@@ -82,7 +82,7 @@ pub extern "C" fn ck_status_non_finite() -> i32 {
 /// loader refuses a module whose version it does not know.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_abi_version() -> u32 {
-    4
+    5
 }
 
 /// Query rows per block of `ck_topk_cosine_f32` (`cosinekit_core::topk::QUERY_BLOCK`).
@@ -229,6 +229,41 @@ pub extern "C" fn ck_cosine_pair_f32(first_pointer: usize, second_pointer: usize
     // both borrows are shared and nothing is written during the call.
     let (first, second) = unsafe { (first.as_f32_slice(), second.as_f32_slice()) };
     cosine_pair_f32(first, second, eps)
+}
+
+/// [`ck_cosine_pair_f32`] for two vectors of at most eight elements passed by value: the
+/// first `length` of `a0..a7` and of `b0..b7` are the vectors (the rest are ignored), and the
+/// result is bit for bit `ck_cosine_pair_f32` of the same elements in memory (the same
+/// `cosine_pair_f32` reads the same float32 values, here from the stack). A caller moves
+/// sixteen floats into a call's arguments faster than into memory, which is most of a short
+/// pair's cost. NaN when `length` exceeds eight (no status, as for `ck_cosine_pair_f32`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_cosine_pair_values_f32(
+    length: usize,
+    a0: f32,
+    a1: f32,
+    a2: f32,
+    a3: f32,
+    a4: f32,
+    a5: f32,
+    a6: f32,
+    a7: f32,
+    b0: f32,
+    b1: f32,
+    b2: f32,
+    b3: f32,
+    b4: f32,
+    b5: f32,
+    b6: f32,
+    b7: f32,
+    eps: f32,
+) -> f32 {
+    let first = [a0, a1, a2, a3, a4, a5, a6, a7];
+    let second = [b0, b1, b2, b3, b4, b5, b6, b7];
+    match (first.get(..length), second.get(..length)) {
+        (Some(first), Some(second)) => cosine_pair_f32(first, second, eps),
+        _ => f32::NAN,
+    }
 }
 
 /// Row-wise cosine of two contiguous `[rows, length]` operands into `output` (`rows`

@@ -362,7 +362,7 @@ fn clip_with_only_one_gradient_pointer_is_rejected() {
 
 #[test]
 fn abi_version_and_constants_come_from_the_kernels() {
-    assert_eq!(ck_abi_version(), 4);
+    assert_eq!(ck_abi_version(), 5);
     assert_eq!(ck_query_block(), 512);
     assert_eq!(ck_corpus_tile(), 256);
     assert_eq!((ck_tile_rows(), ck_tile_columns()), (4, 8));
@@ -441,6 +441,30 @@ fn cosine_pair_matches_the_row_export_and_is_nan_on_bad_regions() {
     assert!(ck_cosine_pair_f32(address(&first) + 2, address(&second), 6, 1e-8).is_nan());
     assert!(ck_cosine_pair_f32(address(&first), address(&second), usize::MAX / 2, 1e-8).is_nan());
     assert!(ck_cosine_pair_f32(usize::MAX - 3, address(&second), 2, 1e-8).is_nan());
+}
+
+#[test]
+fn cosine_pair_by_value_is_the_pair_in_memory_bit_for_bit() {
+    let first = [1.0f32, 2.0, -3.0, 0.5, 4.0, 0.0, 1e-3, -7.25];
+    let second = [0.5f32, -1.0, 2.0, 3.0, 1.0, 7.0, -2.0, 1e-20];
+    let by_value = |length: usize, eps: f32| {
+        let [a0, a1, a2, a3, a4, a5, a6, a7] = first;
+        let [b0, b1, b2, b3, b4, b5, b6, b7] = second;
+        ck_cosine_pair_values_f32(length, a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, eps)
+    };
+    for length in 0..=8 {
+        for eps in [1e-8f32, 0.0, 2.0] {
+            let in_memory = if length == 0 { ck_cosine_pair_f32(0, 0, 0, eps) } else { ck_cosine_pair_f32(address(&first), address(&second), length, eps) };
+            assert_eq!(by_value(length, eps).to_bits(), in_memory.to_bits(), "length {length}, eps {eps}");
+        }
+    }
+    // The values past `length` are not read: NaN there changes nothing.
+    let nan = f32::NAN;
+    let short = ck_cosine_pair_values_f32(3, 1.0, 2.0, 3.0, nan, nan, nan, nan, nan, 3.0, 2.0, 1.0, nan, nan, nan, nan, nan, 1e-8);
+    assert_eq!(short.to_bits(), ck_cosine_pair_f32(address(&[1.0f32, 2.0, 3.0]), address(&[3.0f32, 2.0, 1.0]), 3, 1e-8).to_bits());
+    assert!((f64::from(short) - 10.0 / 14.0).abs() < 1e-7);
+    assert!(by_value(9, 1e-8).is_nan());
+    assert!(by_value(usize::MAX, 1e-8).is_nan());
 }
 
 /// Rows for the top-k exports: row 2 repeats row 0 (a tie), row 4 is zero.

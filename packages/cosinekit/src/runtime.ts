@@ -25,6 +25,26 @@ export interface CosinekitExports {
   ck_free(pointer: number): void;
   ck_heap_bytes_in_use(): number;
   ck_cosine_pair_f32(firstPointer: number, secondPointer: number, length: number, eps: number): number;
+  ck_cosine_pair_values_f32(
+    length: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+    a4: number,
+    a5: number,
+    a6: number,
+    a7: number,
+    b0: number,
+    b1: number,
+    b2: number,
+    b3: number,
+    b4: number,
+    b5: number,
+    b6: number,
+    b7: number,
+    eps: number,
+  ): number;
   ck_cosine_f32(
     firstPointer: number,
     firstLength: number,
@@ -266,7 +286,7 @@ export interface CosinekitExports {
 }
 
 /** The ABI version this package speaks; a module reporting another one is refused. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;
@@ -351,6 +371,8 @@ export class Runtime {
   readonly constants: KernelConstants;
   /** `ck_cosine_pair_f32`, held directly: `cosine` calls it with nothing else in between. */
   readonly cosinePair: CosinekitExports['ck_cosine_pair_f32'];
+  /** `ck_cosine_pair_values_f32` (vectors of at most eight elements passed by value), held directly as `cosinePair`. */
+  readonly cosinePairValues: CosinekitExports['ck_cosine_pair_values_f32'];
   #buffer: ArrayBuffer;
   #floats: Float32Array;
   #words: Uint32Array;
@@ -389,6 +411,7 @@ export class Runtime {
     if (variant === undefined) throw new Error('cosinekit: the wasm module reports an unknown instruction set');
     this.variant = variant;
     this.cosinePair = exports.ck_cosine_pair_f32;
+    this.cosinePairValues = exports.ck_cosine_pair_values_f32;
     this.constants = Object.freeze({
       queryBlock: exports.ck_query_block(),
       corpusTile: exports.ck_corpus_tile(),

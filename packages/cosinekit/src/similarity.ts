@@ -131,6 +131,37 @@ function inPlaceAddress(runtime: Runtime, view: Float32Array, length: number, bu
   return runtime.insideLiveTensor(byteOffset, length * 4) ? byteOffset : -1;
 }
 
+/** Elements of each vector `ck_cosine_pair_values_f32` takes by value (its arity is 2 · 8 + 2: a test checks it). */
+const PAIR_VALUES = 8;
+
+/**
+ * The kernel on two vectors of 1 to {@link PAIR_VALUES} elements passed as the call's
+ * arguments (the elements past `length` as zeros, which it does not read): the engine moves
+ * sixteen numbers into a call about three times faster than into memory (V8 11.3).
+ */
+function pairByValue(runtime: Runtime, x: Float32Array | Float64Array, y: Float32Array | Float64Array, length: number, eps: number): number {
+  return runtime.cosinePairValues(
+    length,
+    x[0] as number,
+    length > 1 ? (x[1] as number) : 0,
+    length > 2 ? (x[2] as number) : 0,
+    length > 3 ? (x[3] as number) : 0,
+    length > 4 ? (x[4] as number) : 0,
+    length > 5 ? (x[5] as number) : 0,
+    length > 6 ? (x[6] as number) : 0,
+    length > 7 ? (x[7] as number) : 0,
+    y[0] as number,
+    length > 1 ? (y[1] as number) : 0,
+    length > 2 ? (y[2] as number) : 0,
+    length > 3 ? (y[3] as number) : 0,
+    length > 4 ? (y[4] as number) : 0,
+    length > 5 ? (y[5] as number) : 0,
+    length > 6 ? (y[6] as number) : 0,
+    length > 7 ? (y[7] as number) : 0,
+    eps,
+  );
+}
+
 export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
   const eps = options === undefined ? 1e-8 : nonNegativeOption(checkOptions(options, PAIR_OPTIONS, 'cosine').eps, 1e-8, 'eps');
   // Two typed arrays: nothing here runs user code (intrinsic getters, element reads), so
@@ -142,6 +173,7 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
     const tagB = typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
     if ((tagB === 'Float32Array' || tagB === 'Float64Array') && length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
+      if (length <= PAIR_VALUES) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
         const x = a as Float32Array | Float64Array;
