@@ -335,16 +335,25 @@ export function runCosineSimilarity(runtime: Runtime, x1: unknown, x2: unknown, 
     const first = operand(runtime, x1, 'x1');
     const second = operand(runtime, x2, 'x2');
     const dimOption: unknown = settings?.dim ?? 1;
-    const plan =
-      typeof dimOption === 'number' && sameExtentsNoneEmpty(first.shape, second.shape)
-        ? planSameShape(first.shape, wrapDim(dimOption, first.shape.length, 'dim', () => `the broadcast shape ${formatShape(first.shape)}`))
-        : planBroadcast(first.shape, second.shape, dimOption);
+    const { flagClamp, flagDistance } = runtime.constants;
+    const flags = (clamp ? flagClamp : 0) | (distance ? flagDistance : 0);
+    const sameShape = typeof dimOption === 'number' && sameExtentsNoneEmpty(first.shape, second.shape);
+    const shape = first.shape;
+    const rank = shape.length;
+    // The most common call: one shape, the last dim reduced, no `out`: rows of the operands as
+    // they lie, which is what planSameShape gives for it (without building its axes).
+    if (sameShape && settings?.out === undefined && (dimOption === rank - 1 || dimOption === -1)) {
+      const rowLength = shape[rank - 1] as number;
+      const direct = rowsInArena(runtime, first, second, first.length / rowLength, rowLength, eps, flags);
+      if (direct !== null) return { data: direct, shape: shape.slice(0, rank - 1) };
+    }
+    const plan = sameShape
+      ? planSameShape(shape, wrapDim(dimOption, rank, 'dim', () => `the broadcast shape ${formatShape(shape)}`))
+      : planBroadcast(first.shape, second.shape, dimOption);
     const { kept, reduced, resultLength } = plan;
     checkKernelRank(runtime, kept, 'kept');
     checkKernelRank(runtime, reduced, 'reduced');
     const target = settings?.out === undefined ? null : outputTarget(runtime, settings.out, resultLength, plan.resultShape);
-    const { flagClamp, flagDistance } = runtime.constants;
-    const flags = (clamp ? flagClamp : 0) | (distance ? flagDistance : 0);
     const describeResult = () => `the result ${formatShape(plan.resultShape)}`;
     const rowLength = plan.rowLength;
     if (rowLength !== null && target === null) {
