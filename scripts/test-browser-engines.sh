@@ -18,18 +18,7 @@ firefox="${COSINEKIT_FIREFOX:-/usr/bin/firefox-esr}"
 report="${COSINEKIT_BROWSER_ENGINES_REPORT:-$root/target/test-logs/vitest-browser-engines.json}"
 
 step "Firefox ESR"
-if [ ! -x "$firefox" ]; then
-  if [ "$firefox" = /usr/bin/firefox-esr ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-browser-engines: $firefox is missing: installing Debian's firefox-esr" >&2
-    debian_install firefox-esr
-  else
-    echo "test-browser-engines: missing: Firefox at $firefox." >&2
-    echo "  On Debian/Ubuntu, as root: apt-get update && apt-get install -y firefox-esr" >&2
-    echo "  Or point COSINEKIT_FIREFOX at an installed Firefox (≥ 120) binary." >&2
-    exit 1
-  fi
-fi
-"$firefox" --version 2>/dev/null | head -1 >&2 || true
+ensure_debian_browser test-browser-engines "$firefox" /usr/bin/firefox-esr firefox-esr COSINEKIT_FIREFOX 'Firefox (≥ 120)'
 
 if [ ! -d "$root/test/node_modules/puppeteer-core" ]; then
   step "dependencies (pnpm $PNPM_VERSION, frozen lockfile)"
@@ -40,22 +29,4 @@ if [ ! -f "$root/packages/cosinekit/dist/index.js" ]; then
 fi
 
 step "browser checks in Firefox ESR, relaxed SIMD on and off (vitest, test/browser/engines)"
-mkdir -p "$(dirname "$report")"
-rm -f "$report"
-start=$(date +%s.%N)
-status=0
-(cd "$root/test" && COSINEKIT_FIREFOX="$firefox" pnpm_run exec vitest run --config browser/engines/vitest.config.ts \
-  --reporter=default --reporter=json --outputFile="$report") || status=$?
-elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
-if [ ! -f "$report" ]; then
-  echo "test-browser-engines: vitest wrote no report (exit $status)" >&2
-  echo "browser engine tests: 0 passed, 1 failed"
-  exit 1
-fi
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`browser engine suite: ${process.argv[2]} s wall clock`);
-  console.log(`browser engine tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
-  process.exit(r.numFailedTests > 0 || r.numPassedTests === 0 ? 1 : 0);
-' "$report" "$elapsed" || status=1
-exit "$status"
+run_vitest_report test-browser-engines browser/engines/vitest.config.ts "$report" "browser engine" "COSINEKIT_FIREFOX=$firefox"

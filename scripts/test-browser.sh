@@ -15,18 +15,7 @@ chromium="${COSINEKIT_CHROMIUM:-/usr/bin/chromium}"
 report="${COSINEKIT_BROWSER_REPORT:-$root/target/test-logs/vitest-browser.json}"
 
 step "Chromium"
-if [ ! -x "$chromium" ]; then
-  if [ "$chromium" = /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-browser: $chromium is missing: installing Debian's chromium" >&2
-    debian_install chromium
-  else
-    echo "test-browser: missing: Chromium at $chromium." >&2
-    echo "  On Debian/Ubuntu, as root: apt-get update && apt-get install -y chromium" >&2
-    echo "  Or point COSINEKIT_CHROMIUM at an installed Chromium/Chrome binary." >&2
-    exit 1
-  fi
-fi
-"$chromium" --version 2>/dev/null | head -1 >&2 || true
+ensure_debian_browser test-browser "$chromium" /usr/bin/chromium chromium COSINEKIT_CHROMIUM Chromium/Chrome
 
 if [ ! -d "$root/test/node_modules/playwright-core" ] || [ ! -d "$root/examples/semantic-search/node_modules/vite" ]; then
   step "dependencies (pnpm $PNPM_VERSION, frozen lockfile)"
@@ -37,22 +26,4 @@ if [ ! -f "$root/packages/cosinekit/dist/index.js" ]; then
 fi
 
 step "browser tests (vitest, test/browser)"
-mkdir -p "$(dirname "$report")"
-rm -f "$report"
-start=$(date +%s.%N)
-status=0
-(cd "$root/test" && COSINEKIT_CHROMIUM="$chromium" pnpm_run exec vitest run --config browser/vitest.config.ts \
-  --reporter=default --reporter=json --outputFile="$report") || status=$?
-elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
-if [ ! -f "$report" ]; then
-  echo "test-browser: vitest wrote no report (exit $status)" >&2
-  echo "browser tests: 0 passed, 1 failed"
-  exit 1
-fi
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`browser suite: ${process.argv[2]} s wall clock`);
-  console.log(`browser tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
-  process.exit(r.numFailedTests > 0 || r.numPassedTests === 0 ? 1 : 0);
-' "$report" "$elapsed" || status=1
-exit "$status"
+run_vitest_report test-browser browser/vitest.config.ts "$report" browser "COSINEKIT_CHROMIUM=$chromium"

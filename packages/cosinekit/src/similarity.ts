@@ -323,7 +323,8 @@ function rowsInArena(runtime: Runtime, first: Operand, second: Operand, rows: nu
   if (first.source !== null && first.length > 0) copyInto(floats, first.source, firstPointer >>> 2);
   if (second.source !== null && second.length > 0) copyInto(floats, second.source, secondPointer >>> 2);
   runtime.check(runtime.exports.ck_cosine_rows_f32(firstPointer, secondPointer, rows, length, eps, flags, output), 'ck_cosine_rows_f32');
-  return sliceOf(runtime.floats(), output >>> 2, rows, Float32Array);
+  // The kernel allocates nothing: memory has not grown, `floats` still views it.
+  return sliceOf(floats, output >>> 2, rows, Float32Array);
 }
 
 export function runCosineSimilarity(runtime: Runtime, x1: unknown, x2: unknown, options: unknown, distance: boolean): Tensor {
