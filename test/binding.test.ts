@@ -225,6 +225,44 @@ describe('ESM and CJS in one process', () => {
     expect(cjs.cosine(tensor.data, [1, 2, 3, 4])).toBeCloseTo(1, 6);
   });
 
+  // The by-value path for vectors of up to 8 elements runs only while the package has one
+  // instance (this file has several): a fresh Node process with one instance of the variant
+  // checks it there, and that a second instance (the copying path) gives the same bits.
+  test.skipIf('Deno' in globalThis || typeof process.versions.bun === 'string')('with one instance (by value, up to 8 elements): bit for bit the dim-0 tensor result, then the same with a second instance', () => {
+    const program = `import { initSync, cosine, cosineSimilarity, createInstanceSync } from 'cosinekit';
+const variant = process.argv[1];
+initSync({ variant });
+const values = (seed, length) => Float32Array.from({ length }, (_, index) => Math.sin(seed * 7.31 + index * 1.7) * (1 + index));
+const tensor = (data) => ({ data, shape: [data.length] });
+const cases = [];
+for (let length = 0; length <= 9; length++) {
+  const a = values(length, length), b = values(length + 100, length);
+  const wide = Float64Array.from(a, (value, index) => value + (index + 1) * 1.3e-9);
+  for (const [x, y] of [[a, b], [wide, b], [a, Float64Array.from(b)], [a, a]]) {
+    cases.push({ length, got: cosine(x, y), want: cosineSimilarity(tensor(x), tensor(y), { dim: 0 }).data[0], eps: cosine(x, y, { eps: 0.5 }), wantEps: cosineSimilarity(tensor(x), tensor(y), { dim: 0, eps: 0.5 }).data[0] });
+  }
+}
+const firstPass = cases.map((entry) => entry.got);
+createInstanceSync({ variant });
+const again = cases.map((_, index) => index);
+let position = 0;
+for (let length = 0; length <= 9; length++) {
+  const a = values(length, length), b = values(length + 100, length);
+  const wide = Float64Array.from(a, (value, index) => value + (index + 1) * 1.3e-9);
+  for (const [x, y] of [[a, b], [wide, b], [a, Float64Array.from(b)], [a, a]]) again[position++] = cosine(x, y);
+}
+console.log(JSON.stringify({ bits: cases.every((entry) => Object.is(entry.got, entry.want) && Object.is(entry.eps, entry.wantEps)), same: again.every((value, index) => Object.is(value, firstPass[index])), count: cases.length, sample: cases[20] }));`;
+    for (const variant of variants) {
+      const flags = variant === 'relaxed' && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+      const output = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', program, variant], { cwd: here, encoding: 'utf8' });
+      const result = JSON.parse(output) as { bits: boolean; same: boolean; count: number; sample: { got: number } };
+      expect(result.count, variant).toBe(40);
+      expect(result.bits, `${variant}: by value vs the tensor path`).toBe(true);
+      expect(result.same, `${variant}: by value vs the copy (a second instance)`).toBe(true);
+      expect(Number.isFinite(result.sample.got) && Math.abs(result.sample.got) <= 1, variant).toBe(true);
+    }
+  });
+
   // Node's CLI flags (`--input-type=module -e`); Deno's CLI takes none of them, and
   // runtimes/runtime.test.ts runs the same check (entry.mjs) with `deno run` there.
   test.skipIf('Deno' in globalThis)('outside the test runner too: a CJS require after an ESM import sees the ESM init', () => {

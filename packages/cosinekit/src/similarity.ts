@@ -2,9 +2,9 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { LOOP_COPY_MAX, copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
-import { type Runtime, aligned16 } from './runtime.js';
+import { type Runtime, aligned16, onlyInstance } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch } from './tensor.js';
 import {
   type AxisGroup,
@@ -173,7 +173,9 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
     const tagB = typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
     if ((tagB === 'Float32Array' || tagB === 'Float64Array') && length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
-      if (length <= PAIR_VALUES) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
+      // By value only while this is the one instance: 18 arguments through the generic call
+      // path cost more than the copy they save (87 vs 70 ns at D = 8 with two instances).
+      if (length <= PAIR_VALUES && onlyInstance()) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
         const x = a as Float32Array | Float64Array;
@@ -181,9 +183,15 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
         const floats = runtime.floats();
         const firstCopy = scratch >>> 2;
         const secondCopy = firstCopy + length;
-        // More than PAIR_VALUES elements, which the engine's set copies faster than a loop
-        // (intrinsics.ts: LOOP_COPY_MAX). `floats` was made from the current buffer just now,
-        // and nothing in between can grow memory.
+        if (length <= LOOP_COPY_MAX) {
+          for (let index = 0; index < length; index++) {
+            floats[firstCopy + index] = x[index] as number;
+            floats[secondCopy + index] = y[index] as number;
+          }
+          return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
+        }
+        // Longer vectors: the engine's set copies them faster than a loop. `floats` was made
+        // from the current buffer just now, and nothing in between can grow memory.
         const buffer = runtime.viewedBuffer;
         const first = length >= IN_PLACE_MIN && tagA === 'Float32Array' ? inPlaceAddress(runtime, x as Float32Array, length, buffer) : -1;
         const second = length >= IN_PLACE_MIN && tagB === 'Float32Array' ? inPlaceAddress(runtime, y as Float32Array, length, buffer) : -1;
