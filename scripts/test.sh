@@ -44,6 +44,7 @@ bash "$root/scripts/check-package.sh"
 
 step "benchmark smoke run (--quick: correctness checks and ratios, no assertions on time)"
 (cd "$root/bench" && node run.mjs --quick)
+(cd "$root/bench" && node one-instance.mjs --d=3,8,64 --rounds=3)
 
 step "worker pool smoke run (--quick: every pool result checked bitwise against one thread)"
 (cd "$root/bench" && node pool.mjs --quick)

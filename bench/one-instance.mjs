@@ -1,0 +1,81 @@
+// `cosine(a, b)` on short Float32Arrays as a program with one cosinekit instance runs it:
+// the shared instance only (`init()`), against the fused JS loop, in interleaved rounds of
+// one process. run.mjs measures its contenders on several instances in one process (one per
+// variant and a second for the zero-copy views); with more than one instance the package
+// copies vectors of up to 8 elements into memory instead of passing them by value (V8 then
+// calls the export through its generic path, where 18 arguments cost more than the copy), so
+// its single-pair rows at D ≤ 8 show the several-instance cost. This shows the other one.
+//
+//   node one-instance.mjs [--d=1,3,8,16,64] [--rounds=15]
+//   node --experimental-wasm-relaxed-simd one-instance.mjs   (Node 20: the relaxed variant)
+//
+// Every result is checked against a float64 reference before it is timed.
+
+import * as cosinekit from 'cosinekit';
+import { freshCopy, freshPairDriver } from './lib/call-sites.mjs';
+import { cosinePairOptimised } from './lib/js-kernels.mjs';
+import { median } from './lib/measure.mjs';
+
+const argument = (name, fallback) => process.argv.find((entry) => entry.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const lengths = argument('d', '1,3,8,16,64').split(',').map(Number);
+const rounds = Number(argument('rounds', '15'));
+const PAIRS = 256;
+
+const info = await cosinekit.init();
+
+/** Deterministic values in [-1, 1). */
+function filled(length, seed) {
+  const values = new Float32Array(length);
+  let state = seed >>> 0;
+  for (let index = 0; index < length; index++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[index] = state / 2 ** 31 - 1;
+  }
+  return values;
+}
+
+function reference(first, second) {
+  let dot = 0;
+  let firstSquares = 0;
+  let secondSquares = 0;
+  for (let index = 0; index < first.length; index++) {
+    dot += first[index] * second[index];
+    firstSquares += first[index] * first[index];
+    secondSquares += second[index] * second[index];
+  }
+  return dot / (Math.max(Math.sqrt(firstSquares), 1e-8) * Math.max(Math.sqrt(secondSquares), 1e-8));
+}
+
+console.log(`cosine(a, b), one instance (${info.variant}), ${process.release.name} ${process.version}, ${PAIRS} pairs per run, medians of ${rounds} interleaved rounds`);
+console.log('| D | fused JS loop | cosine | × the JS loop |');
+console.log('|---|---|---|---|');
+for (const length of lengths) {
+  const firsts = Array.from({ length: PAIRS }, (_, pair) => filled(length, 2 * pair + 1));
+  const seconds = Array.from({ length: PAIRS }, (_, pair) => filled(length, 2 * pair + 2));
+  const loop = freshCopy(cosinePairOptimised, `js-${length}`, [firsts[0], seconds[0]]) ?? cosinePairOptimised;
+  const contenders = [
+    { name: 'js', pairCosine: loop },
+    { name: 'cosine', pairCosine: cosinekit.cosine },
+  ].map((contender) => {
+    const drive = freshPairDriver(`${contender.name}-${length}`);
+    const out = new Float64Array(PAIRS);
+    drive(contender.pairCosine, firsts, seconds, out, 1);
+    for (let pair = 0; pair < PAIRS; pair++) {
+      const error = Math.abs(out[pair] - reference(firsts[pair], seconds[pair]));
+      if (!(error <= 1e-5)) throw new Error(`${contender.name}, D = ${length}, pair ${pair}: ${out[pair]} is ${error} from the float64 reference`);
+    }
+    return { ...contender, drive, out, samples: [] };
+  });
+  const repeat = Math.max(1, Math.round(400_000 / PAIRS / Math.max(length, 4)));
+  for (const contender of contenders) contender.drive(contender.pairCosine, firsts, seconds, contender.out, repeat * 20);
+  for (let round = 0; round < rounds; round++) {
+    for (let offset = 0; offset < contenders.length; offset++) {
+      const contender = contenders[(round + offset) % contenders.length];
+      const start = performance.now();
+      contender.drive(contender.pairCosine, firsts, seconds, contender.out, repeat);
+      contender.samples.push(((performance.now() - start) * 1e6) / (repeat * PAIRS));
+    }
+  }
+  const [js, kit] = contenders.map((contender) => median(contender.samples));
+  console.log(`| ${length} | ${js.toFixed(1)} ns | ${kit.toFixed(1)} ns | ${(js / kit).toFixed(2)}× |`);
+}
