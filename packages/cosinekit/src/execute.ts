@@ -7,7 +7,7 @@
 
 import { copyInto, sliceOf } from './intrinsics.js';
 import { type PlannedAllocation, type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type OutputTarget, type QuantizedSource, operandBytes, outputView } from './tensor.js';
+import { type Operand, type OutputTarget, type QuantizedSource, operandBytes, outputView, recheckOperand } from './tensor.js';
 import { type LazyText, formatShape } from './validate.js';
 
 /** Element types of kernel outputs. */
@@ -89,7 +89,7 @@ export function execute<I extends string, O extends Record<string, OutputSpec>>(
   for (const name in inputs) {
     const entry = inputs[name];
     if (entry === null || entry === undefined) continue;
-    entry.recheck?.();
+    recheckOperand(entry);
     if (entry.pointer === null) wanted += aligned16(operandBytes(entry));
   }
   for (const name in outputs) {

@@ -18,6 +18,7 @@ import {
   keepOwnerAlive,
   operand,
   outputTarget,
+  recheckOperand,
   releaseBlock,
 } from './tensor.js';
 import {
@@ -759,7 +760,7 @@ export function readQuantized(runtime: Runtime, value: unknown, name: string): Q
   const stored = quantizedOperand(runtime, value, name);
   // `ranges` and `thresholds` were read after `data` was measured: user code (a getter, a
   // Proxy) may have detached or shrunk it since.
-  stored.operand.recheck?.();
+  recheckOperand(stored.operand);
   return { dtype: stored.dtype, shape: [stored.rows, stored.depth], data: stored.view, ranges: stored.ranges, thresholds: stored.thresholds };
 }
 

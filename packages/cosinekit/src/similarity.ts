@@ -5,7 +5,7 @@
 import { LOOP_COPY_MAX, copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
 import { type Runtime, aligned16, onlyInstance } from './runtime.js';
-import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch } from './tensor.js';
+import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch, recheckOperand } from './tensor.js';
 import {
   type AxisGroup,
   booleanOption,
@@ -317,8 +317,8 @@ function sameExtentsNoneEmpty(first: readonly number[], second: readonly number[
 function rowsInArena(runtime: Runtime, first: Operand, second: Operand, rows: number, length: number, eps: number, flags: number): Float32Array | null {
   const copies = (first.pointer === null ? aligned16(first.length * 4) : 0) + (second.pointer === null ? aligned16(second.length * 4) : 0);
   if (copies + aligned16(rows * 4) > runtime.arenaFree()) return null;
-  first.recheck?.();
-  second.recheck?.();
+  recheckOperand(first);
+  recheckOperand(second);
   const firstPointer = first.pointer ?? runtime.reserve(first.length * 4, '');
   const secondPointer = second.pointer ?? runtime.reserve(second.length * 4, '');
   const output = runtime.reserve(rows * 4, '');

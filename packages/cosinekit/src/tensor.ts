@@ -257,9 +257,10 @@ function impostorError(name: string): TypeError {
 
 /**
  * A validated operand: either in memory already (`pointer`), or to be copied from `source`.
- * `recheck`, when present, is called by `execute` right before it allocates: it throws if
- * user code that ran after validation (a getter, a Proxy trap) disposed the tensor or
- * detached or shrank the buffer this operand refers to.
+ * `recheck`, when present, is called by `execute` right before it allocates (through
+ * {@link recheckOperand}, which also measures `view` again): it throws if user code that ran
+ * after validation (a getter, a Proxy trap) disposed the tensor or detached or shrank the
+ * buffer this operand refers to.
  */
 export interface Operand {
   name: string;
@@ -273,6 +274,20 @@ export interface Operand {
   /** A quantised operand's stored elements to copy in (with `elementBytes` 1 or 2; `source` is then null). */
   storedSource?: QuantizedSource;
   recheck?: () => void;
+  /** `source` when it is a typed array outside WASM memory: {@link recheckOperand} measures it again. */
+  view?: Float32Array | Float64Array;
+}
+
+/**
+ * What `execute` (and every other call that copies operands) runs right before it allocates:
+ * the operand's own `recheck`, and for a typed array outside WASM memory, that it still has
+ * the length it was validated with (a getter may have detached or shrunk its buffer since).
+ */
+export function recheckOperand(entry: Operand): void {
+  entry.recheck?.();
+  if (entry.view !== undefined && viewLength(entry.view) !== entry.length) {
+    throw new TypeError(`${entry.name}.data was detached or resized while the call was being validated`);
+  }
 }
 
 /** The stored elements of a quantised operand, copied as they are (bit for bit). */
@@ -348,7 +363,7 @@ export function operand(runtime: Runtime, value: unknown, name: string, readInto
   if (rawShape === undefined) {
     throw new TypeError(`${name} must be a tensor { data, shape } (or { data, dims }) or a WasmTensor, got an object without shape or dims`);
   }
-  const shape = checkShape(rawShape, () => `${name}.${dims ? 'dims' : 'shape'}`);
+  const shape = checkShape(rawShape, dims ? `${name}.dims` : `${name}.shape`);
   const length = elementCount(shape);
   const tag = data !== null && typeof data === 'object' ? Reflect.apply(typedArrayTagGetter, data, []) : undefined;
   if (tag !== undefined) {
@@ -383,18 +398,7 @@ export function operand(runtime: Runtime, value: unknown, name: string, readInto
       // copy it now, before an allocation can grow memory and detach it.
       return { name, shape, length, pointer: null, source: snapshotView(view, length) };
     }
-    return {
-      name,
-      shape,
-      length,
-      pointer: null,
-      source: view,
-      recheck: () => {
-        if (viewLength(view) !== length) {
-          throw new TypeError(`${name}.data was detached or resized while the call was being validated`);
-        }
-      },
-    };
+    return { name, shape, length, pointer: null, source: view, view };
   }
   if (isArrayValue(data, `${name}.data`)) {
     const label = `${name}.data`;

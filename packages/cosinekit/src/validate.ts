@@ -140,26 +140,27 @@ export function checkShape(shape: unknown, label: LazyText): number[] {
   if (rank > MAX_SHAPE_RANK) throw new RangeError(`${textOf(label)} has ${rank} dimensions; at most ${MAX_SHAPE_RANK} are supported`);
   const checked: number[] = [];
   let count = 1;
-  for (let axis = 0; axis < rank; axis++) {
-    let extent: unknown;
-    try {
+  let axis = 0;
+  let extent: unknown;
+  // One try around the loop (not one per entry); the first bad entry stops it and is named below.
+  try {
+    for (; axis < rank; axis++) {
       extent = entries[axis];
-    } catch (thrown) {
-      throw readFailure(`${textOf(label)}[${axis}]`, thrown);
+      if (typeof extent !== 'number' || !Number.isInteger(extent) || extent < 0 || extent > MAX_ELEMENTS) break;
+      count *= extent;
+      checked.push(extent === 0 ? 0 : extent); // -0 becomes 0
     }
+  } catch (thrown) {
+    throw readFailure(`${textOf(label)}[${axis}]`, thrown);
+  }
+  if (axis < rank) {
     if (typeof extent !== 'number') {
       throw new TypeError(`${textOf(label)}[${axis}] must be a number, got ${describe(extent)}`);
     }
     if (!Number.isInteger(extent) || extent < 0) {
       throw new RangeError(`${textOf(label)}[${axis}] must be a non-negative integer, got ${describe(extent)}`);
     }
-    if (extent > MAX_ELEMENTS) {
-      throw new RangeError(
-        `${textOf(label)}[${axis}] is ${extent}: no axis can be longer than ${MAX_ELEMENTS}, the float32 values WASM memory holds`,
-      );
-    }
-    count *= extent;
-    checked.push(extent === 0 ? 0 : extent); // -0 becomes 0
+    throw new RangeError(`${textOf(label)}[${axis}] is ${extent}: no axis can be longer than ${MAX_ELEMENTS}, the float32 values WASM memory holds`);
   }
   if (count > MAX_ELEMENTS) {
     throw new RangeError(`${textOf(label)} ${formatShape(checked)} has ${count} elements; WASM memory holds at most ${MAX_ELEMENTS} float32 values`);
