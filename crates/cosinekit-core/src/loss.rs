@@ -1,7 +1,7 @@
 //! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
-//! multiple negatives ranking in [`ranking`], MoCo in [`moco`]; the row-wise cosine triplet
-//! loss in [`triplet`]), the first ones computed in tiles of the similarity matrix
-//! (see [`blocks`]): the N × M logits are never held whole.
+//! multiple negatives ranking in [`ranking`], MoCo in [`moco`], supervised contrastive in
+//! [`supcon`]; the row-wise cosine triplet loss in [`triplet`]), all but the last computed
+//! in tiles of the similarity matrix (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
 //! - Rows are L2-normalised with eps = 1e-12 (`F.normalize`) while they are packed: the
@@ -30,12 +30,14 @@ mod blocks;
 mod moco;
 mod ranking;
 mod sigmoid;
+mod supcon;
 mod triplet;
 
 pub use blocks::LOSS_BLOCK;
 pub use moco::{moco_f32, moco_scratch_len};
 pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
 pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
+pub use supcon::{supcon_f32, supcon_scratch_len, supcon_wide_len};
 pub use triplet::{TripletGradients, triplet_cosine_f32};
 
 use crate::KernelError;
@@ -123,8 +125,8 @@ fn tile_has_nan(tile: &Tile<'_>) -> bool {
 
 /// Sweep 1 of a symmetric loss (one row set against itself, the diagonal left out of every
 /// denominator): absorbs one tile into the online log-sum-exps of its rows and, for a tile
-/// above the diagonal, of its columns (`S_ji` is the same float as `S_ij`). Not inlined: one
-/// copy for every symmetric loss.
+/// above the diagonal, of its columns (`S_ji` is the same float as `S_ij`). One copy serves
+/// InfoNCE and SupCon.
 #[inline(never)]
 fn absorb_symmetric_tile(state: &mut OnlineLogSumExp<'_>, tile: &Tile<'_>) {
     let (first_row, first_column, tile_rows, columns) = (tile.first_row, tile.first_column, tile.rows, tile.columns);
