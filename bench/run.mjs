@@ -13,6 +13,10 @@
 //   --contenders=…   contenders whose id contains one of the words (js-optimised is always run, and
 //                    compute-cosine-similarity on the single pair: the baselines of the ratios)
 //   --no-relaxed-child  do not start the child process for the relaxed variant
+//   --losses-n=N,…   row counts of the losses section (default 4096, D = 512; 16384 is the issue's
+//                    large size: about half an hour per runtime on 2 cores; a quick run ignores it)
+//   --losses-variant=NAME  scalar, simd128 (default), relaxed, or auto (the best the engine runs:
+//                    relaxed under Node 22+); the losses run in this process, not in the child
 //   --out-dir=PATH   where to write latest.* / quick.* (default: results/ next to this file)
 
 import { spawnSync } from 'node:child_process';
@@ -36,7 +40,17 @@ const VARIANTS = ['scalar', 'simd128', 'relaxed'];
 // ───────────────────────────── options ─────────────────────────────
 
 function parseArguments(argv) {
-  const options = { quick: false, only: null, contenders: null, relaxedChild: true, child: null, childOut: null, outDir: path.join(benchDirectory, 'results') };
+  const options = {
+    quick: false,
+    only: null,
+    contenders: null,
+    relaxedChild: true,
+    child: null,
+    childOut: null,
+    outDir: path.join(benchDirectory, 'results'),
+    lossesRows: null,
+    lossesVariant: null,
+  };
   for (const argument of argv) {
     const [name, value] = argument.includes('=') ? [argument.slice(0, argument.indexOf('=')), argument.slice(argument.indexOf('=') + 1)] : [argument, null];
     const list = () => (value ?? '').split(',').map((word) => word.trim()).filter((word) => word !== '');
@@ -47,7 +61,19 @@ function parseArguments(argv) {
     else if (name === '--child') options.child = value;
     else if (name === '--child-out') options.childOut = value;
     else if (name === '--out-dir') options.outDir = path.resolve(value ?? '');
-    else if (name === '--help' || name === '-h') {
+    else if (name === '--losses-n') {
+      options.lossesRows = list().map(Number);
+      if (options.lossesRows.length === 0 || !options.lossesRows.every((rows) => Number.isInteger(rows) && rows >= 2)) {
+        console.error(`run.mjs: --losses-n wants row counts ≥ 2, e.g. --losses-n=4096,16384; got ${value}`);
+        process.exit(2);
+      }
+    } else if (name === '--losses-variant') {
+      if (!['auto', 'scalar', 'simd128', 'relaxed'].includes(value)) {
+        console.error(`run.mjs: --losses-variant is auto, scalar, simd128 or relaxed; got ${value}`);
+        process.exit(2);
+      }
+      options.lossesVariant = value;
+    } else if (name === '--help' || name === '-h') {
       const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
       console.log(header.slice(0, header.findIndex((line) => !line.startsWith('//'))).map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
@@ -487,7 +513,7 @@ if (topKMemory !== null) {
   log(`${topKMemory.workload}: extra memory of one call: ${mib(topKMemory.wasmGrowthBytes)} MiB WASM memory growth + ${mib(topKMemory.resultBytes)} MiB results (inputs ${mib(topKMemory.inputBytes)} MiB; heap after − before: ${topKMemory.heapLeakBytes} B)`);
 }
 
-const losses = wantLosses ? measureLosses({ cosinekit, quick: options.quick, log }) : null;
+const losses = wantLosses ? measureLosses({ cosinekit, quick: options.quick, log, rowCounts: options.lossesRows, variant: options.lossesVariant }) : null;
 
 const report = {
   schema: 'cosinekit-bench/1',

@@ -1,5 +1,5 @@
-// sigLipLoss, multipleNegativesRankingLoss, tripletLoss and mocoLoss: PyTorch autograd fixtures (float64, from
-// scripts/fixtures/gen_fixtures_losses_next.py) for every variant, and the error contract.
+// sigLipLoss, multipleNegativesRankingLoss, tripletLoss, mocoLoss and supConLoss: PyTorch autograd fixtures
+// (float64, from scripts/fixtures/gen_fixtures_losses_next.py) for every variant, and the error contract.
 
 import * as cosinekit from 'cosinekit';
 import { type Cosinekit, createInstanceSync, isVariantSupported } from 'cosinekit';
@@ -11,7 +11,7 @@ import { type FixtureInput, fixtureInput } from './helpers/generated-inputs.js';
 type Sampled = { indices: number[]; values: number[] };
 interface LossCase {
   name: string;
-  op: 'siglip' | 'mnrl' | 'triplet' | 'moco';
+  op: 'siglip' | 'mnrl' | 'triplet' | 'moco' | 'supcon';
   inputs: Record<string, FixtureInput>;
   params: Record<string, number | string>;
   loss: number | string | number[];
@@ -46,9 +46,9 @@ function expectGradient(actual: Float32Array, entry: LossCase, field: string): v
   }
 }
 
-test('the fixtures come from PyTorch and cover the four losses', () => {
+test('the fixtures come from PyTorch and cover the five losses', () => {
   expect(fixtures.torch).toMatch(/^1\.13|^2\./);
-  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl', 'triplet', 'moco']));
+  expect(new Set(fixtures.cases.map((entry) => entry.op))).toEqual(new Set(['siglip', 'mnrl', 'triplet', 'moco', 'supcon']));
 });
 
 describe.each(variants)('%s variant', (variant) => {
@@ -64,6 +64,17 @@ describe.each(variants)('%s variant', (variant) => {
       expectScalar(result.gradLogitScale, entry.gradLogitScale as number, `${entry.name} gradLogitScale`);
       expectScalar(result.gradLogitBias, entry.gradLogitBias as number, `${entry.name} gradLogitBias`);
       expect(kit.sigLipLoss(input(entry.inputs.image), input(entry.inputs.text), { logitScale, logitBias }).loss).toBe(result.loss);
+    } else if (entry.op === 'supcon') {
+      const { temperature, baseTemperature } = entry.params as { temperature: number; baseTemperature: number };
+      const features = input(entry.inputs.features);
+      const labels = entry.labels as number[];
+      const result = kit.supConLoss(features, labels, { temperature, baseTemperature, grad: true });
+      expectScalar(result.loss, Number(entry.loss), entry.name);
+      expectGradient(result.grad.data, entry, 'grad');
+      expect(result.grad.shape).toEqual(entry.inputs.features!.shape);
+      expect(Object.keys(result).sort()).toEqual(['grad', 'loss']);
+      // Labels as an Int32Array give the same call; without grad the same loss.
+      expect(kit.supConLoss(features, Int32Array.from(labels), { temperature, baseTemperature }).loss).toBe(result.loss);
     } else if (entry.op === 'moco') {
       const { temperature } = entry.params as { temperature: number };
       const [query, key, queue] = [input(entry.inputs.query), input(entry.inputs.key), input(entry.inputs.queue)];
@@ -121,6 +132,83 @@ test('defaults: SigLIP t = 10, b = −10; MNRL scale 20; no gradient fields with
   const moco = cosinekit.mocoLoss(image, text, queue);
   expect(moco.loss).toBe(cosinekit.mocoLoss(image, text, queue, { temperature: 0.07 }).loss);
   expect(moco.gradQuery).toBeUndefined();
+  const labels = [0, 1, 0];
+  const supcon = cosinekit.supConLoss(image, labels);
+  expect(supcon.loss).toBe(cosinekit.supConLoss(image, labels, { temperature: 0.07, baseTemperature: 0.07 }).loss);
+  expect(supcon.grad).toBeUndefined();
+});
+
+describe('supConLoss', () => {
+  const rows = (count: number, depth: number, seed: number) => ({
+    data: Float32Array.from({ length: count * depth }, (_, index) => Math.sin(seed * 3.7 + index * 1.9) + 0.3 * Math.cos(index * 0.4)),
+    shape: [count, depth],
+  });
+
+  test('baseTemperature only scales: loss and gradient ∝ τ / τ_base', () => {
+    const features = rows(9, 6, 1);
+    const labels = [2, 0, 1, 2, 0, 1, 2, 5, 0];
+    const base = cosinekit.supConLoss(features, labels, { temperature: 0.2, baseTemperature: 0.2, grad: true });
+    const halved = cosinekit.supConLoss(features, labels, { temperature: 0.2, baseTemperature: 0.4, grad: true });
+    expect(Math.abs(halved.loss - base.loss / 2)).toBeLessThanOrEqual(1e-6 * base.loss);
+    const scale = base.grad.data.reduce((best, value) => Math.max(best, Math.abs(value)), 0);
+    halved.grad.data.forEach((value, index) => expect(Math.abs(value - base.grad.data[index]! / 2)).toBeLessThanOrEqual(1e-6 * scale));
+  });
+
+  test('an anchor without a positive gets a gradient only as a contrast row: its label can change to any other unused one', () => {
+    const features = rows(7, 5, 2);
+    const first = cosinekit.supConLoss(features, [0, 1, 0, 1, 9, 0, 1], { grad: true });
+    const second = cosinekit.supConLoss(features, [0, 1, 0, 1, -40, 0, 1], { grad: true });
+    expect(second.loss).toBe(first.loss);
+    expect(Array.from(second.grad.data)).toEqual(Array.from(first.grad.data));
+    // ... and it is not the same loss as giving it a partner: row 4 then counts.
+    const partnered = cosinekit.supConLoss(features, [0, 1, 0, 1, 0, 0, 1]);
+    expect(partnered.loss).not.toBe(first.loss);
+  });
+
+  test('labels are read once: a later change to the array does not reach the kernel', () => {
+    const features = rows(4, 3, 3);
+    const labels = new Int32Array([1, 1, 2, 2]);
+    const before = cosinekit.supConLoss(features, labels).loss;
+    let reads = 0;
+    const proxy = new Proxy([1, 1, 2, 2], {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(cosinekit.supConLoss(features, proxy).loss).toBe(before);
+    expect(reads).toBe(4);
+  });
+
+  const four = rows(4, 3, 4);
+  const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+    ['all labels distinct', () => cosinekit.supConLoss(four, [0, 1, 2, 3]), RangeError, /supConLoss: no anchor has a positive: the 4 labels are all distinct/],
+    ['labels too short', () => cosinekit.supConLoss(four, [0, 0, 1]), RangeError, /supConLoss: labels has 3 entries but features has 4 rows/],
+    ['labels too long', () => cosinekit.supConLoss(four, new Int32Array(5)), RangeError, /labels has 5 entries but features has 4 rows/],
+    ['non-integer label', () => cosinekit.supConLoss(four, [0, 0, 1.5, 1]), RangeError, /labels\[2\] must be an integer from -2147483648 to 2147483647, got 1\.5/],
+    ['label NaN', () => cosinekit.supConLoss(four, [0, 0, Number.NaN, 1]), RangeError, /labels\[2\] must be an integer .* got NaN/],
+    ['label past int32', () => cosinekit.supConLoss(four, [0, 0, 2 ** 31, 1]), RangeError, /labels\[2\] must be an integer .* got 2147483648/],
+    ['label a string', () => cosinekit.supConLoss(four, [0, '0', 1, 1] as never), TypeError, /labels\[1\] must be an integer, got "0"/],
+    ['labels a Float32Array', () => cosinekit.supConLoss(four, new Float32Array(4) as never), TypeError, /labels must be an Int32Array or an array of integers, got a Float32Array \(convert it with Int32Array\.from/],
+    ['labels missing', () => cosinekit.supConLoss(four, undefined as never), TypeError, /labels must be an Int32Array or an array of integers, got undefined/],
+    ['one row', () => cosinekit.supConLoss(rows(1, 3, 5), [0]), RangeError, /supConLoss: features \[1,3\] has one row/],
+    ['empty', () => cosinekit.supConLoss({ data: new Float32Array(0), shape: [0, 3] }, []), RangeError, /supConLoss: features \[0,3\] is empty/],
+    ['1-d features', () => cosinekit.supConLoss({ data: new Float32Array(4), shape: [4] }, [0, 0, 1, 1]), RangeError, /must have shape \[N, D\], got \[4\]/],
+    ['temperature 0', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { temperature: 0 }), RangeError, /temperature must be a finite number > 0, got 0/],
+    ['temperature NaN', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { temperature: Number.NaN }), RangeError, /temperature must be a finite number > 0, got NaN/],
+    ['baseTemperature negative', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: -0.07 }), RangeError, /baseTemperature must be a finite number > 0, got -0\.07/],
+    ['baseTemperature Infinity', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: Number.POSITIVE_INFINITY }), RangeError, /baseTemperature must be a finite number > 0, got Infinity/],
+    ['baseTemperature string', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: '1' as never }), TypeError, /baseTemperature must be a number, got "1"/],
+    ['unknown option', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { contrastMode: 'one' } as never), TypeError, /contrastMode/],
+    ['grad not boolean', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { grad: 'yes' as never }), TypeError, /grad must be a boolean/],
+  ];
+  test.each(cases)('%s', (_, call, type, message) => {
+    const heap = cosinekit.heapBytesInUse();
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+    expect(cosinekit.heapBytesInUse()).toBe(heap);
+    expect(Number.isFinite(cosinekit.supConLoss(four, [0, 1, 0, 1]).loss)).toBe(true);
+  });
 });
 
 test('tripletLoss: reductions agree with the row losses, and the gradients of none are those of sum', () => {

@@ -96,3 +96,56 @@ test('normalize matches the float64 reference for p = 1, 2, ∞ on random shapes
     { numRuns: 300, seed: 11 },
   );
 });
+
+/** float64 SupCon written from its definition (contrast_mode 'all', one view per row; anchors without a positive left out). */
+function supConReference(features: ArrayLike<number>, rows: number, depth: number, labels: readonly number[], temperature: number, baseTemperature: number): number {
+  const unit: number[][] = [];
+  for (let row = 0; row < rows; row++) {
+    const values = Array.from({ length: depth }, (_, k) => features[row * depth + k]!);
+    const norm = Math.max(Math.sqrt(values.reduce((total, value) => total + value * value, 0)), 1e-12);
+    unit.push(values.map((value) => value / norm));
+  }
+  const logit = (i: number, j: number) => unit[i]!.reduce((total, value, k) => total + value * unit[j]![k]!, 0) / temperature;
+  let total = 0;
+  let anchors = 0;
+  for (let i = 0; i < rows; i++) {
+    const others = Array.from({ length: rows }, (_, a) => a).filter((a) => a !== i);
+    const positives = others.filter((p) => labels[p] === labels[i]);
+    if (positives.length === 0) continue;
+    const logits = others.map((a) => logit(i, a));
+    const maximum = Math.max(...logits);
+    const logSumExp = maximum + Math.log(logits.reduce((sum, value) => sum + Math.exp(value - maximum), 0));
+    const meanLogProbability = positives.reduce((sum, p) => sum + logit(i, p) - logSumExp, 0) / positives.length;
+    total += -(temperature / baseTemperature) * meanLogProbability;
+    anchors++;
+  }
+  return total / anchors;
+}
+
+test('supConLoss matches the float64 reference on random batches, labels and temperatures', () => {
+  fc.assert(
+    fc.property(
+      fc.record({ rows: fc.integer({ min: 2, max: 24 }), depth: fc.integer({ min: 1, max: 40 }), classes: fc.integer({ min: 1, max: 12 }) }).chain(({ rows, depth, classes }) =>
+        fc.record({
+          rows: fc.constant(rows),
+          depth: fc.constant(depth),
+          x: fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: rows * depth, maxLength: rows * depth }),
+          labels: fc.array(fc.integer({ min: -classes, max: classes }), { minLength: rows, maxLength: rows }),
+          temperature: fc.constantFrom(0.05, 0.07, 0.1, 0.5, 1),
+          baseTemperature: fc.constantFrom(0.07, 0.1, 1),
+        }),
+      ),
+      ({ rows, depth, x, labels, temperature, baseTemperature }) => {
+        // At least one shared label: the first row's label also on the last row.
+        const shared = [...labels.slice(0, rows - 1), labels[0]!];
+        const data = Float32Array.from(x);
+        const { loss } = cosinekit.supConLoss({ data, shape: [rows, depth] }, shared, { temperature, baseTemperature });
+        const expected = supConReference(data, rows, depth, shared, temperature, baseTemperature);
+        // The contract's 1e-5 relative, with a floor for losses near 0: float32 similarities
+        // carry ~6e-8 absolute error, times the logit scale 1/τ and the factor τ/τ_base.
+        expect(Math.abs(loss - expected), `${loss} vs ${expected}`).toBeLessThanOrEqual(1e-5 * Math.abs(expected) + 2e-7 / baseTemperature);
+      },
+    ),
+    { numRuns: 200, seed: 20261203 },
+  );
+});

@@ -22,9 +22,10 @@ const vite = fileURLToPath(new URL('../../examples/semantic-search/node_modules/
  * one Cosinekit instance, so importing one still bundles them all) + relaxed .wasm ~71.6 kB
  * (rustc's code, only stripped: wasm-opt -O3 saved ~5 kB here but slowed the integer and
  * binary top-k 1.5x, see scripts/build-wasm.sh). The issue's target is 50 kB; this test
- * prints how far the page is from it.
+ * prints how far the page is from it. After the losses of issue #17 (supConLoss last: ~2 kB
+ * of gzipped wasm, ~0.4 kB of JS) the page measured 99.3 kB.
  */
-const PAGE_GZIP_BUDGET = 97_000;
+const PAGE_GZIP_BUDGET = 104_000;
 const TARGET = 50_000;
 
 let outDirectory: string;

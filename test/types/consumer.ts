@@ -1,7 +1,7 @@
 // A strict TypeScript consumer of the built declarations (compiled by types.test.ts with the
 // ES2022 lib, no @types/node, skipLibCheck off). Each line states what the types promise.
 
-import { type Tensor, type TopKResult, alloc, clipLoss, cosine, cosineEmbeddingLoss, infoNCE, init, mocoLoss, normalize, topK, tripletLoss } from 'cosinekit';
+import { type SupConLabels, type Tensor, type TopKResult, alloc, clipLoss, cosine, cosineEmbeddingLoss, infoNCE, init, mocoLoss, normalize, supConLoss, topK, tripletLoss } from 'cosinekit';
 
 export async function main(): Promise<number> {
   await init();
@@ -23,6 +23,14 @@ export async function main(): Promise<number> {
   const queries: Tensor = moco.gradQuery;
   // @ts-expect-error the queue gets no gradient
   const queueGradient: Tensor = moco.gradQueue;
+  const labels: SupConLabels = new Int32Array([0, 1, 0, 1]);
+  const supervised = supConLoss(features, labels, { temperature: 0.1, baseTemperature: 0.07, grad: true });
+  const supervisedGradient: Tensor = supervised.grad;
+  const supervisedPlain = supConLoss(features, [3, 3, -1, 2]);
+  // @ts-expect-error no gradient was asked for
+  const supervisedMissing: Tensor = supervisedPlain.grad;
+  // @ts-expect-error labels are integers, not floats in a Float32Array
+  supConLoss(features, new Float32Array(4));
 
   // Without it, they are absent.
   const plain = infoNCE(features);
@@ -50,5 +58,6 @@ export async function main(): Promise<number> {
 
   return gradient.data.length + loss + images.data.length + texts.data.length + logScale + (missing?.data.length ?? 0) +
     (maybe?.data.length ?? 0) + rows.length + perPair.length + tripletRows.length + anchors.data.length + queries.data.length + moco.loss +
-    (queueGradient?.data.length ?? 0) + similarity + unit.data.length + found.indices.length;
+    (queueGradient?.data.length ?? 0) + supervised.loss + supervisedGradient.data.length + supervisedPlain.loss + (supervisedMissing?.data.length ?? 0) +
+    similarity + unit.data.length + found.indices.length;
 }

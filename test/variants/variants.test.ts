@@ -297,6 +297,32 @@ describe.each(variants.filter((variant) => variant !== 'scalar'))('%s vs scalar 
       expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
     }
   });
+
+  test('supConLoss with its gradient across variants: label edge cases, tiles with odd tails', () => {
+    for (const [rows, depth, classes] of [
+      [2, 1, 1],
+      [2, 3, 1],
+      [5, 7, 2],
+      [9, 70, 3],
+      [257, 5, 40],
+      [300, 17, 300],
+      [513, 3, 9],
+    ] as const) {
+      const features = { data: values(rows * depth + 31, rows * depth), shape: [rows, depth] };
+      // Labels cycle through `classes` values (negative ones included); with classes = rows every
+      // label would be alone, so the last row takes the first row's label.
+      const labels = Int32Array.from({ length: rows }, (_, row) => ((row * 7) % classes) - 2);
+      if (classes === rows) labels[rows - 1] = labels[0]!;
+      const results = [kit, scalar].map((instance) => {
+        const result = instance.supConLoss(features, labels, { temperature: 0.1, grad: true });
+        return { losses: [result.loss], gradients: Array.from(result.grad.data) };
+      });
+      const [got, reference] = results as [(typeof results)[0], (typeof results)[0]];
+      const context = `supcon [${rows}, ${depth}] ${classes} classes`;
+      expectAllClose(got.losses, reference.losses, { absolute: 1e-6, relative: 1e-5, context });
+      expectAllClose(got.gradients, reference.gradients, { absolute: 1e-6, relative: 1e-5, context });
+    }
+  });
 });
 
 test('a WasmTensor of one instance is accepted by another (copied)', () => {

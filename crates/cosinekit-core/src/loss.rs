@@ -1,7 +1,7 @@
 //! Contrastive losses with analytic gradients (InfoNCE and CLIP here; SigLIP in [`sigmoid`],
-//! multiple negatives ranking in [`ranking`], MoCo in [`moco`]; the row-wise cosine triplet
-//! loss in [`triplet`]), the first ones computed in tiles of the similarity matrix
-//! (see [`blocks`]): the N × M logits are never held whole.
+//! multiple negatives ranking in [`ranking`], MoCo in [`moco`], supervised contrastive in
+//! [`supcon`]; the row-wise cosine triplet loss in [`triplet`]), all but the last computed
+//! in tiles of the similarity matrix (see [`blocks`]): the N × M logits are never held whole.
 //!
 //! # Numerics
 //! - Rows are L2-normalised with eps = 1e-12 (`F.normalize`) while they are packed: the
@@ -30,12 +30,14 @@ mod blocks;
 mod moco;
 mod ranking;
 mod sigmoid;
+mod supcon;
 mod triplet;
 
 pub use blocks::LOSS_BLOCK;
 pub use moco::{moco_f32, moco_scratch_len};
 pub use ranking::{multiple_negatives_ranking_f32, ranking_scratch_len};
 pub use sigmoid::{SigLipOutput, siglip_f32, siglip_scratch_len};
+pub use supcon::{supcon_f32, supcon_scratch_len, supcon_wide_len};
 pub use triplet::{TripletGradients, triplet_cosine_f32};
 
 use crate::KernelError;
@@ -121,6 +123,53 @@ fn tile_has_nan(tile: &Tile<'_>) -> bool {
     tile.values.iter().any(|value| value.is_nan())
 }
 
+/// Sweep 1 of a symmetric loss (one row set against itself, the diagonal left out of every
+/// denominator): absorbs one tile into the online log-sum-exps of its rows and, for a tile
+/// above the diagonal, of its columns (`S_ji` is the same float as `S_ij`). One copy serves
+/// InfoNCE and SupCon.
+#[inline(never)]
+fn absorb_symmetric_tile(state: &mut OnlineLogSumExp<'_>, tile: &Tile<'_>) {
+    let (first_row, first_column, tile_rows, columns) = (tile.first_row, tile.first_column, tile.rows, tile.columns);
+    let values: &[f32] = tile.values;
+    let scale = state.scale;
+    let diagonal = first_row == first_column;
+    let mut row_reference = [0.0f64; LOSS_BLOCK];
+    let mut column_reference = [0.0f64; LOSS_BLOCK];
+    for r in 0..tile_rows {
+        let line = &values[r * columns..(r + 1) * columns];
+        let best_similarity = line.iter().enumerate().filter(|&(c, _)| !(diagonal && c == r)).map(|(_, &s)| s).fold(f32::NEG_INFINITY, f32::max);
+        if best_similarity > f32::NEG_INFINITY {
+            row_reference[r] = state.raise(first_row + r, best_similarity);
+        }
+    }
+    if !diagonal {
+        for c in 0..columns {
+            let best_similarity = (0..tile_rows).map(|r| values[r * columns + c]).fold(f32::NEG_INFINITY, f32::max);
+            column_reference[c] = state.raise(first_column + c, best_similarity);
+        }
+    }
+    let mut terms = [0.0f32; 2 * LOSS_BLOCK];
+    for r in 0..tile_rows {
+        let row = first_row + r;
+        let line = &values[r * columns..(r + 1) * columns];
+        let (row_terms, column_terms) = terms.split_at_mut(columns);
+        let column_terms = &mut column_terms[..if diagonal { 0 } else { columns }];
+        softmax_arguments(line, scale, row_reference[r], row_terms);
+        softmax_arguments_per_column(line, scale, &column_reference[..column_terms.len()], column_terms);
+        exp_f32_in_place(&mut terms[..if diagonal { columns } else { 2 * columns }]);
+        if diagonal {
+            terms[r] = 0.0; // the diagonal is not in the denominator
+        }
+        let total: f64 = terms[..columns].iter().map(|&term| f64::from(term)).sum();
+        if !diagonal {
+            for (sum, &term) in state.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
+                *sum += f64::from(term);
+            }
+        }
+        state.sums[row] += total;
+    }
+}
+
 /// Floats of scratch [`infonce_f32`] needs for `rows` (= 2N) rows of `depth`.
 pub fn infonce_scratch_len(rows: usize, depth: usize) -> Option<usize> {
     sweep_scratch_len(rows, rows, depth)?.checked_add(rows.checked_mul(2)?)
@@ -177,48 +226,16 @@ fn infonce_with<V: F32x4>(
     let mut poisoned = false;
     sweep::<V>(sets, &mut *scratch, SweepGradients::None, &mut |tile: Tile<'_>| {
         poisoned |= tile_has_nan(&tile);
+        absorb_symmetric_tile(&mut state, &tile);
         let Tile { first_row, first_column, rows: tile_rows, columns, values } = tile;
-        let diagonal = first_row == first_column;
-        let mut row_reference = [0.0f64; LOSS_BLOCK];
-        let mut column_reference = [0.0f64; LOSS_BLOCK];
-        for r in 0..tile_rows {
-            let line = &values[r * columns..(r + 1) * columns];
-            let best_similarity = line.iter().enumerate().filter(|&(c, _)| !(diagonal && c == r)).map(|(_, &s)| s).fold(f32::NEG_INFINITY, f32::max);
-            if best_similarity > f32::NEG_INFINITY {
-                row_reference[r] = state.raise(first_row + r, best_similarity);
-            }
-        }
-        if !diagonal {
-            for c in 0..columns {
-                let best_similarity = (0..tile_rows).map(|r| values[r * columns + c]).fold(f32::NEG_INFINITY, f32::max);
-                column_reference[c] = state.raise(first_column + c, best_similarity);
-            }
-        }
-        let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let row = first_row + r;
-            let line = &values[r * columns..(r + 1) * columns];
-            let (row_terms, column_terms) = terms.split_at_mut(columns);
-            let column_terms = &mut column_terms[..if diagonal { 0 } else { columns }];
-            softmax_arguments(line, scale, row_reference[r], row_terms);
-            softmax_arguments_per_column(line, scale, &column_reference[..column_terms.len()], column_terms);
-            exp_f32_in_place(&mut terms[..if diagonal { columns } else { 2 * columns }]);
-            if diagonal {
-                terms[r] = 0.0; // the diagonal is not in the denominator
-            }
-            let total: f64 = terms[..columns].iter().map(|&term| f64::from(term)).sum();
-            if !diagonal {
-                for (sum, &term) in state.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
-                    *sum += f64::from(term);
-                }
-            }
-            state.sums[row] += total;
             let positive = layout.positive(row, rows);
             if (first_column..first_column + columns).contains(&positive) {
-                positives[row] = line[positive - first_column];
+                positives[row] = values[r * columns + positive - first_column];
             }
         }
-        if !diagonal {
+        if first_row != first_column {
             for c in 0..columns {
                 let positive = layout.positive(first_column + c, rows);
                 if (first_row..first_row + tile_rows).contains(&positive) {

@@ -26,7 +26,7 @@
 //! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
 //!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`]; in [`losses`]: `ck_siglip_scratch_floats`,
 //!   `ck_siglip_f32`, `ck_ranking_scratch_floats`, `ck_ranking_f32`, `ck_triplet_f32`,
-//!   `ck_moco_scratch_floats`, `ck_moco_f32`;
+//!   `ck_moco_scratch_floats`, `ck_moco_f32`, `ck_supcon_scratch_floats`, `ck_supcon_f32`;
 //! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
 //!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
 //!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,

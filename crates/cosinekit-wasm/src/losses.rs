@@ -1,6 +1,6 @@
-//! C-ABI exports of the losses added on the tile sweep (`cosinekit_core::loss`): SigLIP
-//! the multiple negatives ranking loss, the cosine triplet loss and MoCo. (InfoNCE, CLIP and the cosine embedding loss
-//! are exported from the crate root.) Pointers are byte addresses; f32 regions 4-byte and
+//! C-ABI exports of the losses added on the tile sweep (`cosinekit_core::loss`): SigLIP,
+//! the multiple negatives ranking loss, the cosine triplet loss, MoCo and SupCon. (InfoNCE,
+//! CLIP and the cosine embedding loss are exported from the crate root.) Pointers are byte addresses; f32 regions 4-byte and
 //! f64 regions 8-byte aligned; gradient pointers both 0 (no gradients) or both non-zero
 //! (one alone is `AbiError::BadPointer`). Written regions may overlap neither each other
 //! nor the inputs. Status: 0, a `KernelError` code, or an `AbiError` code.
@@ -8,7 +8,10 @@
 use crate::check_disjoint;
 use crate::raw::{AbiError, Region, status};
 use cosinekit_core::KernelError;
-use cosinekit_core::loss::{moco_f32, moco_scratch_len, multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len, triplet_cosine_f32};
+use cosinekit_core::loss::{
+    moco_f32, moco_scratch_len, multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len, supcon_f32, supcon_scratch_len, supcon_wide_len,
+    triplet_cosine_f32,
+};
 
 /// Both gradient regions, or two empty ones when both pointers are 0.
 fn gradient_regions(first_pointer: usize, first_count: usize, second_pointer: usize, second_count: usize) -> Result<(bool, Region, Region), AbiError> {
@@ -206,5 +209,57 @@ pub extern "C" fn ck_moco_f32(
             )
         };
         moco_f32(query, key, queue, rows, queue_rows, depth, temperature, row_losses, gradient, scratch).map_err(KernelError::code)
+    })())
+}
+
+/// Floats of scratch `ck_supcon_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_supcon_scratch_floats(rows: usize, depth: usize) -> usize {
+    supcon_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// SupCon loss of `features` `[rows ≥ 2, depth]` with the i32 `labels` `[rows]` (positives
+/// of row i: the other rows with its label; mean over the rows that have one): writes the
+/// loss (f64) to `results_pointer`; when `gradient_pointer` ≠ 0, d loss/d features (f32
+/// `[rows, depth]`). `wide_pointer`: f64 scratch of `3·rows`. All labels distinct is
+/// `KernelError::InvalidArgument`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_supcon_f32(
+    features_pointer: usize,
+    rows: usize,
+    depth: usize,
+    labels_pointer: usize,
+    temperature: f32,
+    base_temperature: f32,
+    gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+    wide_pointer: usize,
+    results_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let features = Region::of_f32(features_pointer, count)?;
+        let labels = Region::of_i32(labels_pointer, rows)?;
+        let gradient = if gradient_pointer == 0 { None } else { Some(Region::of_f32(gradient_pointer, count)?) };
+        let empty = Region::of_f32(0, 0)?;
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let wide = Region::of_f64(wide_pointer, supcon_wide_len(rows).ok_or(AbiError::BadLength)?)?;
+        let results = Region::of_f64(results_pointer, 1)?;
+        check_disjoint(&[gradient.as_ref().unwrap_or(&empty), &scratch, &wide, &results], &[&features, &labels])?;
+        // SAFETY: every region was checked (aligned, inside memory, no overflow); the written
+        // ones (gradient, scratch, wide, results) overlap neither each other nor the inputs.
+        let (features, labels, gradient, scratch, wide, results) = unsafe {
+            (
+                features.as_f32_slice(),
+                labels.as_i32_slice(),
+                gradient.map(|region| region.as_f32_slice_mut()),
+                scratch.as_f32_slice_mut(),
+                wide.as_f64_slice_mut(),
+                results.as_f64_slice_mut(),
+            )
+        };
+        results[0] = supcon_f32(features, rows, depth, labels, temperature, base_temperature, gradient, scratch, wide).map_err(KernelError::code)?;
+        Ok(())
     })())
 }

@@ -360,6 +360,43 @@ fn clip_with_only_one_gradient_pointer_is_rejected() {
     assert!(results[0].is_finite() && results[0] > 0.0);
 }
 
+/// SupCon through the ABI: the core's loss and gradient; sizes that overflow, overlapping
+/// outputs and all-distinct labels are refused with nothing written.
+#[test]
+fn supcon_through_the_abi_matches_the_kernel_and_refuses_bad_calls() {
+    use crate::losses::{ck_supcon_f32, ck_supcon_scratch_floats};
+    let (rows, depth) = (5usize, 3usize);
+    let features: Vec<f32> = (0..rows * depth).map(|index| ((index * 7 % 11) as f32 - 5.0) * 0.25).collect();
+    let labels = [4i32, -2, 4, -2, 9];
+    let mut gradient = vec![7.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; ck_supcon_scratch_floats(rows, depth)];
+    let mut wide = vec![0.0f64; 3 * rows];
+    let mut results = [7.0f64; 1];
+    let (scratch_address, wide_address, results_address) = (scratch.as_mut_ptr() as usize, wide.as_mut_ptr() as usize, results.as_mut_ptr() as usize);
+    let call = |rows: usize, labels: usize, gradient: usize, scratch_floats: usize, wide: usize, results: usize| {
+        ck_supcon_f32(address(&features), rows, depth, labels, 0.1, 0.07, gradient, scratch_address, scratch_floats, wide, results)
+    };
+    let gradient_address = gradient.as_mut_ptr() as usize;
+    let huge = usize::MAX / 2 + 1;
+    assert_eq!(call(huge, address(&labels), 0, scratch.len(), wide_address, results_address), AbiError::BadLength.code());
+    assert_eq!(call(usize::MAX / 3 + 1, address(&labels), 0, 0, wide_address, results_address), AbiError::BadLength.code());
+    assert_eq!(call(rows, address(&labels), address(&features), scratch.len(), wide_address, results_address), AbiError::Overlap.code());
+    assert_eq!(call(rows, address(&labels), gradient_address, scratch.len(), wide_address, wide_address), AbiError::Overlap.code());
+    assert_eq!(call(rows, address(&labels) + 2, 0, scratch.len(), wide_address, results_address), AbiError::BadPointer.code());
+    let distinct = [1i32, 2, 3, 4, 5];
+    assert_eq!(call(rows, address(&distinct), gradient_address, scratch.len(), wide_address, results_address), KernelError::InvalidArgument.code());
+    assert_eq!(results, [7.0], "nothing written");
+    assert!(gradient.iter().all(|&value| value == 7.0), "nothing written");
+    assert_eq!(call(rows, address(&labels), gradient_address, scratch.len(), wide_address, results_address), 0);
+    let mut expected_gradient = vec![0.0f32; rows * depth];
+    let mut kernel_scratch = vec![0.0f32; scratch.len()];
+    let mut kernel_wide = vec![0.0f64; 3 * rows];
+    let expected = cosinekit_core::loss::supcon_f32(&features, rows, depth, &labels, 0.1, 0.07, Some(&mut expected_gradient), &mut kernel_scratch, &mut kernel_wide).unwrap();
+    assert_eq!(results[0].to_bits(), expected.to_bits());
+    assert_eq!(gradient, expected_gradient);
+    assert!(expected.is_finite() && expected > 0.0);
+}
+
 #[test]
 fn abi_version_and_constants_come_from_the_kernels() {
     assert_eq!(ck_abi_version(), 5);

@@ -10,7 +10,7 @@ import { shared } from './shared.js';
 import type { QuantizedTensor as QuantizedTensorHere } from './quantized.js';
 import type { WasmTensor as WasmTensorHere } from './tensor.js';
 
-export type { BackendInfo, EmbeddingTargets } from './kit.js';
+export type { BackendInfo, EmbeddingTargets, SupConLabels } from './kit.js';
 export type { Cosinekit };
 export type {
   ClipGradients,
@@ -31,6 +31,9 @@ export type {
   SigLipGradients,
   SigLipLossOptions,
   SigLipLossResult,
+  SupConGradients,
+  SupConLossOptions,
+  SupConLossResult,
   TripletGradients,
   TripletLossOptions,
   TripletLossResult,
@@ -71,6 +74,7 @@ export const {
   multipleNegativesRankingLoss,
   tripletLoss,
   mocoLoss,
+  supConLoss,
   cosineEmbeddingLoss,
   heapBytesInUse,
 } = shared.kit;

@@ -20,6 +20,8 @@ import {
   type Reduction,
   type SigLipLossOptions,
   type SigLipLossResult,
+  type SupConLossOptions,
+  type SupConLossResult,
   type TripletLossOptions,
   type TripletLossResult,
   runClipLoss,
@@ -28,6 +30,7 @@ import {
   runMocoLoss,
   runMultipleNegativesRankingLoss,
   runSigLipLoss,
+  runSupConLoss,
   runTripletLoss,
 } from './losses.js';
 import {
@@ -71,6 +74,9 @@ export interface BackendInfo {
 
 /** Targets of `cosineEmbeddingLoss`: each entry 1 or −1. */
 export type EmbeddingTargets = Int8Array | Int32Array | Float32Array | Float64Array | readonly number[];
+
+/** Labels of `supConLoss`: one integer per row (any int32, negatives included). */
+export type SupConLabels = Int32Array | readonly number[];
 
 /** Where an instance finds its runtime: its own, or the shared default one once `init` has run. */
 export interface RuntimeSlot {
@@ -235,6 +241,18 @@ export class Cosinekit {
    */
   mocoLoss = <G extends boolean = false>(query: TensorLike, key: TensorLike, queue: TensorLike, options?: MocoLossOptions<G>): MocoLossResult<G> =>
     runMocoLoss(this.#runtime('mocoLoss'), query, key, queue, options) as MocoLossResult<G>;
+
+  /**
+   * Supervised contrastive loss (Khosla et al., `contrast_mode = 'all'`, one view per row):
+   * rows L2-normalised (eps 1e-12); for anchor i with positives P(i) = the other rows with
+   * its label, `−(τ/τ_base) · mean_{p∈P(i)} log(exp(zᵢ·zₚ/τ) / Σ_{a≠i} exp(zᵢ·zₐ/τ))`
+   * (defaults τ = τ_base = 0.07), mean over the anchors that have a positive — an anchor
+   * without one is left out (the reference code divides 0 by 0 there) and stays in the
+   * others' denominators. Labels are any int32 values; all distinct ⇒ RangeError. Computed
+   * in tiles (never an N × N matrix). `grad: true` adds `grad`, d loss / d features.
+   */
+  supConLoss = <G extends boolean = false>(features: TensorLike, labels: SupConLabels, options?: SupConLossOptions<G>): SupConLossResult<G> =>
+    runSupConLoss(this.#runtime('supConLoss'), features, labels, options) as SupConLossResult<G>;
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(

@@ -1,5 +1,5 @@
 // infoNCE (NT-Xent), clipLoss, sigLipLoss, multipleNegativesRankingLoss, tripletLoss,
-// mocoLoss and cosineEmbeddingLoss, with analytic gradients computed in
+// mocoLoss, supConLoss and cosineEmbeddingLoss, with analytic gradients computed in
 // the kernels (crates/cosinekit-core/src/loss.rs). Validation and reductions live here.
 
 import { execute } from './execute.js';
@@ -563,6 +563,116 @@ export function runMocoLoss(runtime: Runtime, query: unknown, key: unknown, queu
     });
     const loss = reduce(rowLosses, 'mean') as number;
     return grad ? { loss, gradQuery: { data: queryGradient, shape } } : { loss };
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Options of `supConLoss`. */
+export interface SupConLossOptions<G extends boolean = boolean> {
+  /** τ: logits are cosine / τ. Default 0.07. */
+  temperature?: number;
+  /** τ_base: the loss is scaled by τ / τ_base. Default 0.07. */
+  baseTemperature?: number;
+  /** Also return d loss / d features. */
+  grad?: G;
+}
+
+/** The gradient `supConLoss` returns with `grad: true`. */
+export interface SupConGradients {
+  /** d loss / d features `[N, D]`. */
+  grad: Tensor;
+}
+
+/** Result of `supConLoss`: `grad` is there exactly when `grad: true`. */
+export type SupConLossResult<G extends boolean = false> = { loss: number } & GradFields<G, SupConGradients>;
+
+const SUPCON_OPTIONS = ['temperature', 'baseTemperature', 'grad'] as const;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The labels of `supConLoss`, read once into a fresh Int32Array: an Int32Array (any realm)
+ * or an array of integers in the int32 range (negatives included: they are labels like any
+ * other, not an "ignore" marker), one per row, at least one label shared by two rows.
+ */
+function labelsOf(labels: unknown, rows: number): Int32Array {
+  const tag = labels !== null && typeof labels === 'object' ? Reflect.apply(typedArrayTagGetter, labels, []) : undefined;
+  const typed = tag === 'Int32Array';
+  if (!typed && !isArrayValue(labels, 'labels')) {
+    const hint = tag !== undefined ? ` (convert it with Int32Array.from(labels, Number))` : '';
+    throw new TypeError(`labels must be an Int32Array or an array of integers, got ${describe(labels)}${hint}`);
+  }
+  const values = labels as ArrayLike<unknown>;
+  const count = typed ? (Reflect.apply(typedArrayLengthGetter, values, []) as number) : readProperty(values, 'length', 'labels');
+  if (count !== rows) throw new RangeError(`supConLoss: labels has ${describe(count)} entries but features has ${rows} rows (one label per row)`);
+  const result = new Int32Array(rows);
+  for (let index = 0; index < rows; index++) {
+    const value = typed ? values[index] : readProperty(values, index, 'labels');
+    if (typeof value !== 'number') throw new TypeError(`labels[${index}] must be an integer, got ${describe(value)}`);
+    if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+      throw new RangeError(`labels[${index}] must be an integer from ${INT32_MIN} to ${INT32_MAX}, got ${describe(value)}`);
+    }
+    result[index] = value;
+  }
+  const seen = new Set<number>();
+  let shared = false;
+  for (const value of result) {
+    if (seen.has(value)) {
+      shared = true;
+      break;
+    }
+    seen.add(value);
+  }
+  if (!shared) {
+    throw new RangeError(`supConLoss: no anchor has a positive: the ${rows} labels are all distinct (an anchor's positives are the other rows with its label)`);
+  }
+  return result;
+}
+
+export function runSupConLoss(runtime: Runtime, features: unknown, labels: unknown, options: unknown): { loss: number } & Partial<SupConGradients> {
+  const settings = checkOptions(options, SUPCON_OPTIONS, 'supConLoss');
+  const temperature = positiveFinite(settings.temperature, 0.07, 'temperature');
+  const baseTemperature = positiveFinite(settings.baseTemperature, 0.07, 'baseTemperature');
+  const grad = booleanOption(settings.grad, false, 'grad');
+  const mark = runtime.mark();
+  try {
+    const input = operand(runtime, features, 'features');
+    const [rows, depth] = rowsOf(input, 'supConLoss');
+    if (rows < 2) {
+      throw new RangeError(`supConLoss: features ${formatShape(input.shape)} has one row; an anchor needs at least one other row with its label`);
+    }
+    const labelValues = labelsOf(labels, rows);
+    // The labels, copied in as their bytes.
+    const labelRows: Operand = { name: 'labels', shape: [rows], length: rows * 4, pointer: null, source: null, storedSource: new Uint8Array(labelValues.buffer), elementBytes: 1 };
+    const scratchFloats = runtime.exports.ck_supcon_scratch_floats(rows, depth) >>> 0;
+    const shape = Object.freeze([rows, depth]);
+    const { results, gradient } = execute(runtime, {
+      kernel: 'ck_supcon_f32',
+      inputs: { input, labelRows },
+      outputs: {
+        results: { type: 'f64', length: 1, describe: 'the loss' },
+        gradient: { type: 'f32', length: grad ? rows * depth : 0, describe: () => `the gradient ${formatShape(shape)}` },
+      },
+      // Kernel scratch, then the per-row statistics (rows · 3 float64, 16-aligned).
+      scratchBytes: aligned16(scratchFloats * 4) + rows * 24,
+      call: (pointers) =>
+        runtime.exports.ck_supcon_f32(
+          pointers.input,
+          rows,
+          depth,
+          pointers.labelRows,
+          temperature,
+          baseTemperature,
+          grad ? pointers.gradient : 0,
+          pointers.scratch,
+          scratchFloats,
+          pointers.scratch + aligned16(scratchFloats * 4),
+          pointers.results,
+        ),
+    });
+    const loss = results[0] as number;
+    return grad ? { loss, grad: { data: gradient, shape } } : { loss };
   } finally {
     runtime.release(mark);
   }

@@ -208,6 +208,20 @@ export interface CosinekitExports {
     scratchPointer: number,
     scratchFloats: number,
   ): number;
+  ck_supcon_scratch_floats(rows: number, depth: number): number;
+  ck_supcon_f32(
+    featuresPointer: number,
+    rows: number,
+    depth: number,
+    labelsPointer: number,
+    temperature: number,
+    baseTemperature: number,
+    gradientPointer: number,
+    scratchPointer: number,
+    scratchFloats: number,
+    widePointer: number,
+    resultsPointer: number,
+  ): number;
   ck_cosine_embedding_f32(
     firstPointer: number,
     secondPointer: number,

@@ -502,3 +502,159 @@ fn moco_scratch_does_not_grow_with_the_queue() {
     let large = moco_scratch_len(256, 65_536, 128).unwrap();
     assert_eq!(small, large, "the queue is swept in tiles");
 }
+
+/// Naive float64 SupCon (`contrast_mode = 'all'`, one view per row): per anchor with a
+/// positive, `−(τ/τ_base)·mean_p log(exp(z_i·z_p/τ) / Σ_{a≠i} exp(z_i·z_a/τ))`, then the mean
+/// over those anchors; `None` when no anchor has a positive.
+fn supcon_reference(features: &[f64], rows: usize, depth: usize, labels: &[i32], temperature: f64, base_temperature: f64) -> Option<f64> {
+    let unit = normalized_f64(features, rows, depth);
+    let logit = |i: usize, j: usize| (0..depth).map(|k| unit[i * depth + k] * unit[j * depth + k]).sum::<f64>() / temperature;
+    let mut total = 0.0;
+    let mut anchors = 0usize;
+    for i in 0..rows {
+        let positives: Vec<usize> = (0..rows).filter(|&p| p != i && labels[p] == labels[i]).collect();
+        if positives.is_empty() {
+            continue;
+        }
+        let denominator = log_sum_exp((0..rows).filter(move |&a| a != i).map(move |a| logit(i, a)));
+        let mean_log_probability = positives.iter().map(|&p| logit(i, p) - denominator).sum::<f64>() / positives.len() as f64;
+        total += -(temperature / base_temperature) * mean_log_probability;
+        anchors += 1;
+    }
+    (anchors > 0).then(|| total / anchors as f64)
+}
+
+/// Runs the kernel with fresh scratch: the loss and the gradient.
+fn supcon_run(features: &[f32], rows: usize, depth: usize, labels: &[i32], temperature: f32, base_temperature: f32) -> Result<(f64, Vec<f32>), KernelError> {
+    let mut gradient = vec![0.0f32; rows * depth];
+    let mut scratch = vec![0.0f32; supcon_scratch_len(rows, depth).unwrap()];
+    let mut wide = vec![0.0f64; supcon_wide_len(rows).unwrap()];
+    let loss = supcon_f32(features, rows, depth, labels, temperature, base_temperature, Some(&mut gradient), &mut scratch, &mut wide)?;
+    let without = supcon_f32(features, rows, depth, labels, temperature, base_temperature, None, &mut scratch, &mut wide)?;
+    assert_eq!(without.to_bits(), loss.to_bits(), "the loss with and without the gradient");
+    Ok((loss, gradient))
+}
+
+/// Checks the kernel against the float64 reference and its central differences at `indices`
+/// (every entry when None).
+fn supcon_check(features: &[f32], rows: usize, depth: usize, labels: &[i32], temperature: f32, base_temperature: f32, indices: Option<Vec<usize>>, context: &str) {
+    let wide: Vec<f64> = features.iter().map(|&value| f64::from(value)).collect();
+    let (tau, tau_base) = (f64::from(temperature), f64::from(base_temperature));
+    let expected = supcon_reference(&wide, rows, depth, labels, tau, tau_base).expect("some anchor has a positive");
+    let (loss, gradient) = supcon_run(features, rows, depth, labels, temperature, base_temperature).unwrap();
+    // Float32 similarities carry ~6e-8 relative error, amplified by the logit scale 1/τ.
+    let loss_tolerance = 1e-5 * expected.abs() + 1e-7 * (tau_base / tau).max(1.0) / tau_base.min(1.0);
+    assert_close(loss, expected, loss_tolerance, context);
+    let indices = indices.unwrap_or_else(|| (0..rows * depth).collect());
+    let numeric = finite_difference_at(&wide, &indices, |point| supcon_reference(point, rows, depth, labels, tau, tau_base).unwrap());
+    let scale = gradient.iter().fold(1e-3f64, |best, &value| best.max(f64::from(value).abs()));
+    for (position, &index) in indices.iter().enumerate() {
+        assert_close(f64::from(gradient[index]), numeric[position], 1e-4 * scale, &std::format!("{context} gradient {index}"));
+    }
+}
+
+/// rows, depth, labels, τ, τ_base, what the case is about.
+type SupConCase = (usize, usize, &'static [i32], f32, f32, &'static str);
+
+#[test]
+fn supcon_loss_and_gradient_match_float64_and_finite_differences() {
+    let mut rng = TestRng::new(94);
+    let cases: &[SupConCase] = &[
+        (2, 3, &[5, 5], 0.07, 0.07, "N = 2, one pair: each anchor's only other row is its positive, loss 0"),
+        (6, 5, &[0, 1, 0, 2, 1, 3], 0.07, 0.07, "two anchors without a positive (labels 2 and 3)"),
+        (8, 9, &[4; 8], 0.1, 0.07, "all one label: every other row a positive"),
+        (7, 4, &[0, 1, 2, 3, 4, 5, 0], 0.5, 1.0, "all distinct but one pair: two anchors count"),
+        (5, 1, &[1, 1, 2, 2, 2], 0.07, 0.07, "D = 1: similarities ±1, gradient 0 through the normalisation"),
+        (6, 33, &[-1, -1, -7, 3, -7, 3], 0.01, 0.07, "negative labels, τ = 0.01 (logits up to 100)"),
+        (10, 6, &[2, 0, 1, 1, 2, 0, 0, 2, 1, 1], 1.0, 0.07, "three classes, τ = 1 against τ_base = 0.07"),
+    ];
+    for &(rows, depth, labels, temperature, base_temperature, note) in cases {
+        let features = rng.vector(rows * depth);
+        let context = std::format!("rows {rows} depth {depth} τ {temperature} τ_base {base_temperature} ({note})");
+        supcon_check(&features, rows, depth, labels, temperature, base_temperature, None, &context);
+    }
+    // N = 2 with one label: the loss is 0 exactly (the positive is the whole denominator).
+    let (loss, gradient) = supcon_run(&[1.0, 2.0, 3.0, -1.0, 0.5, 2.0], 2, 3, &[7, 7], 0.07, 0.07).unwrap();
+    assert_eq!(loss, 0.0);
+    assert!(gradient.iter().all(|value| value.abs() < 1e-6), "{gradient:?}");
+}
+
+#[test]
+fn supcon_over_several_tiles_matches_float64_and_finite_differences() {
+    let mut rng = TestRng::new(95);
+    // 257 rows: a second row block of one row; 2·256 + 7: three blocks, an odd short last
+    // one; classes spread across blocks, some labels alone (anchors without a positive).
+    for &(rows, depth, classes, temperature) in &[(LOSS_BLOCK + 1, 4usize, 40u64, 0.07f32), (2 * LOSS_BLOCK + 7, 3, 150, 0.2)] {
+        let features = rng.vector(rows * depth);
+        let labels: Vec<i32> = (0..rows).map(|_| (rng.next_u64() % classes) as i32 - 20).collect();
+        let mut indices = spread_indices(rows, depth);
+        indices.extend([depth * (LOSS_BLOCK - 1), depth * LOSS_BLOCK + 1, rows * depth - 1]);
+        let context = std::format!("rows {rows} depth {depth} classes {classes} τ {temperature}");
+        supcon_check(&features, rows, depth, &labels, temperature, 0.07, Some(indices), &context);
+    }
+}
+
+#[test]
+fn supcon_is_independent_of_the_order_of_the_rows() {
+    // A permutation moves pairs between tiles, across the diagonal and between row and column
+    // roles: the loss stays (to rounding), the gradient rows move with their rows.
+    let (rows, depth) = (LOSS_BLOCK + 40, 7);
+    let mut rng = TestRng::new(96);
+    let features = rng.vector(rows * depth);
+    let labels: Vec<i32> = (0..rows).map(|_| (rng.next_u64() % 9) as i32).collect();
+    let order: Vec<usize> = (0..rows).map(|row| (row * 97 + 13) % rows).collect();
+    let permuted: Vec<f32> = order.iter().flat_map(|&row| features[row * depth..(row + 1) * depth].iter().copied()).collect();
+    let permuted_labels: Vec<i32> = order.iter().map(|&row| labels[row]).collect();
+    let (loss, gradient) = supcon_run(&features, rows, depth, &labels, 0.07, 0.07).unwrap();
+    let (permuted_loss, permuted_gradient) = supcon_run(&permuted, rows, depth, &permuted_labels, 0.07, 0.07).unwrap();
+    assert_close(permuted_loss, loss, 1e-6 * loss.abs(), "permuted loss");
+    let scale = gradient.iter().fold(0.0f64, |best, &value| best.max(f64::from(value).abs()));
+    for (position, &row) in order.iter().enumerate() {
+        for k in 0..depth {
+            let (moved, original) = (permuted_gradient[position * depth + k], gradient[row * depth + k]);
+            assert_close(f64::from(moved), f64::from(original), 1e-5 * scale, &std::format!("row {row} → {position}, entry {k}"));
+        }
+    }
+}
+
+#[test]
+fn supcon_errors_nan_and_scratch() {
+    let features = TestRng::new(97).vector(4 * 3);
+    let mut gradient = vec![9.0f32; 12];
+    let mut scratch = vec![0.0f32; supcon_scratch_len(4, 3).unwrap()];
+    let mut wide = vec![0.0f64; supcon_wide_len(4).unwrap()];
+    // No anchor with a positive: an error, and the gradient is left as it was.
+    let distinct = [3, -1, 0, 8];
+    assert_eq!(supcon_f32(&features, 4, 3, &distinct, 0.07, 0.07, Some(&mut gradient), &mut scratch, &mut wide), Err(KernelError::InvalidArgument));
+    assert!(gradient.iter().all(|&value| value == 9.0));
+    let labels = [1, 2, 1, 2];
+    let mut call = |features: &[f32], rows: usize, labels: &[i32], temperature: f32, base: f32, wide: &mut [f64]| {
+        supcon_f32(features, rows, 3, labels, temperature, base, None, &mut scratch, wide)
+    };
+    assert_eq!(call(&features[..3], 1, &labels[..1], 0.07, 0.07, &mut wide), Err(KernelError::InvalidArgument));
+    for bad in [0.0f32, -0.5, f32::NAN, f32::INFINITY] {
+        assert_eq!(call(&features, 4, &labels, bad, 0.07, &mut wide), Err(KernelError::InvalidArgument), "τ {bad}");
+        assert_eq!(call(&features, 4, &labels, 0.07, bad, &mut wide), Err(KernelError::InvalidArgument), "τ_base {bad}");
+    }
+    assert_eq!(call(&features, 4, &labels[..3], 0.07, 0.07, &mut wide), Err(KernelError::OutOfBounds));
+    assert_eq!(call(&features[..11], 4, &labels, 0.07, 0.07, &mut wide), Err(KernelError::OutOfBounds));
+    assert_eq!(call(&features, 4, &labels, 0.07, 0.07, &mut [0.0f64; 11]), Err(KernelError::OutOfBounds));
+    let mut short = vec![0.0f32; 11];
+    assert_eq!(supcon_f32(&features, 4, 3, &labels, 0.07, 0.07, Some(&mut short), &mut scratch, &mut wide), Err(KernelError::OutputLength));
+    let mut small = vec![0.0f32; supcon_scratch_len(4, 3).unwrap() - 1];
+    assert_eq!(supcon_f32(&features, 4, 3, &labels, 0.07, 0.07, None, &mut small, &mut wide), Err(KernelError::InvalidArgument));
+    // A NaN anywhere: the loss and every gradient entry NaN.
+    let mut poisoned = features.clone();
+    poisoned[7] = f32::NAN;
+    let loss = supcon_f32(&poisoned, 4, 3, &labels, 0.07, 0.07, Some(&mut gradient), &mut scratch, &mut wide).unwrap();
+    assert!(loss.is_nan() && gradient.iter().all(|value| value.is_nan()));
+    // A zero row: normalised to 0 (eps 1e-12), its similarities 0; finite loss and gradient.
+    let mut zero_row = features.clone();
+    zero_row[3..6].fill(0.0);
+    let (loss, gradient) = supcon_run(&zero_row, 4, 3, &labels, 0.07, 0.07).unwrap();
+    assert!(loss.is_finite() && gradient.iter().all(|value| value.is_finite()));
+    // Scratch: one tile's worth plus one float per row, whatever N (never N × N).
+    let tile = supcon_scratch_len(LOSS_BLOCK, 512).unwrap();
+    assert_eq!(supcon_scratch_len(16_384, 512).unwrap(), tile + 16_384 - LOSS_BLOCK);
+    assert_eq!(supcon_wide_len(16_384), Some(3 * 16_384));
+}
