@@ -6,19 +6,22 @@
 // calls the export through its generic path, where 18 arguments cost more than the copy), so
 // its single-pair rows at D ≤ 8 show the several-instance cost. This shows the other one.
 //
-//   node one-instance.mjs [--d=1,3,8,16,64] [--rounds=15]
+//   node one-instance.mjs [--d=1,3,8,16,64] [--rounds=15] [--json=PATH]
 //   node --experimental-wasm-relaxed-simd one-instance.mjs   (Node 20: the relaxed variant)
 //
 // Every result is checked against a float64 reference before it is timed.
 
+import { writeFileSync } from 'node:fs';
 import * as cosinekit from 'cosinekit';
 import { freshCopy, freshPairDriver } from './lib/call-sites.mjs';
+import { describeEnvironment, environmentLine } from './lib/environment.mjs';
 import { cosinePairOptimised } from './lib/js-kernels.mjs';
 import { median } from './lib/measure.mjs';
 
 const argument = (name, fallback) => process.argv.find((entry) => entry.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const lengths = argument('d', '1,3,8,16,64').split(',').map(Number);
 const rounds = Number(argument('rounds', '15'));
+const jsonPath = argument('json', null);
 const PAIRS = 256;
 
 const info = await cosinekit.init();
@@ -46,7 +49,10 @@ function reference(first, second) {
   return dot / (Math.max(Math.sqrt(firstSquares), 1e-8) * Math.max(Math.sqrt(secondSquares), 1e-8));
 }
 
-console.log(`cosine(a, b), one instance (${info.variant}), ${process.release.name} ${process.version}, ${PAIRS} pairs per run, medians of ${rounds} interleaved rounds`);
+const environment = describeEnvironment(new URL('..', import.meta.url).pathname);
+console.log(environmentLine(environment));
+console.log(`cosine(a, b), one instance (${info.variant}), ${PAIRS} pairs per run, medians of ${rounds} interleaved rounds`);
+const rows = [];
 console.log('| D | fused JS loop | cosine | × the JS loop |');
 console.log('|---|---|---|---|');
 for (const length of lengths) {
@@ -78,4 +84,6 @@ for (const length of lengths) {
   }
   const [js, kit] = contenders.map((contender) => median(contender.samples));
   console.log(`| ${length} | ${js.toFixed(1)} ns | ${kit.toFixed(1)} ns | ${(js / kit).toFixed(2)}× |`);
+  rows.push({ D: length, jsLoopNs: js, cosineNs: kit, ratio: js / kit });
 }
+if (jsonPath !== null) writeFileSync(jsonPath, `${JSON.stringify({ environment, variant: info.variant, pairs: PAIRS, rounds, rows }, null, 2)}\n`);

@@ -1,4 +1,5 @@
-# Shared by test.sh and bench.sh: set up what is missing, then build everything.
+# Shared by the scripts (test.sh, bench.sh, the browser tests, setup-toolchain.sh): set up
+# what is missing, then build everything.
 # shellcheck shell=bash
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PNPM_VERSION=10.34.8
@@ -13,11 +14,19 @@ pnpm_run() {
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-# Debian packages, as root: waits up to 15 minutes for another apt/dpkg run to let go of
-# the package lock (a fresh machine may still be installing something) instead of failing.
+# Debian packages, as root, when another apt/dpkg run may hold the locks (a fresh machine may
+# still be installing something): `install` waits up to 15 minutes for the dpkg lock
+# (DPkg::Lock::Timeout); `update` takes the package lists' lock, which that option does not
+# cover, so it is retried every 10 s for up to 15 minutes.
 debian_install() {
   export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  local attempt
+  for attempt in $(seq 90); do
+    if apt-get -o DPkg::Lock::Timeout=900 update -qq >&2; then break; fi
+    if [ "$attempt" = 90 ]; then return 1; fi
+    echo "apt-get update failed (another apt run holding its lock?); again in 10 s" >&2
+    sleep 10
+  done
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq "$@" >&2
 }
 
@@ -51,7 +60,7 @@ run_vitest_report() {
   local start status=0 elapsed
   start=$(date +%s.%N)
   (
-    cd "$root/test"
+    cd "$root/test" || exit 1
     for assignment in "$@"; do export "${assignment?}"; done
     pnpm_run exec vitest run --config "$config" --reporter=default --reporter=json --outputFile="$report"
   ) || status=$?

@@ -10,7 +10,8 @@
 #   3. neither, but apt-get works as root: install path 2's packages, then use it;
 #   4. otherwise: stop and say exactly what is missing.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 env_file="$root/target/toolchain.env"
 mkdir -p "$root/target"
 debian_packages="rustc-web cargo-web rust-web-src lld-19"
@@ -69,11 +70,8 @@ fi
 if ! debian_ready; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "no rustc with a wasm32 target; installing Debian's: $debian_packages"
-    export DEBIAN_FRONTEND=noninteractive
-    # Waits up to 15 minutes for another apt/dpkg run to let go of the package lock.
-    apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
     # shellcheck disable=SC2086
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq $debian_packages >&2
+    debian_install $debian_packages
   fi
 fi
 

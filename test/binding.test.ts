@@ -229,37 +229,53 @@ describe('ESM and CJS in one process', () => {
   // instance (this file has several): a fresh Node process with one instance of the variant
   // checks it there, and that a second instance (the copying path) gives the same bits.
   test.skipIf('Deno' in globalThis || typeof process.versions.bun === 'string')('with one instance (by value, up to 8 elements): bit for bit the dim-0 tensor result, then the same with a second instance', () => {
-    const program = `import { initSync, cosine, cosineSimilarity, createInstanceSync } from 'cosinekit';
+    // The module's by-value export is wrapped (through WebAssembly.Instance's exports getter,
+    // before the package loads) to count its calls: the path provably runs, then stops.
+    const program = `const exportsGetter = Object.getOwnPropertyDescriptor(WebAssembly.Instance.prototype, 'exports').get;
+let byValueCalls = 0;
+const wrapped = new WeakMap();
+Object.defineProperty(WebAssembly.Instance.prototype, 'exports', { configurable: true, get() {
+  const real = exportsGetter.call(this);
+  if (typeof real.ck_cosine_pair_values_f32 !== 'function') return real;
+  if (!wrapped.has(this)) {
+    const inner = real.ck_cosine_pair_values_f32;
+    const counting = (...args) => { byValueCalls++; return inner(...args); };
+    Object.defineProperty(counting, 'length', { value: inner.length });
+    wrapped.set(this, Object.freeze({ ...real, ck_cosine_pair_values_f32: counting }));
+  }
+  return wrapped.get(this);
+} });
+const { initSync, cosine, cosineSimilarity, createInstanceSync } = await import('cosinekit');
 const variant = process.argv[1];
 initSync({ variant });
 const values = (seed, length) => Float32Array.from({ length }, (_, index) => Math.sin(seed * 7.31 + index * 1.7) * (1 + index));
 const tensor = (data) => ({ data, shape: [data.length] });
-const cases = [];
+const pairs = [];
 for (let length = 0; length <= 9; length++) {
   const a = values(length, length), b = values(length + 100, length);
   const wide = Float64Array.from(a, (value, index) => value + (index + 1) * 1.3e-9);
-  for (const [x, y] of [[a, b], [wide, b], [a, Float64Array.from(b)], [a, a]]) {
-    cases.push({ length, got: cosine(x, y), want: cosineSimilarity(tensor(x), tensor(y), { dim: 0 }).data[0], eps: cosine(x, y, { eps: 0.5 }), wantEps: cosineSimilarity(tensor(x), tensor(y), { dim: 0, eps: 0.5 }).data[0] });
-  }
+  pairs.push([a, b], [wide, b], [a, Float64Array.from(b)], [a, a]);
 }
-const firstPass = cases.map((entry) => entry.got);
-createInstanceSync({ variant });
-const again = cases.map((_, index) => index);
-let position = 0;
-for (let length = 0; length <= 9; length++) {
-  const a = values(length, length), b = values(length + 100, length);
-  const wide = Float64Array.from(a, (value, index) => value + (index + 1) * 1.3e-9);
-  for (const [x, y] of [[a, b], [wide, b], [a, Float64Array.from(b)], [a, a]]) again[position++] = cosine(x, y);
-}
-console.log(JSON.stringify({ bits: cases.every((entry) => Object.is(entry.got, entry.want) && Object.is(entry.eps, entry.wantEps)), same: again.every((value, index) => Object.is(value, firstPass[index])), count: cases.length, sample: cases[20] }));`;
+const bits = pairs.every(([x, y]) => Object.is(cosine(x, y), cosineSimilarity(tensor(x), tensor(y), { dim: 0 }).data[0]) && Object.is(cosine(x, y, { eps: 0.5 }), cosineSimilarity(tensor(x), tensor(y), { dim: 0, eps: 0.5 }).data[0]));
+const firstPass = pairs.map(([x, y]) => cosine(x, y));
+const byValue = byValueCalls;
+// A second instance: from its first cosine call on, short vectors are copied, on both.
+const second = createInstanceSync({ variant });
+const copied = pairs.map(([x, y]) => second.cosine(x, y));
+const againShared = pairs.map(([x, y]) => cosine(x, y));
+const same = copied.every((value, index) => Object.is(value, firstPass[index])) && againShared.every((value, index) => Object.is(value, firstPass[index]));
+console.log(JSON.stringify({ bits, same, count: pairs.length, byValue, afterSecond: byValueCalls - byValue, sample: firstPass[20] }));`;
     for (const variant of variants) {
       const flags = variant === 'relaxed' && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
       const output = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', program, variant], { cwd: here, encoding: 'utf8' });
-      const result = JSON.parse(output) as { bits: boolean; same: boolean; count: number; sample: { got: number } };
+      const result = JSON.parse(output) as { bits: boolean; same: boolean; count: number; byValue: number; afterSecond: number; sample: number };
       expect(result.count, variant).toBe(40);
+      // Lengths 1..8, four pairs each, two calls each in the bits check and one in the first pass.
+      expect(result.byValue, `${variant}: by-value calls`).toBe(8 * 4 * 3);
+      expect(result.afterSecond, `${variant}: by-value calls once a second instance ran`).toBe(0);
       expect(result.bits, `${variant}: by value vs the tensor path`).toBe(true);
       expect(result.same, `${variant}: by value vs the copy (a second instance)`).toBe(true);
-      expect(Number.isFinite(result.sample.got) && Math.abs(result.sample.got) <= 1, variant).toBe(true);
+      expect(Number.isFinite(result.sample) && Math.abs(result.sample) <= 1, variant).toBe(true);
     }
   });
 

@@ -181,6 +181,11 @@ describe('supConLoss', () => {
   });
 
   const four = rows(4, 3, 4);
+  const detachedLabels = () => {
+    const labels = new Int32Array([0, 0, 1, 1]);
+    structuredClone(labels.buffer, { transfer: [labels.buffer] });
+    return labels;
+  };
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     ['all labels distinct', () => cosinekit.supConLoss(four, [0, 1, 2, 3]), RangeError, /supConLoss: no anchor has a positive: the 4 labels are all distinct/],
     ['labels too short', () => cosinekit.supConLoss(four, [0, 0, 1]), RangeError, /supConLoss: labels has 3 entries but features has 4 rows/],
@@ -199,6 +204,10 @@ describe('supConLoss', () => {
     ['baseTemperature negative', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: -0.07 }), RangeError, /baseTemperature must be a finite number > 0, got -0\.07/],
     ['baseTemperature Infinity', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: Number.POSITIVE_INFINITY }), RangeError, /baseTemperature must be a finite number > 0, got Infinity/],
     ['baseTemperature string', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: '1' as never }), TypeError, /baseTemperature must be a number, got "1"/],
+    ['temperature below float32', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { temperature: 1e-46 }), RangeError, /temperature must be a number float32 holds \(about 1\.4e-45 to 3\.4e38\), got 1e-46/],
+    ['temperature above float32', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { temperature: 1e39 }), RangeError, /temperature must be a number float32 holds .* got 1e\+39/],
+    ['baseTemperature below float32', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { baseTemperature: 1e-46 }), RangeError, /baseTemperature must be a number float32 holds/],
+    ['labels detached', () => cosinekit.supConLoss(four, detachedLabels()), TypeError, /labels cannot be read: its ArrayBuffer is detached/],
     ['unknown option', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { contrastMode: 'one' } as never), TypeError, /contrastMode/],
     ['grad not boolean', () => cosinekit.supConLoss(four, [0, 0, 1, 1], { grad: 'yes' as never }), TypeError, /grad must be a boolean/],
   ];
@@ -234,6 +243,11 @@ describe('errors', () => {
     ['SigLIP logitScale 0', () => cosinekit.sigLipLoss(four, four, { logitScale: 0 }), RangeError, /logitScale must be a finite number > 0, got 0/],
     ['SigLIP logitBias NaN', () => cosinekit.sigLipLoss(four, four, { logitBias: Number.NaN }), RangeError, /logitBias must be a finite number, got NaN/],
     ['SigLIP logitBias string', () => cosinekit.sigLipLoss(four, four, { logitBias: '1' as never }), TypeError, /logitBias must be a number, got "1"/],
+    ['SigLIP logitBias beyond float32', () => cosinekit.sigLipLoss(four, four, { logitBias: -1e39 }), RangeError, /logitBias must be a number float32 holds \(\|logitBias\| up to about 3\.4e38\), got -1e\+39/],
+    ['SigLIP logitScale below float32', () => cosinekit.sigLipLoss(four, four, { logitScale: 1e-50 }), RangeError, /logitScale must be a number float32 holds/],
+    ['infoNCE temperature below float32', () => cosinekit.infoNCE(four, { temperature: 1e-46 }), RangeError, /temperature must be a number float32 holds/],
+    ['MoCo temperature above float32', () => cosinekit.mocoLoss(four, four, three, { temperature: 1e39 }), RangeError, /temperature must be a number float32 holds/],
+    ['cosineEmbeddingLoss margin beyond float32', () => cosinekit.cosineEmbeddingLoss(four, four, [1, 1, 1, 1], { margin: 1e39 }), RangeError, /margin must be a number float32 holds/],
     ['SigLIP unknown option', () => cosinekit.sigLipLoss(four, four, { temperature: 1 } as never), TypeError, /temperature/],
     ['SigLIP empty', () => cosinekit.sigLipLoss({ data: new Float32Array(0), shape: [0, 3] }, { data: new Float32Array(0), shape: [0, 3] }), RangeError, /empty; a loss needs at least one row/],
     ['MNRL fewer candidates', () => cosinekit.multipleNegativesRankingLoss(four, three), RangeError, /candidates \[3,3\] must hold at least as many rows as anchors \[4,3\]/],

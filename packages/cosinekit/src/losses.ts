@@ -4,9 +4,9 @@
 
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
-import { type Operand, type Tensor, operand } from './tensor.js';
-import { typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
-import { booleanOption, checkOptions, describe, formatShape, isArrayValue, readProperty } from './validate.js';
+import { type Operand, type Tensor, isDetached, operand } from './tensor.js';
+import { typedArrayBufferGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { booleanOption, checkOptions, describe, finiteOption, formatShape, isArrayValue, readProperty } from './validate.js';
 
 /** How per-row losses are combined. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -72,10 +72,15 @@ function reductionOption(value: unknown): Reduction {
   throw new RangeError(`reduction must be 'mean', 'sum' or 'none', got ${describe(value)}`);
 }
 
+/** A positive, finite option the kernels take as float32: it must stay positive and finite once rounded to it. */
 function positiveFinite(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  const single = Math.fround(value);
+  if (single === 0 || !Number.isFinite(single)) {
+    throw new RangeError(`${name} must be a number float32 holds (about 1.4e-45 to 3.4e38), got ${describe(value)}`);
+  }
   return value;
 }
 
@@ -221,9 +226,7 @@ function targetsOf(target: unknown, rows: number): Float32Array {
 
 export function runCosineEmbeddingLoss(runtime: Runtime, x1: unknown, x2: unknown, target: unknown, options: unknown): number | Float32Array {
   const settings = checkOptions(options, EMBEDDING_OPTIONS, 'cosineEmbeddingLoss');
-  const marginValue: unknown = settings.margin ?? 0;
-  if (typeof marginValue !== 'number') throw new TypeError(`margin must be a number, got ${describe(marginValue)}`);
-  if (!Number.isFinite(marginValue)) throw new RangeError(`margin must be a finite number, got ${describe(marginValue)}`);
+  const marginValue = finiteOption(settings.margin, 0, 'margin');
   const reduction = reductionOption(settings.reduction);
   const mark = runtime.mark();
   try {
@@ -294,13 +297,6 @@ export type MultipleNegativesRankingLossResult<G extends boolean = false> = { lo
 const SIGLIP_OPTIONS = ['logitScale', 'logitBias', 'grad'] as const;
 const RANKING_OPTIONS = ['scale', 'grad'] as const;
 
-function finiteNumber(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
-  return value;
-}
-
 /** Two `[N, D]` operands of the same shape (image and text). */
 function samePairs(first: Operand, second: Operand, functionName: string): [number, number] {
   const [rows, depth] = rowsOf(first, functionName);
@@ -314,7 +310,7 @@ function samePairs(first: Operand, second: Operand, functionName: string): [numb
 export function runSigLipLoss(runtime: Runtime, image: unknown, text: unknown, options: unknown): { loss: number } & Partial<SigLipGradients> {
   const settings = checkOptions(options, SIGLIP_OPTIONS, 'sigLipLoss');
   const logitScale = positiveFinite(settings.logitScale, 10, 'logitScale');
-  const logitBias = finiteNumber(settings.logitBias, -10, 'logitBias');
+  const logitBias = finiteOption(settings.logitBias, -10, 'logitBias');
   const grad = booleanOption(settings.grad, false, 'grad');
   const mark = runtime.mark();
   try {
@@ -605,6 +601,9 @@ function labelsOf(labels: unknown, rows: number): Int32Array {
   }
   const values = labels as ArrayLike<unknown>;
   const count = typed ? (Reflect.apply(typedArrayLengthGetter, values, []) as number) : readProperty(values, 'length', 'labels');
+  if (typed && count === 0 && isDetached(Reflect.apply(typedArrayBufferGetter, values, []) as ArrayBufferLike)) {
+    throw new TypeError('labels cannot be read: its ArrayBuffer is detached');
+  }
   if (count !== rows) throw new RangeError(`supConLoss: labels has ${describe(count)} entries but features has ${rows} rows (one label per row)`);
   const result = new Int32Array(rows);
   for (let index = 0; index < rows; index++) {

@@ -474,9 +474,7 @@ function quantizedOperand(runtime: Runtime, value: unknown, name: string): Quant
       pointer: null,
       source: null,
       storedSource: view,
-      recheck: () => {
-        if (viewLength(view) !== length) throw new TypeError(`${name}.data was detached or resized while the call was being validated`);
-      },
+      view,
     };
   }
   return { operand: entry, dtype, rows, depth, ranges, thresholds, view: view as QuantizedData };

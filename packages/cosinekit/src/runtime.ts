@@ -8,7 +8,7 @@ import { type LazyText, textOf } from './validate.js';
 /** The wasm build in use: relaxed-simd, simd128, or scalar. */
 export type Variant = 'relaxed' | 'simd128' | 'scalar';
 
-/** The exports of crates/cosinekit-wasm (ABI version 4). Pointers are byte addresses. */
+/** The exports of crates/cosinekit-wasm (ABI version 5). Pointers are byte addresses. */
 export interface CosinekitExports {
   memory: WebAssembly.Memory;
   ck_abi_version(): number;
@@ -301,19 +301,6 @@ export interface CosinekitExports {
 
 /** The ABI version this package speaks; a module reporting another one is refused. */
 export const ABI_VERSION = 5;
-
-/** Instances this copy of the package has made in this realm (they are never released). */
-let runtimesMade = 0;
-
-/**
- * Whether this copy of the package runs one instance only (the shared one, or a single
- * `createInstance`): then a call site that calls an export sees one function, which V8 calls
- * directly, its arguments in registers. With two or more instances the call goes through the
- * generic JS-to-wasm path, which costs about 1.5 ns an argument (V8 11.3).
- */
-export function onlyInstance(): boolean {
-  return runtimesMade === 1;
-}
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
 /** Largest single allocation: Rust limits objects to isize::MAX = 2 GiB - 1 on wasm32. */
 const MAX_ALLOCATION_BYTES = 2 ** 31 - 64;
@@ -429,7 +416,6 @@ export class Runtime {
   #arenaHeapBytes = 0;
 
   constructor(instance: WebAssembly.Instance) {
-    runtimesMade++;
     const exports = instance.exports as unknown as CosinekitExports;
     if (typeof exports.ck_abi_version !== 'function' || exports.ck_abi_version() !== ABI_VERSION) {
       throw new Error(`cosinekit: the wasm module's ABI version is not ${ABI_VERSION}; rebuild the package`);

@@ -4,7 +4,7 @@
 
 import { LOOP_COPY_MAX, copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
-import { type Runtime, aligned16, onlyInstance } from './runtime.js';
+import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch, recheckOperand } from './tensor.js';
 import {
   type AxisGroup,
@@ -134,6 +134,27 @@ function inPlaceAddress(runtime: Runtime, view: Float32Array, length: number, bu
 /** Elements of each vector `ck_cosine_pair_values_f32` takes by value (its arity is 2 · 8 + 2: a test checks it). */
 const PAIR_VALUES = 8;
 
+/** The first instance `cosine` ran on in this copy of the package, and whether it has run on another since. */
+let firstRuntime: Runtime | null = null;
+let severalRuntimes = false;
+
+/**
+ * Whether every typed-array `cosine` call so far ran on `runtime`. While the call site in
+ * {@link pairByValue} sees one instance, V8 calls its export directly, the arguments in
+ * registers; once it has seen two, it takes the generic JS-to-wasm path, where 18 arguments
+ * cost more than the copy they save (87 against 72 ns at D = 8, V8 11.3), so short vectors
+ * are copied into memory from then on.
+ */
+function oneRuntimeSeen(runtime: Runtime): boolean {
+  if (runtime === firstRuntime) return !severalRuntimes;
+  if (firstRuntime === null) {
+    firstRuntime = runtime;
+    return true;
+  }
+  severalRuntimes = true;
+  return false;
+}
+
 /**
  * The kernel on two vectors of 1 to {@link PAIR_VALUES} elements passed as the call's
  * arguments (the elements past `length` as zeros, which it does not read): the engine moves
@@ -173,9 +194,7 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
     const tagB = typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
     if ((tagB === 'Float32Array' || tagB === 'Float64Array') && length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
-      // By value only while this is the one instance: 18 arguments through the generic call
-      // path cost more than the copy they save (87 vs 70 ns at D = 8 with two instances).
-      if (length <= PAIR_VALUES && onlyInstance()) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
+      if (length <= PAIR_VALUES && oneRuntimeSeen(runtime)) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
         const x = a as Float32Array | Float64Array;

@@ -274,8 +274,8 @@ export interface Operand {
   /** A quantised operand's stored elements to copy in (with `elementBytes` 1 or 2; `source` is then null). */
   storedSource?: QuantizedSource;
   recheck?: () => void;
-  /** `source` when it is a typed array outside WASM memory: {@link recheckOperand} measures it again. */
-  view?: Float32Array | Float64Array;
+  /** `source` (or `storedSource`) when it is a typed array outside WASM memory: {@link recheckOperand} measures it again. */
+  view?: Float32Array | Float64Array | QuantizedSource;
 }
 
 /**

@@ -408,11 +408,12 @@ export function pairSizes(first: ShapedOperand, second: ShapedOperand | null, fu
   return { batch, aRows: first.shape[rank - 2] as number, bRows: other.shape[rank - 2] as number, depth, batched };
 }
 
-/** A finite number option (`scale`). */
+/** A finite number option (`scale`, `logitBias`, `margin`), which the kernels take as float32: it must stay finite once rounded to it. */
 export function finiteOption(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
   if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  if (!Number.isFinite(Math.fround(value))) throw new RangeError(`${name} must be a number float32 holds (|${name}| up to about 3.4e38), got ${describe(value)}`);
   return value;
 }
 
