@@ -30,8 +30,8 @@ fn storage_region(dtype: StorageDtype, pointer: usize, rows: usize, per_row: usi
 }
 
 /// Bytes of scratch `ck_topk_quantized` needs for `query_rows` queries of `depth`
-/// dimensions in `dtype` (independent of the corpus size; 0 for binary/ubinary, and 0
-/// when the dtype is unknown, the binary depth is not a multiple of 8, or sizes overflow).
+/// dimensions in `dtype` (independent of the corpus size; 0 when the dtype is unknown, the
+/// binary depth is not a multiple of 8, or sizes overflow).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_topk_quantized_scratch_bytes(dtype: u32, query_rows: usize, depth: usize) -> usize {
     StorageDtype::from_code(dtype).and_then(|dtype| topk_quantized_scratch_len(dtype, query_rows, depth)).unwrap_or(0)

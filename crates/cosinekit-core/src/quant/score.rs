@@ -13,7 +13,8 @@
 //! - **binary / ubinary**: ±1 per bit, so `cos = (D − 2·hamming) / D`, computed as
 //!   `((D − 2h) as f64 / D as f64) as f32` ([`score_binary_from_hamming`]); D = 0 ⇒ 0.
 //!   Hamming distances are exact: XOR and `i64.popcnt` per 8-byte word (measured faster in
-//!   V8 than `i8x16.popcnt`, see [`score_lanes::hamming_words4`]; the lane kernel
+//!   V8 than `i8x16.popcnt`, see [`score_lanes::hamming_words4`]; top-k's query groups use
+//!   the same words interleaved, [`score_lanes::hamming_interleaved`], and the lane kernel
 //!   [`score_lanes::hamming_pairs`] gives the same distances); `binary` bytes are `ubinary`
 //!   bytes XOR 0x80 on both sides, so the two dtypes give the same distances.
 //! - **float16** (pairwise: both operands float16): rows decoded exactly to float32 in

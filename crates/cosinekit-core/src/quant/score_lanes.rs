@@ -254,6 +254,66 @@ pub fn hamming_words4(lefts: [&[u8]; 4], rights: [&[u8]; 4]) -> [u32; 4] {
     totals
 }
 
+/// Bytes of one bit-row word.
+pub const BIT_WORD_BYTES: usize = 8;
+
+/// Writes the whole 8-byte words of `ROWS` bit rows of equal length interleaved — word `w`
+/// of row 0, of row 1, …, then word `w + 1` — into `out`, which holds at least
+/// `ROWS · 8 · (len / 8)` bytes; the last `len % 8` bytes of each row are not copied.
+pub fn interleave_words<const ROWS: usize>(rows: [&[u8]; ROWS], out: &mut [u8]) {
+    let words = rows.iter().fold(usize::MAX, |words, row| words.min(row.len() / BIT_WORD_BYTES));
+    let (slots, _) = out.as_chunks_mut::<BIT_WORD_BYTES>();
+    for word in 0..words {
+        for (member, row) in rows.iter().enumerate() {
+            slots[ROWS * word + member].copy_from_slice(&row[word * BIT_WORD_BYTES..(word + 1) * BIT_WORD_BYTES]);
+        }
+    }
+}
+
+/// Hamming distances of `QUERIES` query bit rows with one corpus row: `interleaved` holds
+/// the queries' whole words as [`interleave_words`] writes them, `queries` the rows
+/// themselves (for the last `len % 8` bytes). Each corpus word is loaded once and XORed
+/// with the query words at constant offsets from one pointer (so V8 keeps one query
+/// pointer, one row pointer and the totals in registers), counted with scalar
+/// `i64.popcnt`; exact, the same distances as [`hamming_words4`]. A compiler-only barrier
+/// per step keeps LLVM from vectorising the loop (as in [`hamming_words4`]).
+#[inline(always)]
+pub fn hamming_interleaved<const QUERIES: usize>(interleaved: &[u8], queries: [&[u8]; QUERIES], row: &[u8]) -> [u32; QUERIES] {
+    let stride = QUERIES * BIT_WORD_BYTES;
+    let steps = if QUERIES == 0 { 0 } else { (interleaved.len() / stride).min(row.len() / BIT_WORD_BYTES) };
+    let mut query_next = interleaved.as_ptr();
+    let mut row_next = row.as_ptr();
+    let mut totals = [0u32; QUERIES];
+    let word = |pointer: *const u8, offset: usize| {
+        // SAFETY: at step `i < steps`, `query_next` is at byte `stride·i` of `interleaved`
+        // (which holds at least `stride·steps` bytes) and `offset` < `stride` is a multiple
+        // of 8, and `row_next` at byte 8·i of `row` (at least 8·steps bytes): 8 readable
+        // bytes either way; `read_unaligned` has no alignment requirement.
+        unsafe { pointer.add(offset).cast::<u64>().read_unaligned() }
+    };
+    for _ in 0..steps {
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        let corpus = word(row_next, 0);
+        for (member, total) in totals.iter_mut().enumerate() {
+            // A barrier per member too: without it LLVM's SLP vectoriser packs members'
+            // words into v128 lanes and extracts them again for `popcnt`.
+            core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+            *total += (word(query_next, member * BIT_WORD_BYTES) ^ corpus).count_ones();
+        }
+        // SAFETY: one past the last word at most: `add` stays in bounds.
+        unsafe {
+            query_next = query_next.add(stride);
+            row_next = row_next.add(BIT_WORD_BYTES);
+        }
+    }
+    let tail_start = steps * BIT_WORD_BYTES;
+    for (total, query) in totals.iter_mut().zip(queries) {
+        let tail = query[tail_start.min(query.len())..].iter().zip(&row[tail_start.min(row.len())..]);
+        *total += tail.map(|(&left, &right)| (left ^ right).count_ones()).sum::<u32>();
+    }
+    totals
+}
+
 /// The Hamming distance of one pair of bit rows, as [`hamming_words4`].
 #[inline(always)]
 pub fn hamming_words1(left: &[u8], right: &[u8]) -> u32 {

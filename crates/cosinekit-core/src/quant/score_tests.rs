@@ -189,6 +189,15 @@ fn hamming_kernel_matches_naive_on_lengths_and_offsets() {
             assert_eq!(distances, expected);
             assert_eq!(hamming_words4([rows[0], rows[1], rows[2], rows[3]], [rows[4], rows[4], rows[0], rows[3]]), expected);
             assert_eq!(hamming_words1(rows[2], rows[0]), expected[2]);
+            let mut interleaved = vec![0u8; 4 * length];
+            interleave_words::<4>([rows[0], rows[1], rows[2], rows[3]], &mut interleaved);
+            let against_row = [0, 1, 2, 3].map(|left| naive_hamming(rows[left], rows[4]) as u32);
+            assert_eq!(hamming_interleaved::<4>(&interleaved, [rows[0], rows[1], rows[2], rows[3]], rows[4]), against_row);
+            let eight: [&[u8]; 8] = core::array::from_fn(|member| rows[member % 4]);
+            let mut interleaved = vec![0u8; 8 * length];
+            interleave_words::<8>(eight, &mut interleaved);
+            let expected_eight: [u32; 8] = core::array::from_fn(|member| against_row[member % 4]);
+            assert_eq!(hamming_interleaved::<8>(&interleaved, eight, rows[4]), expected_eight);
             assert_eq!(hamming_scalar(rows[1], rows[2]), naive_hamming(rows[1], rows[2]));
         }
     }

@@ -67,7 +67,7 @@ fn codes_topk_is_the_naive_search() {
         let depths: &[usize] = if dtype.is_binary() { &[0, 8, 40, 128, 384, 136] } else { &[0, 1, 15, 16, 33, 70, 384] };
         for &depth in depths {
             let row_bytes = dtype.row_elements(depth).unwrap();
-            for (query_rows, corpus_rows, k) in [(1, 1, 1), (1, 9, 9), (3, 300, 7), (6, 1100, 5), (9, 40, 40), (2, 5, 0)] {
+            for (query_rows, corpus_rows, k) in [(1, 1, 1), (1, 9, 9), (3, 300, 7), (6, 1100, 5), (9, 40, 40), (13, 150, 6), (2, 5, 0)] {
                 let zero = if dtype == StorageDtype::Uint8 { 128 } else { 0 };
                 let corpus = code_rows(&mut rng, corpus_rows, row_bytes, zero);
                 let mut queries = code_rows(&mut rng, query_rows, row_bytes, zero);
@@ -191,7 +191,8 @@ fn codes_topk_errors() {
     assert_eq!(call(StorageDtype::Binary, &queries[..2], &corpus[..8], bits, &mut scratch, &mut indices), Err(KernelError::InvalidArgument));
     assert_eq!(indices, [0, 0]);
     assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 12), None);
-    assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 16), Some(0));
+    // Binary: the block's queries, their words interleaved per group (2 bytes per row here).
+    assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 16), Some(18));
 }
 
 #[test]
