@@ -119,7 +119,7 @@ describe('wasm that is not a cosinekit module of this ABI is refused with a clea
 
   test('a cosinekit-shaped module of another ABI version', async () => {
     const older = constantsModule({ ck_abi_version: 3, ck_instruction_set: 1 });
-    const expected = 'cosinekit: createInstance option wasm is a cosinekit module of ABI 3, and this package speaks ABI 4: use the .wasm of the same package version';
+    const expected = 'cosinekit: createInstance option wasm is a cosinekit module of ABI 3, and this package speaks ABI 5: use the .wasm of the same package version';
     await expect(createInstance({ wasm: older })).rejects.toThrow(new Error(expected));
     expect(() => createInstanceSync({ wasm: older })).toThrow(expected.replace('createInstance ', 'createInstanceSync '));
   });

@@ -352,7 +352,7 @@ fn pairwise_half<H: F16x8>(a: &[u16], b: &[u16], shape: QuantizedPairwiseShape, 
     let Some((a_norms, rest)) = carve::<f64>(rest, a_rows) else { return };
     let Some((b_norms, _)) = carve::<f64>(rest, tile) else { return };
     for (i, norm) in a_norms.iter_mut().enumerate() {
-        *norm = clamped_half_norm(half_decode_row::<H>(&a[i * depth..(i + 1) * depth], &mut a_decoded[i * depth..(i + 1) * depth]), eps);
+        *norm = clamped_half_norm(half_decode_row::<H, false>(&a[i * depth..(i + 1) * depth], &mut a_decoded[i * depth..(i + 1) * depth]), eps);
     }
     let a_decoded = &*a_decoded;
     let a_row = |i: usize| &a_decoded[i * depth..(i + 1) * depth];
@@ -362,7 +362,7 @@ fn pairwise_half<H: F16x8>(a: &[u16], b: &[u16], shape: QuantizedPairwiseShape, 
         let tile_length = PAIRWISE_TILE_ROWS.min(b_rows - tile_start);
         for row in 0..tile_length {
             let j = tile_start + row;
-            b_norms[row] = clamped_half_norm(half_decode_row::<H>(&b[j * depth..(j + 1) * depth], &mut b_decoded[row * depth..(row + 1) * depth]), eps);
+            b_norms[row] = clamped_half_norm(half_decode_row::<H, false>(&b[j * depth..(j + 1) * depth], &mut b_decoded[row * depth..(row + 1) * depth]), eps);
         }
         for group in 0..full_groups {
             let first = group * PAIRWISE_GROUP;

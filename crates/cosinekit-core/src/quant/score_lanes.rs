@@ -158,6 +158,41 @@ pub fn codes_dot_norms_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query
     (dot_totals, norm_totals)
 }
 
+/// One query against `ROWS` corpus rows, dot products only (a corpus with cached norms):
+/// the dot accumulation of [`codes_dot_norms_rows`]. Raw pointer walk as
+/// [`codes_dot_queries`].
+#[inline(always)]
+pub fn codes_dot_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query_codes: &[u8], query_wide: &[u8], rows: [&[u8]; ROWS]) -> [i32; ROWS] {
+    let wide_chunks = query_wide.as_chunks::<WIDE_CHUNK_BYTES>().0;
+    let row_chunks = rows.map(|row| row.as_chunks::<CODE_CHUNK>().0);
+    let steps = row_chunks.iter().fold(wide_chunks.len(), |steps, chunks| steps.min(chunks.len()));
+    let mut dots = [V::zero_sums(); ROWS];
+    let mut query_next: *const [u8; WIDE_CHUNK_BYTES] = wide_chunks.as_ptr();
+    let mut row_next: [*const [u8; CODE_CHUNK]; ROWS] = row_chunks.map(<[[u8; CODE_CHUNK]]>::as_ptr);
+    for _ in 0..steps {
+        // SAFETY: `steps` is at most the whole-chunk count of the query and of every row,
+        // one chunk per iteration, so each pointer is at a whole chunk inside its slice.
+        let query = V::load_wide(unsafe { &*query_next });
+        for row in 0..ROWS {
+            // SAFETY: as above.
+            let corpus = load_codes::<V, FLIP>(unsafe { &*row_next[row] }).widen();
+            dots[row] = V::dot_add(dots[row], corpus, query);
+        }
+        // SAFETY: one past the last chunk at most: `add` stays in bounds.
+        unsafe {
+            query_next = query_next.add(1);
+            for pointer in row_next.iter_mut() {
+                *pointer = pointer.add(1);
+            }
+        }
+    }
+    let mut dot_totals = reduce_sums::<V, ROWS>(dots);
+    for row in 0..ROWS {
+        dot_totals[row] += tail_dot(query_codes, rows[row], FLIP);
+    }
+    dot_totals
+}
+
 /// Hamming distances of `PAIRS` pairs of bit rows of equal length (`lefts[p]` with
 /// `rights[p]`). Sixteen bytes per step, counted per byte lane (`i8x16.popcnt` of the XOR)
 /// and flushed to i32 every 31 steps; the last `len % 16` bytes are counted in scalar.
@@ -371,13 +406,22 @@ fn even_odd_quads(group: &[f32; HALF_GROUP]) -> (&[f32; 4], &[f32; 4]) {
     (&quads[0], &quads[1])
 }
 
-/// One permuted float32 query against `ROWS` float16 rows, decoded in registers: per row
-/// two dot accumulators and two norm accumulators (even, odd), combined as
+/// The value of a half times 2⁻¹¹² (its f32 bits before the rebias; exact).
+#[inline(always)]
+pub fn f32_from_f16_bits_unscaled(half: u16) -> f32 {
+    f32::from_bits(half_rebias_bits(half))
+}
+
+/// One permuted float32 query, pre-scaled by 2¹¹² (see [`super::super::topk`]), against
+/// `ROWS` float16 rows decoded in registers: per row two dot accumulators of the query
+/// with the unscaled decoded values and two norm accumulators of the values (unscaled
+/// times 2¹¹², as [`half_decode_row`]), even and odd, combined as
 /// `(even + odd).reduce_sum()`, then the tail in scalar order.
 #[inline(always)]
 pub fn half_dot_norms_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [HalfRowSums; ROWS] {
     let (query_groups, query_tail) = query_permuted.as_chunks::<HALF_GROUP>();
     let row_groups = rows.map(|row| &row.as_chunks::<HALF_GROUP>().0[..query_groups.len()]);
+    let rebias = H::Float::splat(HALF_REBIAS);
     let mut dots = [[H::Float::zero(); 2]; ROWS];
     let mut squares = [[H::Float::zero(); 2]; ROWS];
     let mut flags = [H::no_flags(); ROWS];
@@ -387,11 +431,12 @@ pub fn half_dot_norms_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], 
         for row in 0..ROWS {
             let halves = H::load(&row_groups[row][index]);
             flags[row] = halves.track_non_finite(flags[row]);
-            let [row_even, row_odd] = halves.decode_even_odd();
+            let [row_even, row_odd] = halves.decode_even_odd_unscaled();
             dots[row][0] = query_even.mul_add(row_even, dots[row][0]);
             dots[row][1] = query_odd.mul_add(row_odd, dots[row][1]);
-            squares[row][0] = row_even.mul_add(row_even, squares[row][0]);
-            squares[row][1] = row_odd.mul_add(row_odd, squares[row][1]);
+            let (value_even, value_odd) = (row_even.mul(rebias), row_odd.mul(rebias));
+            squares[row][0] = value_even.mul_add(value_even, squares[row][0]);
+            squares[row][1] = value_odd.mul_add(value_odd, squares[row][1]);
         }
     }
     let tail_start = query_groups.len() * HALF_GROUP;
@@ -404,37 +449,96 @@ pub fn half_dot_norms_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], 
         for (&query, &half) in query_tail.iter().zip(&rows[row][tail_start..]) {
             let value = f32_from_f16_bits(half);
             sums.non_finite |= !value.is_finite();
-            sums.dot += query * value;
+            sums.dot += query * f32_from_f16_bits_unscaled(half);
             sums.squared += value * value;
         }
         sums
     })
 }
 
+/// Dot products of one permuted, pre-scaled float32 query with `ROWS` float16 rows decoded
+/// in registers, without their norms (a corpus with cached norms): exactly the dot
+/// accumulation of [`half_dot_norms_rows`], so both give the same dots bit for bit.
+#[inline(always)]
+pub fn half_dot_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [f32; ROWS] {
+    let (query_groups, query_tail) = query_permuted.as_chunks::<HALF_GROUP>();
+    let row_groups = rows.map(|row| &row.as_chunks::<HALF_GROUP>().0[..query_groups.len()]);
+    let mut dots = [[H::Float::zero(); 2]; ROWS];
+    for (index, group) in query_groups.iter().enumerate() {
+        let (even, odd) = even_odd_quads(group);
+        let (query_even, query_odd) = (H::Float::load(even), H::Float::load(odd));
+        for row in 0..ROWS {
+            let [row_even, row_odd] = H::load(&row_groups[row][index]).decode_even_odd_unscaled();
+            dots[row][0] = query_even.mul_add(row_even, dots[row][0]);
+            dots[row][1] = query_odd.mul_add(row_odd, dots[row][1]);
+        }
+    }
+    let tail_start = query_groups.len() * HALF_GROUP;
+    core::array::from_fn(|row| {
+        let mut dot = dots[row][0].add(dots[row][1]).reduce_sum();
+        for (&query, &half) in query_tail.iter().zip(&rows[row][tail_start..]) {
+            dot += query * f32_from_f16_bits_unscaled(half);
+        }
+        dot
+    })
+}
+
 /// Decodes a float16 row into `out` in the permuted order of [`permute_even_odd`] and
 /// returns its squared norm (`dot` 0), by exactly the operations of
-/// [`half_dot_norms_rows`], so both give the same norm bit for bit.
-pub fn half_decode_row<H: F16x8>(row: &[u16], out: &mut [f32]) -> HalfRowSums {
+/// [`half_dot_norms_rows`], so both give the same norm bit for bit. `UNSCALED`: `out`
+/// gets the values times 2⁻¹¹² (for dots with a pre-scaled query); the norm is that of
+/// the values either way.
+pub fn half_decode_row<H: F16x8, const UNSCALED: bool>(row: &[u16], out: &mut [f32]) -> HalfRowSums {
     let (groups, tail) = row.as_chunks::<HALF_GROUP>();
     let (out_groups, out_tail) = out[..row.len()].as_chunks_mut::<HALF_GROUP>();
+    let rebias = H::Float::splat(HALF_REBIAS);
     let mut squares = [H::Float::zero(); 2];
     let mut flags = H::no_flags();
     for (group, slot) in groups.iter().zip(out_groups) {
         let halves = H::load(group);
         flags = halves.track_non_finite(flags);
-        let [even, odd] = halves.decode_even_odd();
+        let [even_unscaled, odd_unscaled] = halves.decode_even_odd_unscaled();
+        let (even, odd) = (even_unscaled.mul(rebias), odd_unscaled.mul(rebias));
         squares[0] = even.mul_add(even, squares[0]);
         squares[1] = odd.mul_add(odd, squares[1]);
         let (quads, _) = slot.as_chunks_mut::<4>();
-        even.store(&mut quads[0]);
-        odd.store(&mut quads[1]);
+        if UNSCALED {
+            even_unscaled.store(&mut quads[0]);
+            odd_unscaled.store(&mut quads[1]);
+        } else {
+            even.store(&mut quads[0]);
+            odd.store(&mut quads[1]);
+        }
     }
     let mut sums = HalfRowSums { dot: 0.0, squared: squares[0].add(squares[1]).reduce_sum(), non_finite: H::any_non_finite(flags) };
     for (&half, slot) in tail.iter().zip(out_tail) {
         let value = f32_from_f16_bits(half);
         sums.non_finite |= !value.is_finite();
         sums.squared += value * value;
-        *slot = value;
+        *slot = if UNSCALED { f32_from_f16_bits_unscaled(half) } else { value };
+    }
+    sums
+}
+
+/// The squared norm of a float16 row (and whether it holds ±∞ or NaN), by exactly the
+/// operations of [`half_decode_row`] and [`half_dot_norms_rows`], writing nothing.
+pub fn half_row_sums<H: F16x8>(row: &[u16]) -> HalfRowSums {
+    let (groups, tail) = row.as_chunks::<HALF_GROUP>();
+    let rebias = H::Float::splat(HALF_REBIAS);
+    let mut squares = [H::Float::zero(); 2];
+    let mut flags = H::no_flags();
+    for group in groups {
+        let halves = H::load(group);
+        flags = halves.track_non_finite(flags);
+        let [even, odd] = halves.decode_even_odd_unscaled().map(|values| values.mul(rebias));
+        squares[0] = even.mul_add(even, squares[0]);
+        squares[1] = odd.mul_add(odd, squares[1]);
+    }
+    let mut sums = HalfRowSums { dot: 0.0, squared: squares[0].add(squares[1]).reduce_sum(), non_finite: H::any_non_finite(flags) };
+    for &half in tail {
+        let value = f32_from_f16_bits(half);
+        sums.non_finite |= !value.is_finite();
+        sums.squared += value * value;
     }
     sums
 }

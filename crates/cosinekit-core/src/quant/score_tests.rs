@@ -218,15 +218,28 @@ fn half_kernels_agree_with_each_other_bit_for_bit_and_with_float64() {
             let query = rng.vector(length);
             let mut permuted = vec![0.0f32; length];
             permute_even_odd(&query, &mut permuted);
+            // The top-k kernels take the query times 2^112 (exact) and decode the halves
+            // without the rebias.
+            permuted.iter_mut().for_each(|value| *value *= crate::lanes::HALF_REBIAS);
             let fused = half_dot_norms_rows::<Halves, 2>(&permuted, [rows[0], rows[1]]);
             let [single] = half_dot_norms_rows::<Halves, 1>(&permuted, [rows[2]]);
             let fused = [fused[0], fused[1], single];
+            let dots_only = half_dot_rows::<Halves, 2>(&permuted, [rows[0], rows[1]]);
+            let [dot_alone] = half_dot_rows::<Halves, 1>(&permuted, [rows[2]]);
+            let dots_only = [dots_only[0], dots_only[1], dot_alone];
             for (index, row) in rows.iter().enumerate() {
                 let mut decoded = vec![0.0f32; length + 1];
-                let sums = half_decode_row::<Halves>(row, &mut decoded[1..]);
+                let sums = half_decode_row::<Halves, true>(row, &mut decoded[1..]);
                 assert_eq!(sums.squared.to_bits(), fused[index].squared.to_bits());
+                assert_eq!(half_row_sums::<Halves>(row), sums);
+                let mut values = vec![0.0f32; length];
+                assert_eq!(half_decode_row::<Halves, false>(row, &mut values), sums);
+                for (value, unscaled) in values.iter().zip(&decoded[1..]) {
+                    assert_eq!(value.to_bits(), (unscaled * crate::lanes::HALF_REBIAS).to_bits());
+                }
                 let [dot] = f32_dot_even_odd::<crate::lanes::Portable, 1>([&permuted], &decoded[1..]);
                 assert_eq!(dot.to_bits(), fused[index].dot.to_bits(), "length {length}");
+                assert_eq!(dot.to_bits(), dots_only[index].to_bits(), "length {length}");
                 let wide: Vec<f64> = row.iter().map(|&half| naive_half(half)).collect();
                 let query_wide: Vec<f64> = query.iter().map(|&value| f64::from(value)).collect();
                 let expected_dot: f64 = wide.iter().zip(&query_wide).map(|(left, right)| left * right).sum();

@@ -9,9 +9,19 @@
 //! computed once per tile; float16: the row is decoded once into float32 for the whole
 //! block; binary: groups of [`BINARY_QUERY_GROUP`], then of 4, whose query words are
 //! interleaved in scratch so one pointer reaches them all); the last `Q mod 4` queries (all
-//! of them when Q < 4) stream the tile with the one-query kernels, which compute the row
-//! norms in the same pass. Memory: the lists, the prepared block and (float16) one tile of
-//! scores per query of the block — never Q×N.
+//! of them when Q < 4) stream the tile with the one-query kernels. Memory: the lists, the
+//! prepared block and (float16) one tile of scores per query of the block — never Q×N.
+//!
+//! # Cached norms
+//! A corpus that is searched many times (a `QuantizedTensor`) keeps its rows' norms
+//! ([`code_row_norms`]: exact squared code norms and the filter's inverse roots;
+//! [`half_row_norms`]: float16 row norms), computed once by the kernels the search itself
+//! uses. Searches given them compute dot products only (one-query kernels over four rows
+//! per step); without them the one-query kernels compute each row's norm in the same pass
+//! as its dot (and the group kernels once per tile). The norms are the same bits either way, so the results are too.
+//! With cached norms, every reported row's norm is recomputed from the row after the search
+//! and compared with the cache: a difference is [`KernelError::StaleNorms`] (the rows were
+//! changed after caching, or the cache was overwritten).
 //!
 //! # Numerics
 //! - Scores are those of [`super::score`] exactly: int8/uint8 and binary/ubinary from
@@ -19,9 +29,15 @@
 //!   pairwise entries), float16 from float32 sums in the fixed even/odd order of the lane
 //!   kernels. float16 here: `cos = dot(q, x) / (max(‖q‖, eps) · max(‖x‖, eps))` in float64,
 //!   where the query is float32 (not rounded to half), `‖q‖` is summed in float64, and
-//!   `dot` in float32. A query whose norm lies outside [2⁻⁴⁰, 2⁴⁰] is first multiplied by
-//!   a power of two (exact, undone in the denominator) so float32 products can neither
-//!   overflow nor vanish; NaN or ±∞ in the query, or in a corpus row, gives NaN.
+//!   `dot` in float32 with two accumulators of four lanes per quantity and row (even and
+//!   odd positions of each group of 8), multiply and add fused or not as the lanes decide.
+//!   The query is multiplied by `2^(112 − e)`, `2^e ≤ ‖q‖ < 2^(e+1)` (exact unless
+//!   `‖q‖ ≥ 2¹¹²`), and the halves decoded without their `2¹¹²` rebias (exact bit moves,
+//!   [`crate::lanes::F16x8::decode_even_odd_unscaled`]), so each product is the float32
+//!   product of `q·2⁻ᵉ` (norm in [1, 2)) and the half's value and the decode costs no
+//!   multiply; `2⁻ᵉ` is undone in the denominator. The row norms are float32 sums of the
+//!   values themselves (decoded with the rebias), in the same order. NaN or ±∞ in the
+//!   query, or in a corpus row, gives NaN.
 //! - Integer scores are not all computed: each query keeps a floor (its list's last score
 //!   once the list is full) and a corpus row is scored exactly only if a float32 estimate
 //!   `dot · (1/‖q‖) · (1/‖x‖)` (relative error below 6·2⁻²⁴) exceeds
@@ -40,8 +56,8 @@
 
 use super::StorageDtype;
 use super::score::score_lanes::{
-    CODE_CHUNK, WIDE_CHUNK_BYTES, codes_dot_norms_rows, codes_dot_queries, codes_squared_norm, f32_dot_even_odd, half_decode_row,
-    half_dot_norms_rows, hamming_interleaved, hamming_words1, hamming_words4, interleave_words, permute_even_odd, widen_codes,
+    CODE_CHUNK, WIDE_CHUNK_BYTES, codes_dot_norms_rows, codes_dot_queries, codes_dot_rows, codes_squared_norm, f32_dot_even_odd, half_decode_row,
+    half_dot_norms_rows, half_dot_rows, half_row_sums, hamming_interleaved, hamming_words1, hamming_words4, interleave_words, permute_even_odd, widen_codes,
 };
 use super::score::score_scratch::{carve, piece_bytes};
 use super::score::{CODES_LANE_MAX_DEPTH, clamped_half_norm, dot_norms_codes_scalar, score_binary_from_hamming, score_codes_from_sums};
@@ -58,6 +74,8 @@ pub const QUANTIZED_CORPUS_TILE: usize = 256;
 pub const QUERY_GROUP: usize = 4;
 /// Corpus rows per step of the one-query int8 kernel (more rows made TurboFan spill).
 const CODE_ROWS_PER_STEP: usize = 2;
+/// Corpus rows per step of the one-query int8 kernel over a corpus with cached norms.
+const CODE_DOT_ROWS_PER_STEP: usize = 4;
 /// Queries that share one bit-row corpus word load (then groups of [`QUERY_GROUP`]): eight
 /// measured 1.15–1.2× faster than four at Q = 256 over 100 000 × 384 (Node 20 and 22).
 pub const BINARY_QUERY_GROUP: usize = 8;
@@ -66,6 +84,8 @@ const BINARY_ROWS_PER_STEP: usize = 4;
 /// Corpus rows per step of the one-query float16 kernel (2 rows × 4 accumulators = the 8
 /// independent multiply-add chains relaxed-simd needs).
 const HALF_ROWS_PER_STEP: usize = 2;
+/// Corpus rows per step of the one-query float16 kernel over cached norms (dots only).
+const HALF_DOT_ROWS_PER_STEP: usize = 4;
 /// Relative margin of the integer estimate filter (far above its 6·2⁻²⁴ error).
 const FILTER_MARGIN: f32 = 1.0 / 131_072.0;
 
@@ -85,6 +105,84 @@ pub fn topk_quantized_scratch_len(dtype: StorageDtype, query_rows: usize, depth:
             .checked_add(piece_bytes::<f32>(depth)?)?
             .checked_add(piece_bytes::<f64>(block)?),
     }
+}
+
+/// Cached per-row norms of an int8/uint8 corpus ([`code_row_norms`]): exact squared code
+/// norms and their float32 inverse roots, one each per corpus row.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeRowNorms<'a> {
+    /// `Σ code²` per row.
+    pub squared: &'a [i32],
+    /// `1 / sqrt(Σ code²)` in float32 (from float64), 0 for a zero row: the filter's factor.
+    pub inverse: &'a [f32],
+}
+
+/// Whether a corpus of `dtype` rows of `depth` dimensions has cached norms: int8/uint8 for
+/// `0 < D ≤` [`CODES_LANE_MAX_DEPTH`] (their squared norms fit an i32) and float16; the
+/// bit dtypes need none (every row's norm is √D).
+pub const fn has_row_norms(dtype: StorageDtype, depth: usize) -> bool {
+    match dtype {
+        StorageDtype::Int8 | StorageDtype::Uint8 => depth > 0 && depth <= CODES_LANE_MAX_DEPTH,
+        StorageDtype::Float16 => true,
+        StorageDtype::Binary | StorageDtype::Ubinary => false,
+    }
+}
+
+/// Fills a corpus's cached norms: `squared[r]` and `inverse[r]` for int8/uint8 row `r`, by
+/// the kernels the search itself uses. Errors: not [`has_row_norms`] →
+/// [`KernelError::InvalidArgument`]; `rows` not `N · D` or the outputs not `N` long →
+/// [`KernelError::OutOfBounds`].
+pub fn code_row_norms(dtype: StorageDtype, rows: &[u8], depth: usize, squared: &mut [i32], inverse: &mut [f32]) -> Result<(), KernelError> {
+    if dtype.is_binary() || dtype == StorageDtype::Float16 || !has_row_norms(dtype, depth) {
+        return Err(KernelError::InvalidArgument);
+    }
+    if mismatch(rows.len(), squared.len(), depth) != 0 || inverse.len() != squared.len() {
+        return Err(KernelError::OutOfBounds);
+    }
+    let flip = dtype == StorageDtype::Uint8;
+    for ((row, squared), inverse) in rows.chunks_exact(depth).zip(squared.iter_mut()).zip(inverse.iter_mut()) {
+        let norm = CodeNorm::of(if flip { codes_squared_norm::<NativeI8x16, true>(row) } else { codes_squared_norm::<NativeI8x16, false>(row) });
+        *squared = norm.squared as i32;
+        *inverse = norm.inverse;
+    }
+    Ok(())
+}
+
+/// The cached norm of one float16 row: `sqrt(Σ x²)` in float64 from the float32 sum of the
+/// search kernels' order, NaN when the row holds ±∞ or NaN.
+#[inline]
+fn half_row_norm(row: &[u16]) -> f64 {
+    let sums = half_row_sums::<NativeF16x8>(row);
+    if sums.non_finite { f64::NAN } else { sqrt_f64(f64::from(sums.squared)) }
+}
+
+/// Fills a float16 corpus's cached norms, one per row (`half_row_norm`'s rule: the
+/// search's own sums, unclamped; eps is applied per call). Errors: `rows` not `N · D` or
+/// `norms` not `N` long → [`KernelError::OutOfBounds`].
+pub fn half_row_norms(rows: &[u16], depth: usize, norms: &mut [f64]) -> Result<(), KernelError> {
+    if mismatch(rows.len(), norms.len(), depth) != 0 {
+        return Err(KernelError::OutOfBounds);
+    }
+    if depth == 0 {
+        norms.fill(0.0);
+        return Ok(());
+    }
+    for (row, norm) in rows.chunks_exact(depth).zip(norms.iter_mut()) {
+        *norm = half_row_norm(row);
+    }
+    Ok(())
+}
+
+/// After a search with cached norms: every reported row's norm recomputed from the row and
+/// compared with the cache, bit for bit; [`KernelError::StaleNorms`] at the first
+/// difference (rows changed after their norms were cached, or the cache was overwritten).
+fn verify_reported(indices: &[i32], matches: impl Fn(usize) -> bool) -> Result<(), KernelError> {
+    for &index in indices {
+        if index >= 0 && !matches(index as usize) {
+            return Err(KernelError::StaleNorms);
+        }
+    }
+    Ok(())
 }
 
 /// The checks shared by both entry points, in the order of [`crate::topk::topk_cosine_f32`].
@@ -140,6 +238,7 @@ pub fn topk_quantized_codes(
     corpus: &[u8],
     shape: TopKShape,
     exclude_self: Option<i32>,
+    norms: Option<CodeRowNorms<'_>>,
     scratch: &mut [u8],
     indices: &mut [i32],
     scores: &mut [f32],
@@ -157,21 +256,39 @@ pub fn topk_quantized_codes(
         topk_quantized_scratch_len(dtype, shape.queries, shape.depth),
         (indices.len(), scores.len()),
     )?;
+    if let Some(norms) = norms {
+        if !has_row_norms(dtype, shape.depth) {
+            return Err(KernelError::InvalidArgument);
+        }
+        if norms.squared.len() != shape.corpus_rows || norms.inverse.len() != shape.corpus_rows {
+            return Err(KernelError::OutOfBounds);
+        }
+    }
     if shape.k == 0 || shape.queries == 0 {
         return Ok(());
     }
     indices.fill(-1);
     scores.fill(f32::NEG_INFINITY);
-    let lists = Lists { scores, indices, k: shape.k };
+    let lists = Lists { scores: &mut *scores, indices: &mut *indices, k: shape.k };
     if dtype.is_binary() {
         topk_binary(queries, corpus, shape, row_bytes, exclude_self, scratch, lists);
     } else if shape.depth == 0 || shape.depth > CODES_LANE_MAX_DEPTH {
         topk_codes_scalar(queries, corpus, shape, dtype == StorageDtype::Uint8, exclude_self, lists);
     } else {
         if dtype == StorageDtype::Uint8 {
-            topk_codes::<NativeI8x16, true>(queries, corpus, shape, exclude_self, scratch, lists);
+            topk_codes::<NativeI8x16, true>(queries, corpus, shape, exclude_self, norms, scratch, lists);
         } else {
-            topk_codes::<NativeI8x16, false>(queries, corpus, shape, exclude_self, scratch, lists);
+            topk_codes::<NativeI8x16, false>(queries, corpus, shape, exclude_self, norms, scratch, lists);
+        }
+        if let Some(norms) = norms {
+            let depth = shape.depth;
+            let flip = dtype == StorageDtype::Uint8;
+            verify_reported(indices, |row| {
+                let codes = &corpus[row * depth..(row + 1) * depth];
+                let squared = if flip { codes_squared_norm::<NativeI8x16, true>(codes) } else { codes_squared_norm::<NativeI8x16, false>(codes) };
+                let expected = CodeNorm::of(squared);
+                norms.squared[row] == squared && norms.inverse[row].to_bits() == expected.inverse.to_bits()
+            })?;
         }
     }
     Ok(())
@@ -240,7 +357,15 @@ fn consider_codes(dot: i32, query: CodeNorm, corpus: CodeNorm, row: usize, skip:
     }
 }
 
-fn topk_codes<V: I8x16, const FLIP: bool>(queries: &[u8], corpus: &[u8], shape: TopKShape, exclude_self: Option<i32>, scratch: &mut [u8], mut lists: Lists<'_>) {
+fn topk_codes<V: I8x16, const FLIP: bool>(
+    queries: &[u8],
+    corpus: &[u8],
+    shape: TopKShape,
+    exclude_self: Option<i32>,
+    norms: Option<CodeRowNorms<'_>>,
+    scratch: &mut [u8],
+    mut lists: Lists<'_>,
+) {
     let TopKShape { queries: query_rows, corpus_rows, depth, .. } = shape;
     let wide_row = depth / CODE_CHUNK * WIDE_CHUNK_BYTES;
     let query_codes = |query: usize| &queries[query * depth..(query + 1) * depth];
@@ -262,7 +387,13 @@ fn topk_codes<V: I8x16, const FLIP: bool>(queries: &[u8], corpus: &[u8], shape: 
         let grouped = block_length / QUERY_GROUP * QUERY_GROUP;
         for tile_start in (0..corpus_rows).step_by(QUANTIZED_CORPUS_TILE) {
             let tile_end = (tile_start + QUANTIZED_CORPUS_TILE).min(corpus_rows);
-            if grouped > 0 {
+            // The tile's row norms: from the cache, else computed once for the groups (the
+            // one-query kernel then computes them in its own pass).
+            if let Some(cached) = norms {
+                for row in tile_start..tile_end {
+                    tile_norms[row - tile_start] = CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] };
+                }
+            } else if grouped > 0 {
                 for row in tile_start..tile_end {
                     tile_norms[row - tile_start] = CodeNorm::of(codes_squared_norm::<V, FLIP>(corpus_row(row)));
                 }
@@ -285,6 +416,25 @@ fn topk_codes<V: I8x16, const FLIP: bool>(queries: &[u8], corpus: &[u8], shape: 
                 let skip = self_row(query, exclude_self, corpus_rows);
                 let (codes, query_wide) = (query_codes(query), query_wide(member));
                 let mut row = tile_start;
+                if norms.is_some() {
+                    while row < tile_end {
+                        let step = if tile_end - row >= CODE_DOT_ROWS_PER_STEP { CODE_DOT_ROWS_PER_STEP } else { 1 };
+                        let dots = if step == CODE_DOT_ROWS_PER_STEP {
+                            let rows: [&[u8]; CODE_DOT_ROWS_PER_STEP] = core::array::from_fn(|offset| corpus_row(row + offset));
+                            codes_dot_rows::<V, FLIP, CODE_DOT_ROWS_PER_STEP>(codes, query_wide, rows)
+                        } else {
+                            let [dot] = codes_dot_rows::<V, FLIP, 1>(codes, query_wide, [corpus_row(row)]);
+                            let mut dots = [0; CODE_DOT_ROWS_PER_STEP];
+                            dots[0] = dot;
+                            dots
+                        };
+                        for (offset, &dot) in dots[..step].iter().enumerate() {
+                            consider_codes(dot, query_norms[member], tile_norms[row + offset - tile_start], row + offset, skip, &mut floors[member], &mut lists, query);
+                        }
+                        row += step;
+                    }
+                    continue;
+                }
                 while row < tile_end {
                     let step = if tile_end - row >= CODE_ROWS_PER_STEP { CODE_ROWS_PER_STEP } else { 1 };
                     let (dots, norms) = if step == CODE_ROWS_PER_STEP {
@@ -455,14 +605,18 @@ fn topk_binary(queries: &[u8], corpus: &[u8], shape: TopKShape, row_bytes: usize
 
 /// For every float32 query row, the `k` float16 corpus rows of highest cosine (see the
 /// module's Numerics); `queries` `[Q, D]` float32, `corpus` `[N, D]` binary16 words,
-/// `indices`/`scores` `[Q, k]`. `exclude_self`, `k` and the errors as
-/// [`topk_quantized_codes`] (no dtype or depth restriction).
+/// `indices`/`scores` `[Q, k]`. `norms`: the corpus's cached norms ([`half_row_norms`]), or
+/// none (computed in the search's own pass, with the same bits). `exclude_self`, `k` and
+/// the errors as [`topk_quantized_codes`] (no dtype or depth restriction; `norms` not `N`
+/// long → [`KernelError::OutOfBounds`]); with `norms`, a reported row whose norm differs
+/// from its cached one → [`KernelError::StaleNorms`], after the lists were written.
 pub fn topk_quantized_float16(
     queries: &[f32],
     corpus: &[u16],
     shape: TopKShape,
     eps: f32,
     exclude_self: Option<i32>,
+    norms: Option<&[f64]>,
     scratch: &mut [u8],
     indices: &mut [i32],
     scores: &mut [f32],
@@ -476,49 +630,72 @@ pub fn topk_quantized_float16(
         topk_quantized_scratch_len(StorageDtype::Float16, shape.queries, shape.depth),
         (indices.len(), scores.len()),
     )?;
+    if norms.is_some_and(|norms| norms.len() != shape.corpus_rows) {
+        return Err(KernelError::OutOfBounds);
+    }
     if shape.k == 0 || shape.queries == 0 {
         return Ok(());
     }
     indices.fill(-1);
     scores.fill(f32::NEG_INFINITY);
-    topk_half::<NativeF16x8>(queries, corpus, shape, eps, exclude_self, scratch, Lists { scores, indices, k: shape.k });
+    topk_half::<NativeF16x8>(queries, corpus, shape, eps, exclude_self, norms, scratch, Lists { scores: &mut *scores, indices: &mut *indices, k: shape.k });
+    if let Some(norms) = norms {
+        let depth = shape.depth;
+        verify_reported(indices, |row| half_row_norm(&corpus[row * depth..(row + 1) * depth]).to_bits() == norms[row].to_bits())?;
+    }
     Ok(())
 }
 
-/// Query norms outside this range are brought back to 1 by a power of two.
-const HALF_QUERY_NORM_RANGE: (f64, f64) = (9.094_947_017_729_282e-13, 1.099_511_627_776e12); // 2^-40, 2^40
-
-/// Reorders one float32 query for the float16 kernels (scaled by a power of two when its
-/// norm is extreme) and returns its denominator factor `max(‖q‖, eps) · 2ˢ` (NaN for a
-/// query holding NaN or ±∞).
+/// Reorders one float32 query for the float16 kernels, scaled by `2^(112 − e)` where
+/// `2^e ≤ ‖q‖ < 2^(e+1)` (so its values stay below 2¹¹³ and the kernels can multiply them
+/// by unscaled decoded halves, see [`crate::lanes::F16x8::decode_even_odd_unscaled`]),
+/// and returns its denominator factor `max(‖q‖, eps) · 2^(−e)` (NaN for a query holding
+/// NaN or ±∞; a zero query is left as it is, factor `eps`).
 fn prepare_half_query(query: &[f32], eps: f32, out: &mut [f32]) -> f64 {
     let norm = sqrt_f64(query.iter().map(|&value| f64::from(value) * f64::from(value)).sum());
+    permute_even_odd(query, out);
     if !norm.is_finite() {
-        permute_even_odd(query, out);
         return f64::NAN;
     }
     let clamped = clamp_min_f64(norm, f64::from(eps));
-    if norm == 0.0 || (HALF_QUERY_NORM_RANGE.0..=HALF_QUERY_NORM_RANGE.1).contains(&norm) {
-        permute_even_odd(query, out);
+    if norm == 0.0 {
         return clamped;
     }
-    // norm = 2^exponent · m with m in [1, 2); scale by 2^-exponent.
+    // norm = 2^exponent · m with m in [1, 2); values times 2^(112 − exponent), in two exact
+    // steps when that factor is not a normal float64 (it always is for float32 inputs,
+    // whose norms lie within [2^-149, 2^134]).
     let exponent = ((norm.to_bits() >> 52) & 0x7FF) as i64 - 1023;
-    let factor = f64::from_bits(((1023 - exponent) as u64) << 52);
-    permute_even_odd(query, out);
+    let factor = f64::from_bits(((1023 + 112 - exponent) as u64) << 52);
     for value in out[..query.len()].iter_mut() {
         *value = (f64::from(*value) * factor) as f32;
     }
-    clamped * factor
+    clamped * f64::from_bits(((1023 - exponent) as u64) << 52)
 }
 
-/// The float16 score of a pair from its float32 dot and the two denominator factors.
+/// The float16 score of a pair from its float32 dot (with the scaled query) and the two
+/// denominator factors.
 #[inline(always)]
 fn half_score(dot: f32, query_factor: f64, row_factor: f64) -> f32 {
     (f64::from(dot) / (query_factor * row_factor)) as f32
 }
 
-fn topk_half<H: F16x8>(queries: &[f32], corpus: &[u16], shape: TopKShape, eps: f32, exclude_self: Option<i32>, scratch: &mut [u8], mut lists: Lists<'_>) {
+/// A cached row norm clamped by eps (NaN stays NaN), as [`clamped_half_norm`] clamps the
+/// search's own sums.
+#[inline(always)]
+fn clamped_cached_norm(norm: f64, eps: f32) -> f64 {
+    clamp_min_f64(norm, f64::from(eps))
+}
+
+fn topk_half<H: F16x8>(
+    queries: &[f32],
+    corpus: &[u16],
+    shape: TopKShape,
+    eps: f32,
+    exclude_self: Option<i32>,
+    norms: Option<&[f64]>,
+    scratch: &mut [u8],
+    mut lists: Lists<'_>,
+) {
     let TopKShape { queries: query_rows, corpus_rows, depth, .. } = shape;
     let block_capacity = query_rows.min(QUANTIZED_QUERY_BLOCK);
     let Some((prepared, rest)) = carve::<f32>(scratch, block_capacity * depth) else { return };
@@ -538,7 +715,12 @@ fn topk_half<H: F16x8>(queries: &[f32], corpus: &[u16], shape: TopKShape, eps: f
             let prepared_row = |member: usize| &prepared[member * depth..(member + 1) * depth];
             if grouped > 0 {
                 for offset in 0..tile_length {
-                    let row_factor = clamped_half_norm(half_decode_row::<H>(corpus_row(tile_start + offset), decoded), eps);
+                    let row = tile_start + offset;
+                    let sums = half_decode_row::<H, true>(corpus_row(row), decoded);
+                    let row_factor = match norms {
+                        Some(norms) => clamped_cached_norm(norms[row], eps),
+                        None => clamped_half_norm(sums, eps),
+                    };
                     for group_start in (0..grouped).step_by(QUERY_GROUP) {
                         let members: [usize; QUERY_GROUP] = core::array::from_fn(|index| group_start + index);
                         let dots = f32_dot_even_odd::<H::Float, QUERY_GROUP>(members.map(prepared_row), decoded);
@@ -550,20 +732,10 @@ fn topk_half<H: F16x8>(queries: &[f32], corpus: &[u16], shape: TopKShape, eps: f
             }
             for member in grouped..block_length {
                 let query_values = prepared_row(member);
-                let mut offset = 0;
-                while offset < tile_length {
-                    let step = if tile_length - offset >= HALF_ROWS_PER_STEP { HALF_ROWS_PER_STEP } else { 1 };
-                    if step == HALF_ROWS_PER_STEP {
-                        let rows: [&[u16]; HALF_ROWS_PER_STEP] = core::array::from_fn(|index| corpus_row(tile_start + offset + index));
-                        let sums = half_dot_norms_rows::<H, HALF_ROWS_PER_STEP>(query_values, rows);
-                        for (index, row_sums) in sums.into_iter().enumerate() {
-                            tile_scores[member * QUANTIZED_CORPUS_TILE + offset + index] = half_score(row_sums.dot, factors[member], clamped_half_norm(row_sums, eps));
-                        }
-                    } else {
-                        let [row_sums] = half_dot_norms_rows::<H, 1>(query_values, [corpus_row(tile_start + offset)]);
-                        tile_scores[member * QUANTIZED_CORPUS_TILE + offset] = half_score(row_sums.dot, factors[member], clamped_half_norm(row_sums, eps));
-                    }
-                    offset += step;
+                let member_scores = &mut tile_scores[member * QUANTIZED_CORPUS_TILE..member * QUANTIZED_CORPUS_TILE + tile_length];
+                match norms {
+                    Some(norms) => half_scores_cached::<H>(query_values, factors[member], &norms[tile_start..tile_start + tile_length], eps, |offset| corpus_row(tile_start + offset), member_scores),
+                    None => half_scores_fused::<H>(query_values, factors[member], eps, |offset| corpus_row(tile_start + offset), member_scores),
                 }
             }
             for member in 0..block_length {
@@ -573,6 +745,48 @@ fn topk_half<H: F16x8>(queries: &[f32], corpus: &[u16], shape: TopKShape, eps: f
                 let row_scores = &tile_scores[member * QUANTIZED_CORPUS_TILE..member * QUANTIZED_CORPUS_TILE + tile_length];
                 fold_tile::<Native>(row_scores, tile_start, skip, scores, indices);
             }
+        }
+    }
+}
+
+/// One query's scores against a tile of rows (`row(offset)`, `out.len()` of them) whose
+/// norms are computed in the same pass, [`HALF_ROWS_PER_STEP`] rows at a time.
+#[inline(always)]
+fn half_scores_fused<'a, H: F16x8>(query: &[f32], query_factor: f64, eps: f32, row: impl Fn(usize) -> &'a [u16], out: &mut [f32]) {
+    let mut offset = 0;
+    while offset < out.len() {
+        if out.len() - offset >= HALF_ROWS_PER_STEP {
+            let rows: [&[u16]; HALF_ROWS_PER_STEP] = core::array::from_fn(|index| row(offset + index));
+            let sums = half_dot_norms_rows::<H, HALF_ROWS_PER_STEP>(query, rows);
+            for (index, row_sums) in sums.into_iter().enumerate() {
+                out[offset + index] = half_score(row_sums.dot, query_factor, clamped_half_norm(row_sums, eps));
+            }
+            offset += HALF_ROWS_PER_STEP;
+        } else {
+            let [row_sums] = half_dot_norms_rows::<H, 1>(query, [row(offset)]);
+            out[offset] = half_score(row_sums.dot, query_factor, clamped_half_norm(row_sums, eps));
+            offset += 1;
+        }
+    }
+}
+
+/// One query's scores against a tile of rows with cached norms (`norms[offset]`), dot
+/// products only, [`HALF_DOT_ROWS_PER_STEP`] rows at a time.
+#[inline(always)]
+fn half_scores_cached<'a, H: F16x8>(query: &[f32], query_factor: f64, norms: &[f64], eps: f32, row: impl Fn(usize) -> &'a [u16], out: &mut [f32]) {
+    let mut offset = 0;
+    while offset < out.len() {
+        if out.len() - offset >= HALF_DOT_ROWS_PER_STEP {
+            let rows: [&[u16]; HALF_DOT_ROWS_PER_STEP] = core::array::from_fn(|index| row(offset + index));
+            let dots = half_dot_rows::<H, HALF_DOT_ROWS_PER_STEP>(query, rows);
+            for (index, dot) in dots.into_iter().enumerate() {
+                out[offset + index] = half_score(dot, query_factor, clamped_cached_norm(norms[offset + index], eps));
+            }
+            offset += HALF_DOT_ROWS_PER_STEP;
+        } else {
+            let [dot] = half_dot_rows::<H, 1>(query, [row(offset)]);
+            out[offset] = half_score(dot, query_factor, clamped_cached_norm(norms[offset], eps));
+            offset += 1;
         }
     }
 }
