@@ -16,9 +16,12 @@
 //! A corpus that is searched many times (a `QuantizedTensor`) keeps its rows' norms
 //! ([`code_row_norms`]: exact squared code norms and the filter's inverse roots;
 //! [`half_row_norms`]: float16 row norms), computed once by the kernels the search itself
-//! uses. Searches given them compute dot products only (one-query kernels over four rows
-//! per step); without them the one-query kernels compute each row's norm in the same pass
-//! as its dot (and the group kernels once per tile). The norms are the same bits either way, so the results are too.
+//! uses. Searches given them compute dot products only, and their one-query members
+//! (Q mod 4 of a block) run after the block's tiles over the whole corpus, four rows per
+//! step taken from four parts of the corpus (four memory streams, as
+//! [`crate::topk::streaming`]: one sequential stream left these memory-bound loops waiting
+//! on misses); without them the one-query kernels compute each row's norm in the same pass
+//! as its dot, tile by tile (and the group kernels once per tile). The norms are the same bits either way, so the results are too.
 //! With cached norms, every reported row's norm is recomputed from the row after the search
 //! and compared with the cache: a difference is [`KernelError::StaleNorms`] (the rows were
 //! changed after caching, or the cache was overwritten).
@@ -46,7 +49,10 @@
 //!   cannot rank above the last entry (rows come in increasing index order, so an equal
 //!   score never enters either): the lists are exactly those of offering every score.
 //! - Order and ties are [`crate::topk`]'s (`ranks_above`, through the same `offer` and
-//!   `fold_tile`): higher score first, NaN first, equal scores by lower index.
+//!   `fold_tile`): higher score first, NaN first, equal scores by lower index. The streamed
+//!   one-query passes offer rows out of index order, so they offer every score `>=` the
+//!   list's last (the int8 filter's margin already lets equal scores through) and `offer`
+//!   orders equal scores by index: the lists are the same.
 //! - A query's list depends only on that query, the corpus rows, eps and its skipped row:
 //!   not on the other queries, their number, the block or tile positions, or which kernel
 //!   (group or one-query) served it, since every kernel computes a pair's sums by the same
@@ -74,7 +80,8 @@ pub const QUANTIZED_CORPUS_TILE: usize = 256;
 pub const QUERY_GROUP: usize = 4;
 /// Corpus rows per step of the one-query int8 kernel (more rows made TurboFan spill).
 const CODE_ROWS_PER_STEP: usize = 2;
-/// Corpus rows per step of the one-query int8 kernel over a corpus with cached norms.
+/// Corpus rows per step of the one-query int8 kernel over a corpus with cached norms, one
+/// from each of as many parts of the corpus (memory streams).
 const CODE_DOT_ROWS_PER_STEP: usize = 4;
 /// Queries that share one bit-row corpus word load (then groups of [`QUERY_GROUP`]): eight
 /// measured 1.15–1.2× faster than four at Q = 256 over 100 000 × 384 (Node 20 and 22).
@@ -84,7 +91,8 @@ const BINARY_ROWS_PER_STEP: usize = 4;
 /// Corpus rows per step of the one-query float16 kernel (2 rows × 4 accumulators = the 8
 /// independent multiply-add chains relaxed-simd needs).
 const HALF_ROWS_PER_STEP: usize = 2;
-/// Corpus rows per step of the one-query float16 kernel over cached norms (dots only).
+/// Corpus rows per step of the one-query float16 kernel over cached norms (dots only), one
+/// from each of as many parts of the corpus (memory streams).
 const HALF_DOT_ROWS_PER_STEP: usize = 4;
 /// Relative margin of the integer estimate filter (far above its 6·2⁻²⁴ error).
 const FILTER_MARGIN: f32 = 1.0 / 131_072.0;
@@ -387,15 +395,14 @@ fn topk_codes<V: I8x16, const FLIP: bool>(
         let grouped = block_length / QUERY_GROUP * QUERY_GROUP;
         for tile_start in (0..corpus_rows).step_by(QUANTIZED_CORPUS_TILE) {
             let tile_end = (tile_start + QUANTIZED_CORPUS_TILE).min(corpus_rows);
-            // The tile's row norms: from the cache, else computed once for the groups (the
+            // The tile's row norms for the groups: from the cache, else computed once (the
             // one-query kernel then computes them in its own pass).
-            if let Some(cached) = norms {
+            if grouped > 0 {
                 for row in tile_start..tile_end {
-                    tile_norms[row - tile_start] = CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] };
-                }
-            } else if grouped > 0 {
-                for row in tile_start..tile_end {
-                    tile_norms[row - tile_start] = CodeNorm::of(codes_squared_norm::<V, FLIP>(corpus_row(row)));
+                    tile_norms[row - tile_start] = match norms {
+                        Some(cached) => CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] },
+                        None => CodeNorm::of(codes_squared_norm::<V, FLIP>(corpus_row(row))),
+                    };
                 }
             }
             for group_start in (0..grouped).step_by(QUERY_GROUP) {
@@ -415,26 +422,11 @@ fn topk_codes<V: I8x16, const FLIP: bool>(
                 let query = block_start + member;
                 let skip = self_row(query, exclude_self, corpus_rows);
                 let (codes, query_wide) = (query_codes(query), query_wide(member));
-                let mut row = tile_start;
                 if norms.is_some() {
-                    while row < tile_end {
-                        let step = if tile_end - row >= CODE_DOT_ROWS_PER_STEP { CODE_DOT_ROWS_PER_STEP } else { 1 };
-                        let dots = if step == CODE_DOT_ROWS_PER_STEP {
-                            let rows: [&[u8]; CODE_DOT_ROWS_PER_STEP] = core::array::from_fn(|offset| corpus_row(row + offset));
-                            codes_dot_rows::<V, FLIP, CODE_DOT_ROWS_PER_STEP>(codes, query_wide, rows)
-                        } else {
-                            let [dot] = codes_dot_rows::<V, FLIP, 1>(codes, query_wide, [corpus_row(row)]);
-                            let mut dots = [0; CODE_DOT_ROWS_PER_STEP];
-                            dots[0] = dot;
-                            dots
-                        };
-                        for (offset, &dot) in dots[..step].iter().enumerate() {
-                            consider_codes(dot, query_norms[member], tile_norms[row + offset - tile_start], row + offset, skip, &mut floors[member], &mut lists, query);
-                        }
-                        row += step;
-                    }
+                    // Streamed over the whole corpus after the tiles (below).
                     continue;
                 }
+                let mut row = tile_start;
                 while row < tile_end {
                     let step = if tile_end - row >= CODE_ROWS_PER_STEP { CODE_ROWS_PER_STEP } else { 1 };
                     let (dots, norms) = if step == CODE_ROWS_PER_STEP {
@@ -448,6 +440,33 @@ fn topk_codes<V: I8x16, const FLIP: bool>(
                         consider_codes(dots[offset], query_norms[member], CodeNorm::of(norms[offset]), row + offset, skip, &mut floors[member], &mut lists, query);
                     }
                     row += step;
+                }
+            }
+        }
+        if let Some(cached) = norms {
+            for member in grouped..block_length {
+                let query = block_start + member;
+                let skip = self_row(query, exclude_self, corpus_rows);
+                let (codes, query_wide) = (query_codes(query), query_wide(member));
+                let row_norm = |row: usize| CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] };
+                let mut consider = |dot: i32, row: usize| consider_codes(dot, query_norms[member], row_norm(row), row, skip, &mut floors[member], &mut lists, query);
+                // One row from each of CODE_DOT_ROWS_PER_STEP parts of the corpus per step:
+                // as many memory streams (see crate::topk::streaming::STREAMS). The filter and
+                // `offer` do not depend on the order rows come in.
+                let part = corpus_rows.div_ceil(CODE_DOT_ROWS_PER_STEP);
+                for offset in 0..part {
+                    let rows: [usize; CODE_DOT_ROWS_PER_STEP] = core::array::from_fn(|stream| stream * part + offset);
+                    if rows[CODE_DOT_ROWS_PER_STEP - 1] < corpus_rows {
+                        let dots = codes_dot_rows::<V, FLIP, CODE_DOT_ROWS_PER_STEP>(codes, query_wide, rows.map(corpus_row));
+                        for (&dot, row) in dots.iter().zip(rows) {
+                            consider(dot, row);
+                        }
+                    } else {
+                        for row in rows.into_iter().filter(|&row| row < corpus_rows) {
+                            let [dot] = codes_dot_rows::<V, FLIP, 1>(codes, query_wide, [corpus_row(row)]);
+                            consider(dot, row);
+                        }
+                    }
                 }
             }
         }
@@ -730,20 +749,59 @@ fn topk_half<H: F16x8>(
                     }
                 }
             }
-            for member in grouped..block_length {
-                let query_values = prepared_row(member);
+            // With cached norms the one-query members are streamed after the tiles (below).
+            let tiled = if norms.is_some() { grouped } else { block_length };
+            for member in grouped..tiled {
                 let member_scores = &mut tile_scores[member * QUANTIZED_CORPUS_TILE..member * QUANTIZED_CORPUS_TILE + tile_length];
-                match norms {
-                    Some(norms) => half_scores_cached::<H>(query_values, factors[member], &norms[tile_start..tile_start + tile_length], eps, |offset| corpus_row(tile_start + offset), member_scores),
-                    None => half_scores_fused::<H>(query_values, factors[member], eps, |offset| corpus_row(tile_start + offset), member_scores),
-                }
+                half_scores_fused::<H>(prepared_row(member), factors[member], eps, |offset| corpus_row(tile_start + offset), member_scores);
             }
-            for member in 0..block_length {
+            for member in 0..tiled {
                 let query = block_start + member;
                 let skip = self_row(query, exclude_self, corpus_rows);
                 let (scores, indices) = lists.of(query);
                 let row_scores = &tile_scores[member * QUANTIZED_CORPUS_TILE..member * QUANTIZED_CORPUS_TILE + tile_length];
                 fold_tile::<Native>(row_scores, tile_start, skip, scores, indices);
+            }
+        }
+        if let Some(norms) = norms {
+            for member in grouped..block_length {
+                let query = block_start + member;
+                let skip = self_row(query, exclude_self, corpus_rows);
+                let (scores, indices) = lists.of(query);
+                let query_values = &prepared[member * depth..(member + 1) * depth];
+                half_one_query_streamed::<H>(query_values, factors[member], corpus, depth, norms, eps, skip, scores, indices);
+            }
+        }
+    }
+}
+
+/// One query over the whole corpus with cached norms: [`HALF_DOT_ROWS_PER_STEP`] rows per
+/// step, one from each of as many parts of the corpus (memory streams, see
+/// [`crate::topk::streaming::STREAMS`]), each score offered when it can rank above the
+/// list's last entry (`>=`: rows do not come in index order; `offer` orders equal scores by
+/// index).
+fn half_one_query_streamed<H: F16x8>(query: &[f32], query_factor: f64, corpus: &[u16], depth: usize, norms: &[f64], eps: f32, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
+    let corpus_rows = norms.len();
+    let corpus_row = |row: usize| &corpus[row * depth..(row + 1) * depth];
+    let last = scores.len() - 1;
+    let consider = |dot: f32, row: usize, scores: &mut [f32], indices: &mut [i32]| {
+        let score = half_score(dot, query_factor, clamped_cached_norm(norms[row], eps));
+        if skip != Some(row) && (indices[last] < 0 || score >= scores[last] || score.is_nan()) {
+            offer(scores, indices, score, row as i32);
+        }
+    };
+    let part = corpus_rows.div_ceil(HALF_DOT_ROWS_PER_STEP);
+    for offset in 0..part {
+        let rows: [usize; HALF_DOT_ROWS_PER_STEP] = core::array::from_fn(|stream| stream * part + offset);
+        if rows[HALF_DOT_ROWS_PER_STEP - 1] < corpus_rows {
+            let dots = half_dot_rows::<H, HALF_DOT_ROWS_PER_STEP>(query, rows.map(corpus_row));
+            for (dot, row) in dots.into_iter().zip(rows) {
+                consider(dot, row, scores, indices);
+            }
+        } else {
+            for row in rows.into_iter().filter(|&row| row < corpus_rows) {
+                let [dot] = half_dot_rows::<H, 1>(query, [corpus_row(row)]);
+                consider(dot, row, scores, indices);
             }
         }
     }
@@ -765,27 +823,6 @@ fn half_scores_fused<'a, H: F16x8>(query: &[f32], query_factor: f64, eps: f32, r
         } else {
             let [row_sums] = half_dot_norms_rows::<H, 1>(query, [row(offset)]);
             out[offset] = half_score(row_sums.dot, query_factor, clamped_half_norm(row_sums, eps));
-            offset += 1;
-        }
-    }
-}
-
-/// One query's scores against a tile of rows with cached norms (`norms[offset]`), dot
-/// products only, [`HALF_DOT_ROWS_PER_STEP`] rows at a time.
-#[inline(always)]
-fn half_scores_cached<'a, H: F16x8>(query: &[f32], query_factor: f64, norms: &[f64], eps: f32, row: impl Fn(usize) -> &'a [u16], out: &mut [f32]) {
-    let mut offset = 0;
-    while offset < out.len() {
-        if out.len() - offset >= HALF_DOT_ROWS_PER_STEP {
-            let rows: [&[u16]; HALF_DOT_ROWS_PER_STEP] = core::array::from_fn(|index| row(offset + index));
-            let dots = half_dot_rows::<H, HALF_DOT_ROWS_PER_STEP>(query, rows);
-            for (index, dot) in dots.into_iter().enumerate() {
-                out[offset + index] = half_score(dot, query_factor, clamped_cached_norm(norms[offset + index], eps));
-            }
-            offset += HALF_DOT_ROWS_PER_STEP;
-        } else {
-            let [dot] = half_dot_rows::<H, 1>(query, [row(offset)]);
-            out[offset] = half_score(dot, query_factor, clamped_cached_norm(norms[offset], eps));
             offset += 1;
         }
     }

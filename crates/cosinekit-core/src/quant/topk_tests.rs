@@ -397,3 +397,29 @@ fn stale_cached_norms_are_reported() {
     norms[7] *= 1.0 + f64::EPSILON;
     assert_eq!(half_run(&norms), Err(KernelError::StaleNorms));
 }
+
+/// With cached norms one query streams several parts of the corpus side by side, so a row's
+/// duplicate in a later part is scored before it: the lower index must still come first
+/// (and `search_codes` / `search_half` check the whole lists against the uncached search,
+/// which offers rows in index order).
+#[test]
+fn cached_streams_keep_equal_scores_in_index_order() {
+    let mut rng = TestRng::new(30);
+    let depth = 24;
+    for corpus_rows in [2, 3, 5, 8, 9, 40, 41] {
+        let mut corpus = code_rows(&mut rng, corpus_rows, depth, 0);
+        corpus.copy_within(depth..2 * depth, (corpus_rows - 1) * depth);
+        let query = corpus[depth..2 * depth].to_vec();
+        for k in [1, 2] {
+            let found = search_codes(StorageDtype::Int8, &query, &corpus, TopKShape { queries: 1, corpus_rows, depth, k }, None).unwrap();
+            assert_eq!(found.indices[0], 1, "int8 N {corpus_rows}");
+        }
+        let mut halves: Vec<u16> = (0..corpus_rows * depth).map(|_| random_half(&mut rng)).collect();
+        halves.copy_within(depth..2 * depth, (corpus_rows - 1) * depth);
+        let half_query: Vec<f32> = halves[depth..2 * depth].iter().map(|&half| naive_half(half) as f32).collect();
+        for k in [1, 2] {
+            let found = search_half(&half_query, &halves, TopKShape { queries: 1, corpus_rows, depth, k }, None);
+            assert_eq!(found.indices[0], 1, "float16 N {corpus_rows}");
+        }
+    }
+}
