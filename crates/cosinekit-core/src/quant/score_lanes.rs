@@ -1,6 +1,6 @@
 //! The blocked lane kernels of the quantised scores, written once over [`I8x16`],
 //! [`F16x8`] and [`F32x4`]: int8/uint8 dot products and squared norms (several queries
-//! against one corpus row, or one query against several rows with their norms fused in),
+//! against one corpus row, or one query against several rows),
 //! Hamming distances of bit rows, and float16 dot products and norms in a fixed even/odd
 //! order. See the Numerics of [`super::score`] for what each computes and why the results
 //! do not depend on the blocking.
@@ -120,47 +120,11 @@ pub fn codes_dot_queries<V: I8x16, const FLIP: bool, const QUERIES: usize>(query
     totals
 }
 
-/// One query against `ROWS` corpus rows, each row's squared norm computed in the same pass:
-/// returns `(dots, squared norms)`. Raw pointer walk as [`codes_dot_queries`].
-#[inline(always)]
-pub fn codes_dot_norms_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query_codes: &[u8], query_wide: &[u8], rows: [&[u8]; ROWS]) -> ([i32; ROWS], [i32; ROWS]) {
-    let wide_chunks = query_wide.as_chunks::<WIDE_CHUNK_BYTES>().0;
-    let row_chunks = rows.map(|row| row.as_chunks::<CODE_CHUNK>().0);
-    let steps = row_chunks.iter().fold(wide_chunks.len(), |steps, chunks| steps.min(chunks.len()));
-    let mut dots = [V::zero_sums(); ROWS];
-    let mut norms = [V::zero_sums(); ROWS];
-    let mut query_next: *const [u8; WIDE_CHUNK_BYTES] = wide_chunks.as_ptr();
-    let mut row_next: [*const [u8; CODE_CHUNK]; ROWS] = row_chunks.map(<[[u8; CODE_CHUNK]]>::as_ptr);
-    for _ in 0..steps {
-        // SAFETY: `steps` is at most the whole-chunk count of the query and of every row,
-        // one chunk per iteration, so each pointer is at a whole chunk inside its slice.
-        let query = V::load_wide(unsafe { &*query_next });
-        for row in 0..ROWS {
-            // SAFETY: as above.
-            let corpus = load_codes::<V, FLIP>(unsafe { &*row_next[row] }).widen();
-            dots[row] = V::dot_add(dots[row], corpus, query);
-            norms[row] = V::dot_add(norms[row], corpus, corpus);
-        }
-        // SAFETY: one past the last chunk at most: `add` stays in bounds.
-        unsafe {
-            query_next = query_next.add(1);
-            for pointer in row_next.iter_mut() {
-                *pointer = pointer.add(1);
-            }
-        }
-    }
-    let mut dot_totals = reduce_sums::<V, ROWS>(dots);
-    let mut norm_totals = reduce_sums::<V, ROWS>(norms);
-    for row in 0..ROWS {
-        dot_totals[row] += tail_dot(query_codes, rows[row], FLIP);
-        norm_totals[row] += tail_dot(rows[row], rows[row], FLIP);
-    }
-    (dot_totals, norm_totals)
-}
 
-/// One query against `ROWS` corpus rows, dot products only (a corpus with cached norms):
-/// the dot accumulation of [`codes_dot_norms_rows`]. Raw pointer walk as
-/// [`codes_dot_queries`].
+/// One query against `ROWS` corpus rows, dot products only (the row norms come from a
+/// cache or from [`codes_squared_norm`]): the accumulation of [`codes_dot_queries`] with
+/// the roles of query and row swapped, so both give the same (exact) dots. Raw pointer walk
+/// as [`codes_dot_queries`].
 #[inline(always)]
 pub fn codes_dot_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query_codes: &[u8], query_wide: &[u8], rows: [&[u8]; ROWS]) -> [i32; ROWS] {
     let wide_chunks = query_wide.as_chunks::<WIDE_CHUNK_BYTES>().0;
@@ -412,53 +376,14 @@ pub fn f32_from_f16_bits_unscaled(half: u16) -> f32 {
     f32::from_bits(half_rebias_bits(half))
 }
 
-/// One permuted float32 query, pre-scaled by 2¹¹² (see [`super::super::topk`]), against
-/// `ROWS` float16 rows decoded in registers: per row two dot accumulators of the query
-/// with the unscaled decoded values and two norm accumulators of the values (unscaled
-/// times 2¹¹², as [`half_decode_row`]), even and odd, combined as
-/// `(even + odd).reduce_sum()`, then the tail in scalar order.
-#[inline(always)]
-pub fn half_dot_norms_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [HalfRowSums; ROWS] {
-    let (query_groups, query_tail) = query_permuted.as_chunks::<HALF_GROUP>();
-    let row_groups = rows.map(|row| &row.as_chunks::<HALF_GROUP>().0[..query_groups.len()]);
-    let rebias = H::Float::splat(HALF_REBIAS);
-    let mut dots = [[H::Float::zero(); 2]; ROWS];
-    let mut squares = [[H::Float::zero(); 2]; ROWS];
-    let mut flags = [H::no_flags(); ROWS];
-    for (index, group) in query_groups.iter().enumerate() {
-        let (even, odd) = even_odd_quads(group);
-        let (query_even, query_odd) = (H::Float::load(even), H::Float::load(odd));
-        for row in 0..ROWS {
-            let halves = H::load(&row_groups[row][index]);
-            flags[row] = halves.track_non_finite(flags[row]);
-            let [row_even, row_odd] = halves.decode_even_odd_unscaled();
-            dots[row][0] = query_even.mul_add(row_even, dots[row][0]);
-            dots[row][1] = query_odd.mul_add(row_odd, dots[row][1]);
-            let (value_even, value_odd) = (row_even.mul(rebias), row_odd.mul(rebias));
-            squares[row][0] = value_even.mul_add(value_even, squares[row][0]);
-            squares[row][1] = value_odd.mul_add(value_odd, squares[row][1]);
-        }
-    }
-    let tail_start = query_groups.len() * HALF_GROUP;
-    core::array::from_fn(|row| {
-        let mut sums = HalfRowSums {
-            dot: dots[row][0].add(dots[row][1]).reduce_sum(),
-            squared: squares[row][0].add(squares[row][1]).reduce_sum(),
-            non_finite: H::any_non_finite(flags[row]),
-        };
-        for (&query, &half) in query_tail.iter().zip(&rows[row][tail_start..]) {
-            let value = f32_from_f16_bits(half);
-            sums.non_finite |= !value.is_finite();
-            sums.dot += query * f32_from_f16_bits_unscaled(half);
-            sums.squared += value * value;
-        }
-        sums
-    })
-}
 
-/// Dot products of one permuted, pre-scaled float32 query with `ROWS` float16 rows decoded
-/// in registers, without their norms (a corpus with cached norms): exactly the dot
-/// accumulation of [`half_dot_norms_rows`], so both give the same dots bit for bit.
+/// Dot products of one permuted float32 query, pre-scaled by 2¹¹² (see
+/// [`super::super::topk`]), with `ROWS` float16 rows decoded in registers without their
+/// rebias: per row an even and an odd accumulator (`query.mul_add(row, accumulator)`),
+/// combined as `(even + odd).reduce_sum()`, then the tail in scalar order — exactly the
+/// accumulation of [`f32_dot_even_odd`] over a row decoded by [`half_decode_row`]
+/// (unscaled), so both give the same dots bit for bit. The norms come from a cache or from
+/// [`half_row_sums`].
 #[inline(always)]
 pub fn half_dot_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [f32; ROWS] {
     let (query_groups, query_tail) = query_permuted.as_chunks::<HALF_GROUP>();
@@ -484,8 +409,8 @@ pub fn half_dot_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: 
 }
 
 /// Decodes a float16 row into `out` in the permuted order of [`permute_even_odd`] and
-/// returns its squared norm (`dot` 0), by exactly the operations of
-/// [`half_dot_norms_rows`], so both give the same norm bit for bit. `UNSCALED`: `out`
+/// returns its squared norm (`dot` 0), by exactly the operations of [`half_row_sums`], so
+/// both give the same norm bit for bit. `UNSCALED`: `out`
 /// gets the values times 2⁻¹¹² (for dots with a pre-scaled query); the norm is that of
 /// the values either way.
 pub fn half_decode_row<H: F16x8, const UNSCALED: bool>(row: &[u16], out: &mut [f32]) -> HalfRowSums {
@@ -520,8 +445,10 @@ pub fn half_decode_row<H: F16x8, const UNSCALED: bool>(row: &[u16], out: &mut [f
     sums
 }
 
-/// The squared norm of a float16 row (and whether it holds ±∞ or NaN), by exactly the
-/// operations of [`half_decode_row`] and [`half_dot_norms_rows`], writing nothing.
+/// The squared norm of a float16 row (and whether it holds ±∞ or NaN): float32 sums of the
+/// values (unscaled decode times 2¹¹²) with an even and an odd accumulator, combined as
+/// `(even + odd).reduce_sum()`, then the tail in order; the operations of
+/// [`half_decode_row`], writing nothing.
 pub fn half_row_sums<H: F16x8>(row: &[u16]) -> HalfRowSums {
     let (groups, tail) = row.as_chunks::<HALF_GROUP>();
     let rebias = H::Float::splat(HALF_REBIAS);
@@ -544,9 +471,9 @@ pub fn half_row_sums<H: F16x8>(row: &[u16]) -> HalfRowSums {
 }
 
 /// Dot products of `QUERIES` permuted float32 rows with one permuted float32 row (a
-/// decoded float16 row): the accumulation of [`half_dot_norms_rows`] (`query.mul_add(row,
-/// even or odd accumulator)`, combined the same way, tail in scalar order), so the same
-/// pair gives the same dot bit for bit.
+/// decoded float16 row): the accumulation of [`half_dot_rows`] (`query.mul_add(row, even or
+/// odd accumulator)`, combined the same way, tail in scalar order), so the same pair gives
+/// the same dot bit for bit.
 #[inline(always)]
 pub fn f32_dot_even_odd<V: F32x4, const QUERIES: usize>(queries: [&[f32]; QUERIES], row: &[f32]) -> [f32; QUERIES] {
     let (row_groups, row_tail) = row.as_chunks::<HALF_GROUP>();

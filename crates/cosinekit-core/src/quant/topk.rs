@@ -8,21 +8,21 @@
 //! each corpus row load (int8: the row is widened once for the group, its squared norm
 //! computed once per tile; float16: the row is decoded once into float32 for the whole
 //! block; binary: groups of [`BINARY_QUERY_GROUP`], then of 4, whose query words are
-//! interleaved in scratch so one pointer reaches them all); the last `Q mod 4` queries (all
-//! of them when Q < 4) stream the tile with the one-query kernels. Memory: the lists, the
-//! prepared block and (float16) one tile of scores per query of the block — never Q×N.
+//! interleaved in scratch so one pointer reaches them all). The last `Q mod 4` queries (all
+//! of them when Q < 4; int8 and float16) then take the whole corpus with the one-query
+//! kernels, four rows per step from four parts of the corpus (four memory streams, as
+//! [`crate::topk::streaming`]: one sequential stream left these memory-bound loops waiting
+//! on misses). Memory: the lists, the prepared block and (float16) one tile of scores per
+//! query of the block — never Q×N.
 //!
 //! # Cached norms
 //! A corpus that is searched many times (a `QuantizedTensor`) keeps its rows' norms
 //! ([`code_row_norms`]: exact squared code norms and the filter's inverse roots;
 //! [`half_row_norms`]: float16 row norms), computed once by the kernels the search itself
-//! uses. Searches given them compute dot products only, and their one-query members
-//! (Q mod 4 of a block) run after the block's tiles over the whole corpus, four rows per
-//! step taken from four parts of the corpus (four memory streams, as
-//! [`crate::topk::streaming`]: one sequential stream left these memory-bound loops waiting
-//! on misses); without them the one-query kernels compute each row's norm in the same pass
-//! as its dot, tile by tile (and the group kernels once per tile). The norms are the same bits either way, so the results are too.
-//! With cached norms, every reported row's norm is recomputed from the row after the search
+//! uses. Given them, the kernels compute dot products only; without them the groups compute
+//! each tile's row norms once, and the one-query pass each row's norm right after its dot
+//! (from the row the dot has just brought into cache). The norms are the same bits either
+//! way, so the results are too. With cached norms, every reported row's norm is recomputed from the row after the search
 //! and compared with the cache: a difference is [`KernelError::StaleNorms`] (the rows were
 //! changed after caching, or the cache was overwritten).
 //!
@@ -51,8 +51,8 @@
 //! - Order and ties are [`crate::topk`]'s (`ranks_above`, through the same `offer` and
 //!   `fold_tile`): higher score first, NaN first, equal scores by lower index. The streamed
 //!   one-query passes offer rows out of index order, so they offer every score `>=` the
-//!   list's last (the int8 filter's margin already lets equal scores through) and `offer`
-//!   orders equal scores by index: the lists are the same.
+//!   list's last (the int8 filter's margin already lets equal scores through; binary keeps
+//!   index order) and `offer` orders equal scores by index: the lists are the same.
 //! - A query's list depends only on that query, the corpus rows, eps and its skipped row:
 //!   not on the other queries, their number, the block or tile positions, or which kernel
 //!   (group or one-query) served it, since every kernel computes a pair's sums by the same
@@ -62,8 +62,8 @@
 
 use super::StorageDtype;
 use super::score::score_lanes::{
-    CODE_CHUNK, WIDE_CHUNK_BYTES, codes_dot_norms_rows, codes_dot_queries, codes_dot_rows, codes_squared_norm, f32_dot_even_odd, half_decode_row,
-    half_dot_norms_rows, half_dot_rows, half_row_sums, hamming_interleaved, hamming_words1, hamming_words4, interleave_words, permute_even_odd, widen_codes,
+    CODE_CHUNK, WIDE_CHUNK_BYTES, codes_dot_queries, codes_dot_rows, codes_squared_norm, f32_dot_even_odd, half_decode_row,
+    half_dot_rows, half_row_sums, hamming_interleaved, hamming_words1, hamming_words4, interleave_words, permute_even_odd, widen_codes,
 };
 use super::score::score_scratch::{carve, piece_bytes};
 use super::score::{CODES_LANE_MAX_DEPTH, clamped_half_norm, dot_norms_codes_scalar, score_binary_from_hamming, score_codes_from_sums};
@@ -78,21 +78,17 @@ pub const QUANTIZED_QUERY_BLOCK: usize = 512;
 pub const QUANTIZED_CORPUS_TILE: usize = 256;
 /// Queries that share one corpus row load.
 pub const QUERY_GROUP: usize = 4;
-/// Corpus rows per step of the one-query int8 kernel (more rows made TurboFan spill).
-const CODE_ROWS_PER_STEP: usize = 2;
-/// Corpus rows per step of the one-query int8 kernel over a corpus with cached norms, one
-/// from each of as many parts of the corpus (memory streams).
+/// Corpus rows per step of the one-query int8 kernel, one from each of as many parts of the
+/// corpus (memory streams); eight measured slower (register pressure).
 const CODE_DOT_ROWS_PER_STEP: usize = 4;
 /// Queries that share one bit-row corpus word load (then groups of [`QUERY_GROUP`]): eight
 /// measured 1.15–1.2× faster than four at Q = 256 over 100 000 × 384 (Node 20 and 22).
 pub const BINARY_QUERY_GROUP: usize = 8;
 /// Corpus rows per step of the one-query binary kernel.
 const BINARY_ROWS_PER_STEP: usize = 4;
-/// Corpus rows per step of the one-query float16 kernel (2 rows × 4 accumulators = the 8
-/// independent multiply-add chains relaxed-simd needs).
-const HALF_ROWS_PER_STEP: usize = 2;
-/// Corpus rows per step of the one-query float16 kernel over cached norms (dots only), one
-/// from each of as many parts of the corpus (memory streams).
+/// Corpus rows per step of the one-query float16 kernel (dots only; 4 rows × 2 accumulators
+/// = the 8 independent multiply-add chains relaxed-simd needs), one from each of as many
+/// parts of the corpus (memory streams).
 const HALF_DOT_ROWS_PER_STEP: usize = 4;
 /// Relative margin of the integer estimate filter (far above its 6·2⁻²⁴ error).
 const FILTER_MARGIN: f32 = 1.0 / 131_072.0;
@@ -418,37 +414,18 @@ fn topk_codes<V: I8x16, const FLIP: bool>(
                     }
                 }
             }
-            for member in grouped..block_length {
-                let query = block_start + member;
-                let skip = self_row(query, exclude_self, corpus_rows);
-                let (codes, query_wide) = (query_codes(query), query_wide(member));
-                if norms.is_some() {
-                    // Streamed over the whole corpus after the tiles (below).
-                    continue;
-                }
-                let mut row = tile_start;
-                while row < tile_end {
-                    let step = if tile_end - row >= CODE_ROWS_PER_STEP { CODE_ROWS_PER_STEP } else { 1 };
-                    let (dots, norms) = if step == CODE_ROWS_PER_STEP {
-                        let rows: [&[u8]; CODE_ROWS_PER_STEP] = core::array::from_fn(|offset| corpus_row(row + offset));
-                        codes_dot_norms_rows::<V, FLIP, CODE_ROWS_PER_STEP>(codes, query_wide, rows)
-                    } else {
-                        let (dot, norm) = codes_dot_norms_rows::<V, FLIP, 1>(codes, query_wide, [corpus_row(row)]);
-                        ([dot[0], 0], [norm[0], 0])
-                    };
-                    for offset in 0..step {
-                        consider_codes(dots[offset], query_norms[member], CodeNorm::of(norms[offset]), row + offset, skip, &mut floors[member], &mut lists, query);
-                    }
-                    row += step;
-                }
-            }
         }
-        if let Some(cached) = norms {
-            for member in grouped..block_length {
-                let query = block_start + member;
-                let skip = self_row(query, exclude_self, corpus_rows);
-                let (codes, query_wide) = (query_codes(query), query_wide(member));
-                let row_norm = |row: usize| CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] };
+        // The one-query members: the whole corpus after the tiles, row norms from the cache
+        // or computed per row (from the row the dot kernel has just brought into cache).
+        for member in grouped..block_length {
+            let query = block_start + member;
+            let skip = self_row(query, exclude_self, corpus_rows);
+            let (codes, query_wide) = (query_codes(query), query_wide(member));
+            let row_norm = |row: usize| match norms {
+                Some(cached) => CodeNorm { squared: i64::from(cached.squared[row]), inverse: cached.inverse[row] },
+                None => CodeNorm::of(codes_squared_norm::<V, FLIP>(corpus_row(row))),
+            };
+            {
                 let mut consider = |dot: i32, row: usize| consider_codes(dot, query_norms[member], row_norm(row), row, skip, &mut floors[member], &mut lists, query);
                 // One row from each of CODE_DOT_ROWS_PER_STEP parts of the corpus per step:
                 // as many memory streams (see crate::topk::streaming::STREAMS). The filter and
@@ -749,13 +726,7 @@ fn topk_half<H: F16x8>(
                     }
                 }
             }
-            // With cached norms the one-query members are streamed after the tiles (below).
-            let tiled = if norms.is_some() { grouped } else { block_length };
-            for member in grouped..tiled {
-                let member_scores = &mut tile_scores[member * QUANTIZED_CORPUS_TILE..member * QUANTIZED_CORPUS_TILE + tile_length];
-                half_scores_fused::<H>(prepared_row(member), factors[member], eps, |offset| corpus_row(tile_start + offset), member_scores);
-            }
-            for member in 0..tiled {
+            for member in 0..grouped {
                 let query = block_start + member;
                 let skip = self_row(query, exclude_self, corpus_rows);
                 let (scores, indices) = lists.of(query);
@@ -763,29 +734,42 @@ fn topk_half<H: F16x8>(
                 fold_tile::<Native>(row_scores, tile_start, skip, scores, indices);
             }
         }
-        if let Some(norms) = norms {
-            for member in grouped..block_length {
-                let query = block_start + member;
-                let skip = self_row(query, exclude_self, corpus_rows);
-                let (scores, indices) = lists.of(query);
-                let query_values = &prepared[member * depth..(member + 1) * depth];
-                half_one_query_streamed::<H>(query_values, factors[member], corpus, depth, norms, eps, skip, scores, indices);
-            }
+        // The one-query members: the whole corpus after the tiles.
+        for member in grouped..block_length {
+            let query = block_start + member;
+            let skip = self_row(query, exclude_self, corpus_rows);
+            let (scores, indices) = lists.of(query);
+            let query_values = &prepared[member * depth..(member + 1) * depth];
+            half_one_query_streamed::<H>(query_values, factors[member], corpus, depth, corpus_rows, norms, eps, skip, scores, indices);
         }
     }
 }
 
-/// One query over the whole corpus with cached norms: [`HALF_DOT_ROWS_PER_STEP`] rows per
-/// step, one from each of as many parts of the corpus (memory streams, see
-/// [`crate::topk::streaming::STREAMS`]), each score offered when it can rank above the
-/// list's last entry (`>=`: rows do not come in index order; `offer` orders equal scores by
-/// index).
-fn half_one_query_streamed<H: F16x8>(query: &[f32], query_factor: f64, corpus: &[u16], depth: usize, norms: &[f64], eps: f32, skip: Option<usize>, scores: &mut [f32], indices: &mut [i32]) {
-    let corpus_rows = norms.len();
+/// One query over the whole corpus: [`HALF_DOT_ROWS_PER_STEP`] rows per step, one from each
+/// of as many parts of the corpus (memory streams, see [`crate::topk::streaming::STREAMS`]),
+/// row norms from the cache or computed per row ([`half_row_sums`], the same bits), each
+/// score offered when it can rank above the list's last entry (`>=`: rows do not come in
+/// index order; `offer` orders equal scores by index).
+fn half_one_query_streamed<H: F16x8>(
+    query: &[f32],
+    query_factor: f64,
+    corpus: &[u16],
+    depth: usize,
+    corpus_rows: usize,
+    norms: Option<&[f64]>,
+    eps: f32,
+    skip: Option<usize>,
+    scores: &mut [f32],
+    indices: &mut [i32],
+) {
     let corpus_row = |row: usize| &corpus[row * depth..(row + 1) * depth];
     let last = scores.len() - 1;
     let consider = |dot: f32, row: usize, scores: &mut [f32], indices: &mut [i32]| {
-        let score = half_score(dot, query_factor, clamped_cached_norm(norms[row], eps));
+        let row_factor = match norms {
+            Some(norms) => clamped_cached_norm(norms[row], eps),
+            None => clamped_half_norm(half_row_sums::<H>(corpus_row(row)), eps),
+        };
+        let score = half_score(dot, query_factor, row_factor);
         if skip != Some(row) && (indices[last] < 0 || score >= scores[last] || score.is_nan()) {
             offer(scores, indices, score, row as i32);
         }
@@ -807,26 +791,7 @@ fn half_one_query_streamed<H: F16x8>(query: &[f32], query_factor: f64, corpus: &
     }
 }
 
-/// One query's scores against a tile of rows (`row(offset)`, `out.len()` of them) whose
-/// norms are computed in the same pass, [`HALF_ROWS_PER_STEP`] rows at a time.
-#[inline(always)]
-fn half_scores_fused<'a, H: F16x8>(query: &[f32], query_factor: f64, eps: f32, row: impl Fn(usize) -> &'a [u16], out: &mut [f32]) {
-    let mut offset = 0;
-    while offset < out.len() {
-        if out.len() - offset >= HALF_ROWS_PER_STEP {
-            let rows: [&[u16]; HALF_ROWS_PER_STEP] = core::array::from_fn(|index| row(offset + index));
-            let sums = half_dot_norms_rows::<H, HALF_ROWS_PER_STEP>(query, rows);
-            for (index, row_sums) in sums.into_iter().enumerate() {
-                out[offset + index] = half_score(row_sums.dot, query_factor, clamped_half_norm(row_sums, eps));
-            }
-            offset += HALF_ROWS_PER_STEP;
-        } else {
-            let [row_sums] = half_dot_norms_rows::<H, 1>(query, [row(offset)]);
-            out[offset] = half_score(row_sums.dot, query_factor, clamped_half_norm(row_sums, eps));
-            offset += 1;
-        }
-    }
-}
+
 
 #[cfg(test)]
 #[path = "topk_tests.rs"]
