@@ -6,7 +6,7 @@
 #      licences and changelog, and nothing unneeded; the three .wasm assets are the modules
 #      build-wasm.sh wrote; the three variants are inlined (base64) only in cosinekit/inline
 #      (once in its ESM build, once in its CJS build), never in the default entry's files;
-#      packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 1 040 000). The
+#      packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 1 120 000). The
 #      measured ~945 KiB (0.1.0; rustc's code, only stripped) is the three assets (~215 KiB
 #      gzipped) plus the two inlined copies (~290 KiB gzipped each) plus ~140 KiB of JS, types
 #      and docs.
@@ -17,7 +17,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 package="${COSINEKIT_PACKAGE_DIR:-$root/packages/cosinekit}" # override only to test this script on a broken copy
 bin="$root/test/node_modules/.bin"
-budget="${COSINEKIT_PACKED_BUDGET:-1040000}"
+budget="${COSINEKIT_PACKED_BUDGET:-1120000}"
 passed=0
 failed=0
 
