@@ -6,9 +6,12 @@
 // and a 1 000 000 × 384 binary and int8 corpus (time per query, memory). Every quantised
 // result is checked against a float64 reference of its own scores before it is timed.
 //
-//   node quant.mjs [--quick] [--variant=simd128] [--no-relaxed-child] [--json=PATH]
+//   node quant.mjs [--quick] [--only=single,batch,float32,memory,recall,million] [--variant=simd128] [--no-relaxed-child] [--json=PATH]
 //
 //   --quick              smoke run: small sizes, few rounds (every result still checked)
+//   --only=…             run only these parts (default: all): the Q = 1 and Q = 256 rates,
+//                        float32 Q = 1 corpus read rate vs row-wise cosine, memory, recall,
+//                        the 1 000 000-row corpus
 //   --variant=…          wasm build (default simd128; the relaxed variant runs in a child
 //                        process with --experimental-wasm-relaxed-simd unless this engine has it)
 //   --no-relaxed-child   only the variant of this process
@@ -24,16 +27,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInstanceSync, isVariantSupported } from 'cosinekit';
-import { seedFromLabel, uniformGenerator } from './lib/data.mjs';
+import { seedFromLabel, uniformFloats, uniformGenerator } from './lib/data.mjs';
 import { describeEnvironment, environmentLine } from './lib/environment.mjs';
 import { measureInterleaved, probeSeconds } from './lib/measure.mjs';
 
 const benchDirectory = path.dirname(fileURLToPath(import.meta.url));
-const options = { quick: false, variant: 'simd128', relaxedChild: true, json: path.join(benchDirectory, 'results', 'quant.json'), child: false };
+const PARTS = ['single', 'batch', 'float32', 'memory', 'recall', 'million'];
+const options = { quick: false, only: PARTS, variant: 'simd128', relaxedChild: true, json: path.join(benchDirectory, 'results', 'quant.json'), child: false };
 for (const argument of process.argv.slice(2)) {
   const [name, value = ''] = argument.split('=');
   if (name === '--quick') options.quick = true;
   else if (name === '--variant') options.variant = value;
+  else if (name === '--only') options.only = value.split(',');
   else if (name === '--no-relaxed-child') options.relaxedChild = false;
   else if (name === '--json') options.json = value;
   else if (name === '--child') options.child = true;
@@ -41,6 +46,11 @@ for (const argument of process.argv.slice(2)) {
     console.error(`quant.mjs: unknown option ${argument}`);
     process.exit(2);
   }
+}
+const unknownParts = options.only.filter((part) => !PARTS.includes(part));
+if (unknownParts.length > 0) {
+  console.error(`quant.mjs: unknown part ${unknownParts.join(', ')} (parts: ${PARTS.join(', ')})`);
+  process.exit(2);
 }
 
 const DTYPES = ['float16', 'int8', 'uint8', 'binary', 'ubinary'];
@@ -162,6 +172,58 @@ function rateSection(kit, label, corpusRows, queryRows) {
 }
 
 /**
+ * The float32 few-query path against the memory-bound anchor: topK Q = 1 over a zero-copy
+ * `[single, D]` corpus vs row-wise cosineSimilarity of two zero-copy `[N, D]` operands (out
+ * in WASM memory too), in the same interleaved rounds. Bytes: topK reads 4·N·D of corpus;
+ * row-wise reads 8·N·D and writes 4·N. Two row-wise sizes: the one that reads as many bytes
+ * as the topK corpus (N = single / 2, beyond every cache) and PERF.md's anchor (10 000 × 768).
+ */
+function float32Section(kit) {
+  const corpusRows = sizes.single;
+  const corpus = kit.alloc([corpusRows, D]);
+  corpus.data.set(embeddings('single corpus', corpusRows, D));
+  const query = { data: embeddings('single queries', 1, D), shape: [1, D] };
+  const topK = () => kit.topK(query, corpus, 10);
+  const found = topK();
+  const queryVector = Float64Array.from(query.data);
+  for (let slot = 0; slot < 10; slot++) {
+    const row = found.indices[slot];
+    const expected = cosine64(queryVector, Float64Array.from(corpus.data.subarray(row * D, (row + 1) * D)));
+    if (Math.abs(found.scores[slot] - expected) > 1e-5) throw new Error(`float32 topK: score of row ${row} is ${found.scores[slot]}, the float64 reference ${expected}`);
+  }
+  const rowwiseShapes = [
+    { rows: corpusRows / 2, depth: D },
+    { rows: options.quick ? 2_000 : 10_000, depth: 768 },
+  ];
+  const operands = rowwiseShapes.map(({ rows, depth }, index) => {
+    const first = kit.alloc([rows, depth]);
+    const second = kit.alloc([rows, depth]);
+    first.data.set(uniformFloats(seedFromLabel(`rowwise ${index} first`), rows * depth));
+    second.data.set(uniformFloats(seedFromLabel(`rowwise ${index} second`), rows * depth));
+    const out = kit.alloc([rows]);
+    const call = () => kit.cosineSimilarity(first, second, { dim: 1, out });
+    call();
+    for (const row of [0, rows >> 1, rows - 1]) {
+      const expected = cosine64(Float64Array.from(first.data.subarray(row * depth, (row + 1) * depth)), Float64Array.from(second.data.subarray(row * depth, (row + 1) * depth)));
+      if (Math.abs(out.data[row] - expected) > 1e-5) throw new Error(`row-wise ${rows} × ${depth}: row ${row} is ${out.data[row]}, the float64 reference ${expected}`);
+    }
+    return { rows, depth, call, tensors: [first, second, out] };
+  });
+  const entries = [
+    { call: topK, firstCallSeconds: probeSeconds(topK, 1), budgetSeconds: timing.roundSeconds },
+    ...operands.map(({ call }) => ({ call, firstCallSeconds: probeSeconds(call, 1), budgetSeconds: timing.roundSeconds })),
+  ];
+  const measured = measureInterleaved(entries, timing);
+  const topKGBs = (4 * corpusRows * D) / measured[0].seconds / 1e9;
+  const rowwise = operands.map(({ rows, depth }, index) => {
+    const gbs = (8 * rows * depth + 4 * rows) / measured[index + 1].seconds / 1e9;
+    return { rows, depth, secondsPerCall: measured[index + 1].seconds, gbs, topKReadVsRowwise: topKGBs / gbs };
+  });
+  for (const tensor of [corpus, ...operands.flatMap(({ tensors }) => tensors)]) tensor.dispose();
+  return { corpusRows, depth: D, k: 10, topKSecondsPerCall: measured[0].seconds, topKGBs, rowwise };
+}
+
+/**
  * What a quantised topK adds to WASM memory, measured on a fresh instance per dtype (the
  * corpus already quantised, nothing else run): memory size after the first call minus before.
  */
@@ -246,17 +308,18 @@ function millionSection(kit) {
 
 function runVariant(variant) {
   const kit = createInstanceSync({ variant });
-  const report = { variant, node: process.version };
-  console.error(`quant.mjs: ${variant}: rates (Q = 1 over ${sizes.single})`);
-  report.single = rateSection(kit, 'single', sizes.single, 1);
-  console.error(`quant.mjs: ${variant}: rates (Q = ${sizes.batchQueries} over ${sizes.batch})`);
-  report.batch = rateSection(kit, 'batch', sizes.batch, sizes.batchQueries);
-  console.error(`quant.mjs: ${variant}: memory`);
-  report.memory = memorySection(variant);
-  console.error(`quant.mjs: ${variant}: recall`);
-  report.recall = recallSection(kit);
-  console.error(`quant.mjs: ${variant}: 1 000 000 rows`);
-  report.million = millionSection(createInstanceSync({ variant }));
+  const report = { variant, node: process.version, single: null, batch: null, float32: null, memory: null, recall: null, million: null };
+  const run = (part, title, body) => {
+    if (!options.only.includes(part)) return;
+    console.error(`quant.mjs: ${variant}: ${title}`);
+    report[part] = body();
+  };
+  run('single', `rates (Q = 1 over ${sizes.single})`, () => rateSection(kit, 'single', sizes.single, 1));
+  run('batch', `rates (Q = ${sizes.batchQueries} over ${sizes.batch})`, () => rateSection(kit, 'batch', sizes.batch, sizes.batchQueries));
+  run('float32', 'float32 Q = 1 vs row-wise cosine', () => float32Section(createInstanceSync({ variant })));
+  run('memory', 'memory', () => memorySection(variant));
+  run('recall', 'recall', () => recallSection(kit));
+  run('million', '1 000 000 rows', () => millionSection(createInstanceSync({ variant })));
   return report;
 }
 
@@ -268,7 +331,7 @@ function markdown(environment, reports) {
   const lines = [`# Storage formats vs float32`, '', environmentLine(environment), ''];
   for (const report of reports) {
     lines.push(`## ${report.variant} (Node ${report.node})`, '');
-    for (const section of [report.single, report.batch]) {
+    for (const section of [report.single, report.batch].filter((part) => part !== null)) {
       lines.push(`topK, Q = ${section.queryRows} over ${section.corpusRows} × ${section.depth}, k = 10:`, '');
       lines.push('| dtype | bytes/vector | ms per call | queries/s | corpus GB/s | vs float32 | target |', '|---|---|---|---|---|---|---|');
       const targets = section === report.single ? TARGETS.single : TARGETS.batch;
@@ -279,19 +342,30 @@ function markdown(environment, reports) {
       }
       lines.push('');
     }
+    if (report.float32 !== null) {
+      const part = report.float32;
+      lines.push(`float32 topK, Q = 1 over ${part.corpusRows} × ${part.depth} (zero-copy), k = 10: ${fixed(part.topKSecondsPerCall * 1000, 3)} ms, corpus read ${fixed(part.topKGBs)} GB/s; target ≥ 0.75× row-wise:`, '');
+      lines.push('| row-wise cosine (zero-copy) | ms per call | GB/s (8·N·D + 4·N bytes) | topK read ÷ row-wise |', '|---|---|---|---|');
+      for (const row of part.rowwise) lines.push(`| ${row.rows} × ${row.depth} | ${fixed(row.secondsPerCall * 1000, 3)} | ${fixed(row.gbs)} | ${fixed(row.topKReadVsRowwise)}× |`);
+      lines.push('');
+    }
     const memory = report.memory;
-    lines.push(`WASM memory a topK adds (Q = ${memory.queryRows} over ${memory.corpusRows} × ${D}, rescore ×${memory.rescoreMultiplier}; target ≤ 64 MiB):`, '');
-    lines.push('| dtype | corpus MiB | memory growth MiB | heap after − before |', '|---|---|---|---|');
-    for (const row of memory.results) lines.push(`| ${row.dtype} | ${fixed(row.corpusBytes / 2 ** 20, 1)} | ${fixed(row.memoryGrowthBytes / 2 ** 20, 1)} | ${row.heapAfterMinusBefore} |`);
-    lines.push('');
+    if (memory !== null) {
+      lines.push(`WASM memory a topK adds (Q = ${memory.queryRows} over ${memory.corpusRows} × ${D}, rescore ×${memory.rescoreMultiplier}; target ≤ 64 MiB):`, '');
+      lines.push('| dtype | corpus MiB | memory growth MiB | heap after − before |', '|---|---|---|---|');
+      for (const row of memory.results) lines.push(`| ${row.dtype} | ${fixed(row.corpusBytes / 2 ** 20, 1)} | ${fixed(row.memoryGrowthBytes / 2 ** 20, 1)} | ${row.heapAfterMinusBefore} |`);
+      lines.push('');
+    }
     const recall = report.recall;
-    lines.push(`recall@10 vs exact float32 (${recall.queryRows} queries over ${recall.corpusRows} × ${D}, clustered synthetic embeddings):`, '');
-    lines.push('| dtype | raw | rescored ×1 / ×2 / ×4 / ×10 (decoded rows) | rescored ×1 / ×2 / ×4 / ×10 (float vectors) |', '|---|---|---|---|');
-    for (const row of recall.rows) {
-      const list = (values) => [1, 2, 4, 10].map((multiplier) => fixed(values[multiplier], 3)).join(' / ');
-      lines.push(`| ${row.name} | ${fixed(row.raw, 3)} | ${list(row.decoded)} | ${list(row.vectors)} |`);
+    if (recall !== null) {
+      lines.push(`recall@10 vs exact float32 (${recall.queryRows} queries over ${recall.corpusRows} × ${D}, clustered synthetic embeddings):`, '');
+      lines.push('| dtype | raw | rescored ×1 / ×2 / ×4 / ×10 (decoded rows) | rescored ×1 / ×2 / ×4 / ×10 (float vectors) |', '|---|---|---|---|');
+      for (const row of recall.rows) {
+        const list = (values) => [1, 2, 4, 10].map((multiplier) => fixed(values[multiplier], 3)).join(' / ');
+        lines.push(`| ${row.name} | ${fixed(row.raw, 3)} | ${list(row.decoded)} | ${list(row.vectors)} |`);
     }
     lines.push('');
+    }
     if (report.million !== null) {
       lines.push(`${report.million.corpusRows} × ${D} corpus, Q = 1, k = 10 (WASM memory at the end: ${fixed(report.million.wasmMemoryMiBAtPeak, 0)} MiB):`, '');
       lines.push('| dtype | rescore | ms per query | corpus MiB |', '|---|---|---|---|');
@@ -304,10 +378,9 @@ function markdown(environment, reports) {
 
 /** Bars of the topK rate vs float32 (log scale), one group per dtype, one bar per variant and shape. */
 function chart(reports) {
-  const series = reports.flatMap((report) => [
-    { name: `${report.variant}, Q = 1`, rows: report.single.rows },
-    { name: `${report.variant}, Q = ${report.batch.queryRows}`, rows: report.batch.rows },
-  ]);
+  const series = reports.flatMap((report) =>
+    [report.single, report.batch].filter((part) => part !== null).map((part) => ({ name: `${report.variant}, Q = ${part.queryRows}`, rows: part.rows })),
+  );
   const colours = ['#4c78a8', '#9ecae9', '#f58518', '#ffbf79'];
   const width = 760;
   const height = 340;
@@ -357,7 +430,7 @@ if (options.relaxedChild && options.variant !== 'relaxed') {
   if (isVariantSupported('relaxed')) reports.push(runVariant('relaxed'));
   else {
     const childOut = `${options.json}.relaxed.tmp`;
-    const argv = ['--experimental-wasm-relaxed-simd', fileURLToPath(import.meta.url), '--child', `--json=${childOut}`, ...(options.quick ? ['--quick'] : [])];
+    const argv = ['--experimental-wasm-relaxed-simd', fileURLToPath(import.meta.url), '--child', `--json=${childOut}`, `--only=${options.only.join(',')}`, ...(options.quick ? ['--quick'] : [])];
     const child = spawnSync(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (child.status !== 0) throw new Error(`quant.mjs: the relaxed child process failed (status ${child.status})`);
     reports.push(JSON.parse(readFileSync(childOut, 'utf8')));

@@ -6,11 +6,12 @@
 #      licences and changelog, and nothing unneeded; the three .wasm assets are the modules
 #      build-wasm.sh wrote; the three variants are inlined (base64) only in cosinekit/inline
 #      (once in its ESM build, once in its CJS build), never in the default entry's files;
-#      packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 1 085 000). The
+#      packed size within the budget (COSINEKIT_PACKED_BUDGET bytes, default 1 150 000). The
 #      measured ~945 KiB (0.1.0; rustc's code, only stripped) is the three assets (~215 KiB
 #      gzipped) plus the two inlined copies (~290 KiB gzipped each) plus ~140 KiB of JS, types
 #      and docs; the losses of issue #17 brought it to ~1 035 000 B (supConLoss ~6 kB per
-#      module, carried three times: the asset and the two inlined copies).
+#      module, carried three times: the asset and the two inlined copies), the quantised
+#      top-k's kernels to ~1 102 000 B.
 #      test/package.test.ts packs the real tarball and checks it file by file.
 # publint and attw are pinned devDependencies of test/ (no download at run time).
 # Last line: `package checks: N passed, M failed`; exits non-zero if any failed.
@@ -18,7 +19,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 package="${COSINEKIT_PACKAGE_DIR:-$root/packages/cosinekit}" # override only to test this script on a broken copy
 bin="$root/test/node_modules/.bin"
-budget="${COSINEKIT_PACKED_BUDGET:-1085000}"
+budget="${COSINEKIT_PACKED_BUDGET:-1150000}"
 passed=0
 failed=0
 

@@ -332,6 +332,67 @@ describe('QuantizedTensor lifetimes', () => {
     expect(kit.heapBytesInUse()).toBe(before);
   });
 
+  // float16, int8 and uint8 tensors cache each row's norm after their rows (8 bytes per row,
+  // 8-aligned: int8/uint8 an i32 squared norm per row then an f32 inverse per row; float16
+  // an f64 norm per row); binary needs none.
+  const cachedDtypes = ['float16', 'int8', 'uint8'] as const;
+  const normBytesOf = (tensor: QuantizedTensor): Uint8Array => {
+    const data = tensor.data;
+    const [count] = tensor.shape;
+    const start = data.byteOffset + Math.ceil(data.byteLength / 8) * 8;
+    return new Uint8Array(data.buffer, start, 8 * count);
+  };
+
+  test.each(variants)('%s: a QuantizedTensor (cached norms) ranks bit for bit as the same rows passed as plain objects', (variant) => {
+    const each = kits.get(variant) as Cosinekit;
+    const depth = 40;
+    const x = { data: rows(31, 300, depth), shape: [300, depth] };
+    const queries = { data: rows(32, 6, depth), shape: [6, depth] };
+    for (const dtype of DTYPES) {
+      using tensor = each.quantize(x, { dtype });
+      const plain: QuantizedLike = { dtype, data: tensor.data.slice(), shape: [300, depth], ranges: tensor.ranges, thresholds: tensor.thresholds };
+      for (const count of [1, 6]) {
+        const someQueries = { data: queries.data.subarray(0, count * depth), shape: [count, depth] };
+        const cached = each.topK(someQueries, tensor, 7);
+        const computed = each.topK(someQueries, plain, 7);
+        expect(Array.from(cached.indices), `${dtype} Q = ${count}`).toEqual(Array.from(computed.indices));
+        expect(Array.from(new Uint32Array(cached.scores.buffer)), `${dtype} Q = ${count}`).toEqual(Array.from(new Uint32Array(computed.scores.buffer)));
+      }
+    }
+  });
+
+  test.each(cachedDtypes)('%s: a row changed through data, or a changed cached norm, makes topK throw instead of ranking by a stale norm', (dtype) => {
+    const depth = 24;
+    const x = { data: rows(33, 50, depth), shape: [50, depth] };
+    const query = { data: x.data.slice(11 * depth, 12 * depth), shape: [1, depth] };
+    {
+      using tensor = kit.quantize(x, { dtype });
+      expect(kit.topK(query, tensor, 3).indices[0]).toBe(11);
+      const norms = normBytesOf(tensor);
+      const saved = norms.slice();
+      // The norm of row 11: int8/uint8 its squared norm (bytes 44..47), float16 its f64 (88..95).
+      const byte = dtype === 'float16' ? 8 * 11 : 4 * 11;
+      norms[byte] = (norms[byte] as number) ^ 1;
+      expect(() => kit.topK(query, tensor, 3)).toThrow(TypeError);
+      expect(() => kit.topK(query, tensor, 3)).toThrow(/no longer matches the row norms it cached/);
+      norms.set(saved);
+      expect(kit.topK(query, tensor, 3).indices[0]).toBe(11);
+      if (dtype !== 'float16') {
+        // The filter's inverse root of row 11 (after the 50 squared norms).
+        norms[4 * 50 + 4 * 11] = (norms[4 * 50 + 4 * 11] as number) ^ 1;
+        expect(() => kit.topK(query, tensor, 3)).toThrow(/no longer matches/);
+        norms.set(saved);
+      }
+      // A stored row rewritten after quantize(): its cached norm no longer matches it.
+      const data = tensor.data;
+      data[11 * depth] = dtype === 'float16' ? (data[11 * depth] as number) ^ 0x0400 : (data[11 * depth] as number) ^ 0x40;
+      expect(() => kit.topK(query, tensor, 3)).toThrow(/no longer matches/);
+      // The library stays usable: a fresh tensor of the same rows searches as before.
+      using fresh = kit.quantize(x, { dtype });
+      expect(kit.topK(query, fresh, 3).indices[0]).toBe(11);
+    }
+  });
+
   test('a long loop of quantised topK calls does not grow the heap', () => {
     const corpus = kit.quantize({ data: rows(2, 500, 64), shape: [500, 64] }, { dtype: 'binary' });
     const queries = { data: rows(3, 3, 64), shape: [3, 64] };

@@ -20,17 +20,21 @@ pub enum KernelError {
     /// An input that must be finite (a value to quantise to int8/uint8, a range, a
     /// calibration row) holds NaN or ±∞.
     NonFinite = 6,
+    /// A cached per-row norm that no longer matches its row (the rows changed after the
+    /// norms were cached, or the cache was overwritten).
+    StaleNorms = 7,
 }
 
 impl KernelError {
     /// Every error, in code order.
-    pub const ALL: [KernelError; 6] = [
+    pub const ALL: [KernelError; 7] = [
         KernelError::OutOfBounds,
         KernelError::OutputLength,
         KernelError::RankTooLarge,
         KernelError::InvalidArgument,
         KernelError::MalformedGeometry,
         KernelError::NonFinite,
+        KernelError::StaleNorms,
     ];
 
     /// The code reported through the C ABI (never 0, which means success).
@@ -59,6 +63,7 @@ impl KernelError {
             KernelError::InvalidArgument => "an invalid argument",
             KernelError::MalformedGeometry => "a malformed geometry",
             KernelError::NonFinite => "a NaN or infinite value where only finite values are allowed",
+            KernelError::StaleNorms => "a cached row norm that no longer matches its row",
         }
     }
 }
@@ -75,6 +80,6 @@ mod tests {
             assert!(!error.text().is_empty());
         }
         assert_eq!(KernelError::from_code(0), None);
-        assert_eq!(KernelError::from_code(7), None);
+        assert_eq!(KernelError::from_code(8), None);
     }
 }

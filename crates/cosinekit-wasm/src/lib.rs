@@ -15,7 +15,7 @@
 //! Exports (ABI version 5, [`ck_abi_version`]):
 //! - build and constants: [`ck_abi_version`], [`ck_instruction_set`], [`ck_query_block`],
 //!   [`ck_corpus_tile`], [`ck_tile_rows`], [`ck_tile_columns`], [`ck_max_rank`],
-//!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_non_finite`], [`ck_status_text`];
+//!   [`ck_flag_clamp`], [`ck_flag_distance`], [`ck_status_non_finite`], [`ck_status_stale_norms`], [`ck_status_text`];
 //! - cosine: [`ck_cosine_f32`], [`ck_cosine_rows_f32`] (contiguous `[rows, length]` operands),
 //!   [`ck_cosine_pair_f32`], [`ck_cosine_pair_values_f32`], [`ck_normalize_f32`];
 //! - matrices: [`ck_pairwise_scratch_floats`], [`ck_pairwise_cosine_f32`],
@@ -31,7 +31,8 @@
 //!   `ck_quant_ranges_f32`, `ck_quantize_int8_f32`, `ck_binary_thresholds_f32`,
 //!   `ck_quantize_binary_f32`, `ck_quantize_f16_f32`, `ck_decode_f16_f32`,
 //!   `ck_rescore_scratch_floats`, `ck_rescore_f32`,
-//!   `ck_topk_quantized_scratch_bytes`, `ck_topk_quantized`,
+//!   `ck_quantized_norms_bytes`, `ck_quantized_norms`, `ck_topk_quantized_scratch_bytes`,
+//!   `ck_topk_quantized`,
 //!   `ck_pairwise_quantized_scratch_bytes`, `ck_pairwise_quantized`;
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
 
@@ -76,6 +77,13 @@ pub extern "C" fn ck_instruction_set() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_status_non_finite() -> i32 {
     KernelError::NonFinite.code()
+}
+
+/// The status code of `KernelError::StaleNorms` (a quantised corpus's cached row norm that
+/// no longer matches its row), so the binding can say that the tensor's rows changed.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_status_stale_norms() -> i32 {
+    KernelError::StaleNorms.code()
 }
 
 /// ABI version, bumped whenever an export's signature or meaning changes; the TypeScript

@@ -11,7 +11,7 @@ use crate::raw::{AbiError, Region, status};
 use cosinekit_core::KernelError;
 use cosinekit_core::quant::StorageDtype;
 use cosinekit_core::quant::score::{QuantizedPairwiseShape, pairwise_quantized_codes_f32, pairwise_quantized_float16_f32, pairwise_quantized_scratch_len};
-use cosinekit_core::quant::topk::{topk_quantized_codes, topk_quantized_float16, topk_quantized_scratch_len};
+use cosinekit_core::quant::topk::{CodeRowNorms, code_row_norms, half_row_norms, has_row_norms, topk_quantized_codes, topk_quantized_float16, topk_quantized_scratch_len};
 use cosinekit_core::topk::TopKShape;
 
 fn dtype_of(code: u32) -> Result<StorageDtype, i32> {
@@ -29,9 +29,60 @@ fn storage_region(dtype: StorageDtype, pointer: usize, rows: usize, per_row: usi
     Ok(if dtype == StorageDtype::Float16 { Region::of_u16(pointer, count)? } else { Region::of_u8(pointer, count)? })
 }
 
+/// Bytes of the cached per-row norms of a corpus of `rows` rows of `depth` dimensions in
+/// `dtype` (`ck_quantized_norms` fills them, `ck_topk_quantized` reads them): 8 per row
+/// for int8/uint8 with `0 < depth ≤ 65 536` (an i32 squared norm per row, then an f32
+/// inverse root per row) and for float16 (an f64 norm per row); 0 when the corpus has no
+/// cached norms (binary, ubinary, other int8 depths), the dtype is unknown or sizes overflow.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_quantized_norms_bytes(dtype: u32, rows: usize, depth: usize) -> usize {
+    match StorageDtype::from_code(dtype) {
+        Some(dtype) if dtype.row_elements(depth).is_some() && has_row_norms(dtype, depth) => rows.checked_mul(8).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The cached norms of `rows` rows of `dtype` at `data` into `norms` (8-byte aligned,
+/// `ck_quantized_norms_bytes` bytes, overlapping nothing it reads), by the search's own
+/// kernels (`cosinekit_core::quant::topk::{code_row_norms, half_row_norms}`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_quantized_norms(dtype: u32, data_pointer: usize, rows: usize, depth: usize, norms_pointer: usize) -> i32 {
+    status((|| {
+        let dtype = dtype_of(dtype)?;
+        let per_row = row_elements(dtype, depth)?;
+        if !has_row_norms(dtype, depth) {
+            return Err(KernelError::InvalidArgument.code());
+        }
+        let data = storage_region(dtype, data_pointer, rows, per_row)?;
+        if dtype == StorageDtype::Float16 {
+            let norms = Region::of_f64(norms_pointer, rows)?;
+            check_disjoint(&[&norms], &[&data])?;
+            // SAFETY: both regions were checked (non-null, aligned, inside memory); the
+            // written one overlaps the read one nowhere; `data` came from of_u16.
+            let (data, norms) = unsafe { (data.as_u16_slice(), norms.as_f64_slice_mut()) };
+            half_row_norms(data, depth, norms).map_err(KernelError::code)
+        } else {
+            let (squared, inverse) = code_norm_regions(norms_pointer, rows)?;
+            check_disjoint(&[&squared, &inverse], &[&data])?;
+            // SAFETY: as above (the two written regions are consecutive, not overlapping);
+            // `data` came from of_u8.
+            let (data, squared, inverse) = unsafe { (data.as_u8_slice(), squared.as_i32_slice_mut(), inverse.as_f32_slice_mut()) };
+            code_row_norms(dtype, data, depth, squared, inverse).map_err(KernelError::code)
+        }
+    })())
+}
+
+/// The two halves of an int8/uint8 norm cache at `pointer`: `rows` i32 squared norms, then
+/// `rows` f32 inverse roots.
+fn code_norm_regions(pointer: usize, rows: usize) -> Result<(Region, Region), i32> {
+    let squared = Region::of_i32(pointer, rows)?;
+    let inverse = Region::of_f32(pointer.checked_add(rows.checked_mul(4).ok_or(AbiError::BadLength)?).ok_or(AbiError::BadLength)?, rows)?;
+    Ok((squared, inverse))
+}
+
 /// Bytes of scratch `ck_topk_quantized` needs for `query_rows` queries of `depth`
-/// dimensions in `dtype` (independent of the corpus size; 0 for binary/ubinary, and 0
-/// when the dtype is unknown, the binary depth is not a multiple of 8, or sizes overflow).
+/// dimensions in `dtype` (independent of the corpus size; 0 when the dtype is unknown, the
+/// binary depth is not a multiple of 8, or sizes overflow).
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_topk_quantized_scratch_bytes(dtype: u32, query_rows: usize, depth: usize) -> usize {
     StorageDtype::from_code(dtype).and_then(|dtype| topk_quantized_scratch_len(dtype, query_rows, depth)).unwrap_or(0)
@@ -49,8 +100,11 @@ pub extern "C" fn ck_topk_quantized_scratch_bytes(dtype: u32, query_rows: usize,
 /// `[0, corpus_rows)`; then `k ≤ corpus_rows − 1`, else `k ≤ corpus_rows`. Each query's
 /// result depends only on that query and the corpus rows, so query chunks (offset moved by
 /// the chunk start) and corpus slices merged by `ck_topk_merge_f32` reproduce it bit for
-/// bit. The outputs and scratch (`scratch_bytes` ≥ `ck_topk_quantized_scratch_bytes`) may
-/// overlap neither each other nor the inputs.
+/// bit. `norms_pointer`: the corpus's cached norms (`ck_quantized_norms`), or 0 to compute
+/// them in the search (same results); with them, a reported row whose norm no longer
+/// matches its cached one fails with `KernelError::StaleNorms` (the outputs then hold the
+/// lists found). The outputs and scratch (`scratch_bytes` ≥
+/// `ck_topk_quantized_scratch_bytes`) may overlap neither each other nor the inputs.
 #[unsafe(no_mangle)]
 pub extern "C" fn ck_topk_quantized(
     dtype: u32,
@@ -63,6 +117,7 @@ pub extern "C" fn ck_topk_quantized(
     eps: f32,
     exclude_self: u32,
     self_offset: i32,
+    norms_pointer: usize,
     indices_pointer: usize,
     scores_pointer: usize,
     scratch_pointer: usize,
@@ -71,6 +126,9 @@ pub extern "C" fn ck_topk_quantized(
     status((|| {
         let dtype = dtype_of(dtype)?;
         let per_row = row_elements(dtype, depth)?;
+        if norms_pointer != 0 && !has_row_norms(dtype, depth) {
+            return Err(KernelError::InvalidArgument.code());
+        }
         let queries = if dtype == StorageDtype::Float16 {
             Region::of_f32(queries_pointer, query_rows.checked_mul(depth).ok_or(AbiError::BadLength)?)?
         } else {
@@ -82,6 +140,11 @@ pub extern "C" fn ck_topk_quantized(
         let scores = Region::of_f32(scores_pointer, result_count)?;
         let scratch = Region::of_u8(scratch_pointer, scratch_bytes)?;
         check_disjoint(&[&indices, &scores, &scratch], &[&queries, &corpus])?;
+        let half_norms = if norms_pointer != 0 && dtype == StorageDtype::Float16 { Some(Region::of_f64(norms_pointer, corpus_rows)?) } else { None };
+        let code_norms = if norms_pointer != 0 && dtype != StorageDtype::Float16 { Some(code_norm_regions(norms_pointer, corpus_rows)?) } else { None };
+        for norms in half_norms.iter().chain(code_norms.iter().flat_map(|(squared, inverse)| [squared, inverse])) {
+            check_disjoint(&[&indices, &scores, &scratch], &[norms])?;
+        }
         let shape = TopKShape { queries: query_rows, corpus_rows, depth, k };
         let exclude_self = (exclude_self != 0).then_some(self_offset);
         // SAFETY: every region was checked (non-null, aligned for its type, inside memory,
@@ -91,11 +154,15 @@ pub extern "C" fn ck_topk_quantized(
         let result = if dtype == StorageDtype::Float16 {
             // SAFETY: as above; `queries` came from of_f32 and `corpus` from of_u16.
             let (queries, corpus) = unsafe { (queries.as_f32_slice(), corpus.as_u16_slice()) };
-            topk_quantized_float16(queries, corpus, shape, eps, exclude_self, scratch, indices, scores)
+            // SAFETY: checked by of_f64 and disjoint from the written regions (read only).
+            let norms = half_norms.as_ref().map(|norms| unsafe { norms.as_f64_slice() });
+            topk_quantized_float16(queries, corpus, shape, eps, exclude_self, norms, scratch, indices, scores)
         } else {
             // SAFETY: as above; both came from of_u8.
             let (queries, corpus) = unsafe { (queries.as_u8_slice(), corpus.as_u8_slice()) };
-            topk_quantized_codes(dtype, queries, corpus, shape, exclude_self, scratch, indices, scores)
+            // SAFETY: checked by of_i32 / of_f32 and disjoint from the written regions (read only).
+            let norms = code_norms.as_ref().map(|(squared, inverse)| unsafe { CodeRowNorms { squared: squared.as_i32_slice(), inverse: inverse.as_f32_slice() } });
+            topk_quantized_codes(dtype, queries, corpus, shape, exclude_self, norms, scratch, indices, scores)
         };
         result.map_err(KernelError::code)
     })())
@@ -196,6 +263,7 @@ mod tests {
             1e-8,
             u32::from(exclude.is_some()),
             exclude.unwrap_or(0),
+            0,
             indices.as_mut_ptr() as usize,
             scores.as_mut_ptr() as usize,
             scratch.as_mut_ptr() as usize + 1,

@@ -277,6 +277,15 @@ impl Region {
     }
 
     /// # Safety
+    /// As [`Region::as_f32_slice`], for f64 values (the region came from `of_f64`, so the
+    /// address is 8-aligned).
+    pub unsafe fn as_f64_slice<'a>(&self) -> &'a [f64] {
+        // SAFETY: non-null, 8-aligned, `element_count` f64 inside linear memory (checked at
+        // construction); no mutation during the borrow is the caller's contract.
+        unsafe { core::slice::from_raw_parts(self.address as *const f64, self.element_count) }
+    }
+
+    /// # Safety
     /// As [`Region::as_f32_slice_mut`], for f64 values (the region came from `of_f64`, so
     /// the address is 8-aligned).
     pub unsafe fn as_f64_slice_mut<'a>(&self) -> &'a mut [f64] {

@@ -420,6 +420,7 @@ fn status_text_copies_the_wording_and_returns_its_full_length() {
         (4, "an invalid argument"),
         (5, "a malformed geometry"),
         (6, "a NaN or infinite value where only finite values are allowed"),
+        (7, "a cached row norm that no longer matches its row"),
         (16, "a bad pointer"),
         (17, "a length overflowing memory"),
         (18, "an output overlapping an input"),
@@ -442,7 +443,7 @@ fn status_text_copies_the_wording_and_returns_its_full_length() {
         assert!(expected.iter().any(|&(listed, _)| listed == code), "code {code} has no expected text here");
     }
     let mut buffer = [0xAAu8; 8];
-    for unknown in [0, 7, 15, 19, -1, i32::MIN, i32::MAX] {
+    for unknown in [0, 8, 15, 19, -1, i32::MIN, i32::MAX] {
         assert_eq!(ck_status_text(unknown, buffer.as_mut_ptr() as usize, buffer.len()), 0, "code {unknown}");
     }
     // A bad output region (null with capacity, a byte length that overflows): nothing copied.

@@ -189,6 +189,8 @@ interface QuantizedInternals {
   pointer: number;
   /** Stored elements (u16 words or bytes). */
   length: number;
+  /** The cached per-row norms, in the same block after the rows (0: this dtype has none). */
+  normsPointer: number;
   disposed: boolean;
   ranges: Float32Array | null;
   thresholds: Float32Array | null;
@@ -197,12 +199,43 @@ interface QuantizedInternals {
 let quantizedInternalsOf: (tensor: QuantizedTensor) => QuantizedInternals;
 let isQuantizedTensor: (value: unknown) => value is QuantizedTensor;
 
+/** The block of a QuantizedTensor: its rows, then (8-aligned) the cached norms `ck_quantized_norms` fills. */
+function quantizedLayout(runtime: Runtime, dtype: StorageDtype, rows: number, depth: number): { dataBytes: number; normsOffset: number; normsBytes: number } {
+  const dataBytes = rows * rowElements(dtype, depth) * elementBytesOf(dtype);
+  const normsBytes = runtime.exports.ck_quantized_norms_bytes(runtime.constants.dtypeCodes[dtype], rows, depth) >>> 0;
+  return { dataBytes, normsOffset: Math.ceil(dataBytes / 8) * 8, normsBytes };
+}
+
+/** Allocates the block of a QuantizedTensor of `[rows, depth]` (its rows not yet written). */
+function allocQuantized(runtime: Runtime, dtype: StorageDtype, rows: number, depth: number, purpose: string | (() => string)): number {
+  const { normsOffset, normsBytes } = quantizedLayout(runtime, dtype, rows, depth);
+  return runtime.alloc(normsOffset + normsBytes, purpose);
+}
+
+/**
+ * Fills a tensor's cached norms from its rows (once, when they are written: `quantize`, or
+ * a pool's copy). The search reads them instead of recomputing every row's norm per call,
+ * and checks every row it reports against them.
+ */
+function cacheNorms(tensor: QuantizedTensor): void {
+  const { runtime, pointer, normsPointer } = quantizedInternalsOf(tensor);
+  if (normsPointer === 0) return;
+  const [rows, depth] = tensor.shape;
+  runtime.check(runtime.exports.ck_quantized_norms(runtime.constants.dtypeCodes[tensor.dtype], pointer, rows, depth, normsPointer), 'ck_quantized_norms');
+}
+
 /**
  * Quantised (or half-precision) rows in WASM memory, made by `quantize`: kernels read them
  * with no copy. `data` is a live view (re-created after `memory.grow`) that keeps the tensor
  * alive while held; `dispose()` (or `using`) frees it, a FinalizationRegistry is only a
  * safety net. `ranges` and `thresholds` are copies of what encoding used (int8/uint8 and
  * binary), needed to encode float queries the same way. Instances are frozen.
+ *
+ * The rows are immutable: `data` is for reading them (to save an index, say). The tensor
+ * keeps each row's norm (float16, int8 and uint8), computed once when the rows were
+ * written, in the same block of WASM memory, freed with it; `topK` reads those instead of
+ * recomputing them per call and checks every row it reports against its cached norm, so a
+ * row changed through `data` afterwards makes it throw rather than rank by a stale norm.
  */
 export class QuantizedTensor {
   readonly dtype: StorageDtype;
@@ -222,8 +255,9 @@ export class QuantizedTensor {
     this.dtype = dtype;
     this.shape = Object.freeze([shape[0], shape[1]] as [number, number]);
     const length = shape[0] * rowElements(dtype, shape[1]);
-    this.#internals = { runtime, pointer, length, disposed: false, ranges, thresholds };
-    adoptBlock(this, runtime, pointer, length * elementBytesOf(dtype));
+    const { normsOffset, normsBytes } = quantizedLayout(runtime, dtype, shape[0], shape[1]);
+    this.#internals = { runtime, pointer, length, normsPointer: normsBytes === 0 ? 0 : pointer + normsOffset, disposed: false, ranges, thresholds };
+    adoptBlock(this, runtime, pointer, normsOffset + normsBytes);
     Object.freeze(this);
   }
 
@@ -311,9 +345,7 @@ export function runQuantize(runtime: Runtime, x: unknown, options: unknown): Qua
       if (settings.thresholds !== undefined) thresholds = readFiniteList(settings.thresholds, depth, 'quantize: thresholds', `one threshold per dimension`);
       else if (calibration !== null) thresholds = binaryThresholds(runtime, calibration);
     }
-    const length = rows * rowElements(dtype, depth);
-    const byteCount = length * elementBytesOf(dtype);
-    pointer = runtime.alloc(byteCount, () => `a ${dtype} tensor of shape ${formatShape([rows, depth])}`);
+    pointer = allocQuantized(runtime, dtype, rows, depth, () => `a ${dtype} tensor of shape ${formatShape([rows, depth])}`);
     const target = pointer;
     const side = ranges ?? thresholds;
     execute(runtime, {
@@ -329,6 +361,7 @@ export function runQuantize(runtime: Runtime, x: unknown, options: unknown): Qua
     });
     const tensor = new QuantizedTensor(runtime, dtype, [rows, depth], pointer, ranges, thresholds);
     pointer = 0;
+    cacheNorms(tensor);
     return tensor;
   } finally {
     if (pointer !== 0) runtime.free(pointer);
@@ -378,6 +411,8 @@ interface QuantizedOperand {
   thresholds: Float32Array | null;
   /** The stored elements as read (a QuantizedTensor's current view, or the object's `data`). */
   view: QuantizedData;
+  /** A QuantizedTensor of this runtime: its cached norms (0: none, the kernels compute them). */
+  normsPointer: number;
 }
 
 /** Whether a value is passed as a quantised operand: a QuantizedTensor, or an object with a `dtype`. */
@@ -409,7 +444,8 @@ function quantizedOperand(runtime: Runtime, value: unknown, name: string): Quant
             },
           }
         : { ...base, pointer: null, source: null, storedSource: value.data.slice() };
-    return { operand: entry, dtype, rows, depth, ranges: internals.ranges, thresholds: internals.thresholds, view: value.data };
+    const normsPointer = internals.runtime === runtime ? internals.normsPointer : 0;
+    return { operand: entry, dtype, rows, depth, ranges: internals.ranges, thresholds: internals.thresholds, view: value.data, normsPointer };
   }
   if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be a QuantizedTensor or { dtype, data, shape }, got ${describe(value)}`);
   let dtypeValue: unknown;
@@ -477,7 +513,7 @@ function quantizedOperand(runtime: Runtime, value: unknown, name: string): Quant
       view,
     };
   }
-  return { operand: entry, dtype, rows, depth, ranges, thresholds, view: view as QuantizedData };
+  return { operand: entry, dtype, rows, depth, ranges, thresholds, view: view as QuantizedData, normsPointer: 0 };
 }
 
 function sameValues(first: Float32Array | null, second: Float32Array | null): boolean {
@@ -598,10 +634,13 @@ export function runTopKQuantized(runtime: Runtime, queries: unknown, corpus: unk
     const search = (pointers: { queries: number; corpus: number; side: number; scratch: number }, indices: number, scores: number, count: number): void => {
       const queryPointer = encodeQueries(pointers);
       const scratch = pointers.scratch + encodeBytes;
-      runtime.check(
-        exports.ck_topk_quantized(code, queryPointer, queryRows, pointers.corpus, corpusRows, depth, count, eps, excludeSelf ? 1 : 0, selfOffset, indices, scores, scratch, topkScratch),
-        'ck_topk_quantized',
-      );
+      const status = exports.ck_topk_quantized(code, queryPointer, queryRows, pointers.corpus, corpusRows, depth, count, eps, excludeSelf ? 1 : 0, selfOffset, stored.normsPointer, indices, scores, scratch, topkScratch);
+      if (status === runtime.constants.statusStaleNorms) {
+        throw new TypeError(
+          `topK: the corpus (a ${dtype} QuantizedTensor ${formatShape([corpusRows, depth])}) no longer matches the row norms it cached when its rows were written: its rows are read-only; quantize the changed rows again`,
+        );
+      }
+      runtime.check(status, 'ck_topk_quantized');
     };
     const inputs = {
       queries: queryInput,
@@ -765,10 +804,10 @@ export function readQuantized(runtime: Runtime, value: unknown, name: string): Q
 /** A QuantizedTensor in `runtime` holding a copy of `snapshot` (a pool worker's corpus, or the calling thread's copy of a handle). */
 export function storeQuantized(runtime: Runtime, snapshot: QuantizedSnapshot, purpose: string): QuantizedTensor {
   const { dtype, shape, data, ranges, thresholds } = snapshot;
-  const length = shape[0] * rowElements(dtype, shape[1]);
-  const pointer = runtime.alloc(length * elementBytesOf(dtype), purpose);
+  const pointer = allocQuantized(runtime, dtype, shape[0], shape[1], purpose);
   const tensor = new QuantizedTensor(runtime, dtype, shape, pointer, ranges === null ? null : ranges.slice(), thresholds === null ? null : thresholds.slice());
   (tensor.data as Uint8Array).set(data as Uint8Array);
+  cacheNorms(tensor);
   return tensor;
 }
 

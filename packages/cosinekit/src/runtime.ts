@@ -232,6 +232,7 @@ export interface CosinekitExports {
     rowLossesPointer: number,
   ): number;
   ck_status_non_finite(): number;
+  ck_status_stale_norms(): number;
   ck_storage_dtype(namePointer: number, nameLength: number): number;
   ck_quant_ranges_f32(xPointer: number, rows: number, depth: number, rangesPointer: number): number;
   ck_quantize_int8_f32(xPointer: number, rows: number, depth: number, rangesPointer: number, dtype: number, outPointer: number): number;
@@ -257,6 +258,8 @@ export interface CosinekitExports {
     scratchPointer: number,
     scratchFloats: number,
   ): number;
+  ck_quantized_norms_bytes(dtype: number, rows: number, depth: number): number;
+  ck_quantized_norms(dtype: number, dataPointer: number, rows: number, depth: number, normsPointer: number): number;
   ck_topk_quantized_scratch_bytes(dtype: number, queryRows: number, depth: number): number;
   ck_topk_quantized(
     dtype: number,
@@ -269,6 +272,7 @@ export interface CosinekitExports {
     eps: number,
     excludeSelf: number,
     selfOffset: number,
+    normsPointer: number,
     indicesPointer: number,
     scoresPointer: number,
     scratchPointer: number,
@@ -338,6 +342,8 @@ export interface KernelConstants {
   flagDistance: number;
   /** The status a kernel returns for a NaN or ±∞ where only finite values are allowed. */
   statusNonFinite: number;
+  /** The status a quantised top-k returns when a reported row no longer matches its cached norm. */
+  statusStaleNorms: number;
   /** The module's code of each storage dtype (`ck_storage_dtype`). */
   dtypeCodes: Readonly<Record<StorageDtype, number>>;
 }
@@ -435,6 +441,7 @@ export class Runtime {
       flagClamp: exports.ck_flag_clamp(),
       flagDistance: exports.ck_flag_distance(),
       statusNonFinite: exports.ck_status_non_finite(),
+      statusStaleNorms: exports.ck_status_stale_norms(),
       dtypeCodes: readDtypeCodes(exports),
     });
     const heapBefore = exports.ck_heap_bytes_in_use() >>> 0;

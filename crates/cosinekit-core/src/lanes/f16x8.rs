@@ -6,7 +6,9 @@
 //!   lands on bit 31 and exponent + mantissa on bits 27..13, an f32 whose exponent field
 //!   is the half's;
 //! - times 2¹¹² (exact) rebiases the exponent: normal halves and subnormal ones (decoded
-//!   through f32 subnormals, so exactly) come out as their values.
+//!   through f32 subnormals, so exactly) come out as their values. Kernels that multiply
+//!   the decoded values by a float32 operand can skip this multiply
+//!   ([`F16x8::decode_even_odd_unscaled`]) and scale that operand by 2¹¹² instead.
 //!
 //! So every finite half decodes exactly, and the even/odd split (lanes 0, 2, 4, 6 and
 //! 1, 3, 5, 7) is a fixed permutation: kernels permute the other operand the same way.
@@ -38,6 +40,9 @@ pub trait F16x8: Copy {
     /// `[lanes 0, 2, 4, 6; lanes 1, 3, 5, 7]` as f32, exact for finite halves; exponent-31
     /// halves give finite values (see the module doc).
     fn decode_even_odd(self) -> [Self::Float; 2];
+    /// [`F16x8::decode_even_odd`] without the rebias: each value times 2⁻¹¹², exactly (bit
+    /// moves only; normal halves land on normal floats, subnormal ones on subnormal floats).
+    fn decode_even_odd_unscaled(self) -> [Self::Float; 2];
     /// Flags with no half seen.
     fn no_flags() -> Self;
     /// Running flags of the halves seen: lane-wise u16 maximum of `half << 1`.
@@ -59,6 +64,11 @@ impl F16x8 for PortableF16x8 {
     #[inline(always)]
     fn decode_even_odd(self) -> [Portable; 2] {
         let decode = |lane: usize| f32::from_bits(half_rebias_bits(self.0[lane])) * HALF_REBIAS;
+        [Portable(core::array::from_fn(|index| decode(2 * index))), Portable(core::array::from_fn(|index| decode(2 * index + 1)))]
+    }
+    #[inline(always)]
+    fn decode_even_odd_unscaled(self) -> [Portable; 2] {
+        let decode = |lane: usize| f32::from_bits(half_rebias_bits(self.0[lane]));
         [Portable(core::array::from_fn(|index| decode(2 * index))), Portable(core::array::from_fn(|index| decode(2 * index + 1)))]
     }
     #[inline(always)]

@@ -12,13 +12,19 @@ use core::arch::wasm32::{
 #[derive(Clone, Copy)]
 pub struct Simd128F16x8(pub v128);
 
+/// The even and odd halves' f32 bits before the rebias (values times 2⁻¹¹²).
 #[inline(always)]
-fn decode_bits(halves: v128) -> [v128; 2] {
+fn decode_bits_unscaled(halves: v128) -> [v128; 2] {
     let mask = i32x4_splat(0x8FFF_E000_u32 as i32);
-    let rebias = f32x4_splat(HALF_REBIAS);
     let odd = v128_and(i32x4_shr(halves, 3), mask);
     let even = v128_and(i32x4_shr(i32x4_shl(halves, 16), 3), mask);
-    [f32x4_mul(even, rebias), f32x4_mul(odd, rebias)]
+    [even, odd]
+}
+
+#[inline(always)]
+fn decode_bits(halves: v128) -> [v128; 2] {
+    let rebias = f32x4_splat(HALF_REBIAS);
+    decode_bits_unscaled(halves).map(|bits| f32x4_mul(bits, rebias))
 }
 
 impl F16x8 for Simd128F16x8 {
@@ -32,6 +38,10 @@ impl F16x8 for Simd128F16x8 {
     #[inline(always)]
     fn decode_even_odd(self) -> [Simd128; 2] {
         decode_bits(self.0).map(Simd128)
+    }
+    #[inline(always)]
+    fn decode_even_odd_unscaled(self) -> [Simd128; 2] {
+        decode_bits_unscaled(self.0).map(Simd128)
     }
     #[inline(always)]
     fn no_flags() -> Self {
@@ -62,6 +72,10 @@ impl F16x8 for RelaxedF16x8 {
     #[inline(always)]
     fn decode_even_odd(self) -> [super::Relaxed; 2] {
         decode_bits(self.0).map(super::Relaxed)
+    }
+    #[inline(always)]
+    fn decode_even_odd_unscaled(self) -> [super::Relaxed; 2] {
+        decode_bits_unscaled(self.0).map(super::Relaxed)
     }
     #[inline(always)]
     fn no_flags() -> Self {

@@ -13,7 +13,8 @@
 //! - **binary / ubinary**: ±1 per bit, so `cos = (D − 2·hamming) / D`, computed as
 //!   `((D − 2h) as f64 / D as f64) as f32` ([`score_binary_from_hamming`]); D = 0 ⇒ 0.
 //!   Hamming distances are exact: XOR and `i64.popcnt` per 8-byte word (measured faster in
-//!   V8 than `i8x16.popcnt`, see [`score_lanes::hamming_words4`]; the lane kernel
+//!   V8 than `i8x16.popcnt`, see [`score_lanes::hamming_words4`]; top-k's query groups use
+//!   the same words interleaved, [`score_lanes::hamming_interleaved`], and the lane kernel
 //!   [`score_lanes::hamming_pairs`] gives the same distances); `binary` bytes are `ubinary`
 //!   bytes XOR 0x80 on both sides, so the two dtypes give the same distances.
 //! - **float16** (pairwise: both operands float16): rows decoded exactly to float32 in
@@ -351,7 +352,7 @@ fn pairwise_half<H: F16x8>(a: &[u16], b: &[u16], shape: QuantizedPairwiseShape, 
     let Some((a_norms, rest)) = carve::<f64>(rest, a_rows) else { return };
     let Some((b_norms, _)) = carve::<f64>(rest, tile) else { return };
     for (i, norm) in a_norms.iter_mut().enumerate() {
-        *norm = clamped_half_norm(half_decode_row::<H>(&a[i * depth..(i + 1) * depth], &mut a_decoded[i * depth..(i + 1) * depth]), eps);
+        *norm = clamped_half_norm(half_decode_row::<H, false>(&a[i * depth..(i + 1) * depth], &mut a_decoded[i * depth..(i + 1) * depth]), eps);
     }
     let a_decoded = &*a_decoded;
     let a_row = |i: usize| &a_decoded[i * depth..(i + 1) * depth];
@@ -361,7 +362,7 @@ fn pairwise_half<H: F16x8>(a: &[u16], b: &[u16], shape: QuantizedPairwiseShape, 
         let tile_length = PAIRWISE_TILE_ROWS.min(b_rows - tile_start);
         for row in 0..tile_length {
             let j = tile_start + row;
-            b_norms[row] = clamped_half_norm(half_decode_row::<H>(&b[j * depth..(j + 1) * depth], &mut b_decoded[row * depth..(row + 1) * depth]), eps);
+            b_norms[row] = clamped_half_norm(half_decode_row::<H, false>(&b[j * depth..(j + 1) * depth], &mut b_decoded[row * depth..(row + 1) * depth]), eps);
         }
         for group in 0..full_groups {
             let first = group * PAIRWISE_GROUP;

@@ -1,6 +1,6 @@
 //! The blocked lane kernels of the quantised scores, written once over [`I8x16`],
 //! [`F16x8`] and [`F32x4`]: int8/uint8 dot products and squared norms (several queries
-//! against one corpus row, or one query against several rows with their norms fused in),
+//! against one corpus row, or one query against several rows),
 //! Hamming distances of bit rows, and float16 dot products and norms in a fixed even/odd
 //! order. See the Numerics of [`super::score`] for what each computes and why the results
 //! do not depend on the blocking.
@@ -120,15 +120,17 @@ pub fn codes_dot_queries<V: I8x16, const FLIP: bool, const QUERIES: usize>(query
     totals
 }
 
-/// One query against `ROWS` corpus rows, each row's squared norm computed in the same pass:
-/// returns `(dots, squared norms)`. Raw pointer walk as [`codes_dot_queries`].
+
+/// One query against `ROWS` corpus rows, dot products only (the row norms come from a
+/// cache or from [`codes_squared_norm`]): the accumulation of [`codes_dot_queries`] with
+/// the roles of query and row swapped, so both give the same (exact) dots. Raw pointer walk
+/// as [`codes_dot_queries`].
 #[inline(always)]
-pub fn codes_dot_norms_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query_codes: &[u8], query_wide: &[u8], rows: [&[u8]; ROWS]) -> ([i32; ROWS], [i32; ROWS]) {
+pub fn codes_dot_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query_codes: &[u8], query_wide: &[u8], rows: [&[u8]; ROWS]) -> [i32; ROWS] {
     let wide_chunks = query_wide.as_chunks::<WIDE_CHUNK_BYTES>().0;
     let row_chunks = rows.map(|row| row.as_chunks::<CODE_CHUNK>().0);
     let steps = row_chunks.iter().fold(wide_chunks.len(), |steps, chunks| steps.min(chunks.len()));
     let mut dots = [V::zero_sums(); ROWS];
-    let mut norms = [V::zero_sums(); ROWS];
     let mut query_next: *const [u8; WIDE_CHUNK_BYTES] = wide_chunks.as_ptr();
     let mut row_next: [*const [u8; CODE_CHUNK]; ROWS] = row_chunks.map(<[[u8; CODE_CHUNK]]>::as_ptr);
     for _ in 0..steps {
@@ -139,7 +141,6 @@ pub fn codes_dot_norms_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query
             // SAFETY: as above.
             let corpus = load_codes::<V, FLIP>(unsafe { &*row_next[row] }).widen();
             dots[row] = V::dot_add(dots[row], corpus, query);
-            norms[row] = V::dot_add(norms[row], corpus, corpus);
         }
         // SAFETY: one past the last chunk at most: `add` stays in bounds.
         unsafe {
@@ -150,12 +151,10 @@ pub fn codes_dot_norms_rows<V: I8x16, const FLIP: bool, const ROWS: usize>(query
         }
     }
     let mut dot_totals = reduce_sums::<V, ROWS>(dots);
-    let mut norm_totals = reduce_sums::<V, ROWS>(norms);
     for row in 0..ROWS {
         dot_totals[row] += tail_dot(query_codes, rows[row], FLIP);
-        norm_totals[row] += tail_dot(rows[row], rows[row], FLIP);
     }
-    (dot_totals, norm_totals)
+    dot_totals
 }
 
 /// Hamming distances of `PAIRS` pairs of bit rows of equal length (`lefts[p]` with
@@ -254,6 +253,66 @@ pub fn hamming_words4(lefts: [&[u8]; 4], rights: [&[u8]; 4]) -> [u32; 4] {
     totals
 }
 
+/// Bytes of one bit-row word.
+pub const BIT_WORD_BYTES: usize = 8;
+
+/// Writes the whole 8-byte words of `ROWS` bit rows of equal length interleaved — word `w`
+/// of row 0, of row 1, …, then word `w + 1` — into `out`, which holds at least
+/// `ROWS · 8 · (len / 8)` bytes; the last `len % 8` bytes of each row are not copied.
+pub fn interleave_words<const ROWS: usize>(rows: [&[u8]; ROWS], out: &mut [u8]) {
+    let words = rows.iter().fold(usize::MAX, |words, row| words.min(row.len() / BIT_WORD_BYTES));
+    let (slots, _) = out.as_chunks_mut::<BIT_WORD_BYTES>();
+    for word in 0..words {
+        for (member, row) in rows.iter().enumerate() {
+            slots[ROWS * word + member].copy_from_slice(&row[word * BIT_WORD_BYTES..(word + 1) * BIT_WORD_BYTES]);
+        }
+    }
+}
+
+/// Hamming distances of `QUERIES` query bit rows with one corpus row: `interleaved` holds
+/// the queries' whole words as [`interleave_words`] writes them, `queries` the rows
+/// themselves (for the last `len % 8` bytes). Each corpus word is loaded once and XORed
+/// with the query words at constant offsets from one pointer (so V8 keeps one query
+/// pointer, one row pointer and the totals in registers), counted with scalar
+/// `i64.popcnt`; exact, the same distances as [`hamming_words4`]. A compiler-only barrier
+/// per step keeps LLVM from vectorising the loop (as in [`hamming_words4`]).
+#[inline(always)]
+pub fn hamming_interleaved<const QUERIES: usize>(interleaved: &[u8], queries: [&[u8]; QUERIES], row: &[u8]) -> [u32; QUERIES] {
+    let stride = QUERIES * BIT_WORD_BYTES;
+    let steps = if QUERIES == 0 { 0 } else { (interleaved.len() / stride).min(row.len() / BIT_WORD_BYTES) };
+    let mut query_next = interleaved.as_ptr();
+    let mut row_next = row.as_ptr();
+    let mut totals = [0u32; QUERIES];
+    let word = |pointer: *const u8, offset: usize| {
+        // SAFETY: at step `i < steps`, `query_next` is at byte `stride·i` of `interleaved`
+        // (which holds at least `stride·steps` bytes) and `offset` < `stride` is a multiple
+        // of 8, and `row_next` at byte 8·i of `row` (at least 8·steps bytes): 8 readable
+        // bytes either way; `read_unaligned` has no alignment requirement.
+        unsafe { pointer.add(offset).cast::<u64>().read_unaligned() }
+    };
+    for _ in 0..steps {
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        let corpus = word(row_next, 0);
+        for (member, total) in totals.iter_mut().enumerate() {
+            // A barrier per member too: without it LLVM's SLP vectoriser packs members'
+            // words into v128 lanes and extracts them again for `popcnt`.
+            core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+            *total += (word(query_next, member * BIT_WORD_BYTES) ^ corpus).count_ones();
+        }
+        // SAFETY: one past the last word at most: `add` stays in bounds.
+        unsafe {
+            query_next = query_next.add(stride);
+            row_next = row_next.add(BIT_WORD_BYTES);
+        }
+    }
+    let tail_start = steps * BIT_WORD_BYTES;
+    for (total, query) in totals.iter_mut().zip(queries) {
+        let tail = query[tail_start.min(query.len())..].iter().zip(&row[tail_start.min(row.len())..]);
+        *total += tail.map(|(&left, &right)| (left ^ right).count_ones()).sum::<u32>();
+    }
+    totals
+}
+
 /// The Hamming distance of one pair of bit rows, as [`hamming_words4`].
 #[inline(always)]
 pub fn hamming_words1(left: &[u8], right: &[u8]) -> u32 {
@@ -311,78 +370,110 @@ fn even_odd_quads(group: &[f32; HALF_GROUP]) -> (&[f32; 4], &[f32; 4]) {
     (&quads[0], &quads[1])
 }
 
-/// One permuted float32 query against `ROWS` float16 rows, decoded in registers: per row
-/// two dot accumulators and two norm accumulators (even, odd), combined as
-/// `(even + odd).reduce_sum()`, then the tail in scalar order.
+/// The value of a half times 2⁻¹¹² (its f32 bits before the rebias; exact).
 #[inline(always)]
-pub fn half_dot_norms_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [HalfRowSums; ROWS] {
+pub fn f32_from_f16_bits_unscaled(half: u16) -> f32 {
+    f32::from_bits(half_rebias_bits(half))
+}
+
+
+/// Dot products of one permuted float32 query, pre-scaled by 2¹¹² (see
+/// [`super::super::topk`]), with `ROWS` float16 rows decoded in registers without their
+/// rebias: per row an even and an odd accumulator (`query.mul_add(row, accumulator)`),
+/// combined as `(even + odd).reduce_sum()`, then the tail in scalar order — exactly the
+/// accumulation of [`f32_dot_even_odd`] over a row decoded by [`half_decode_row`]
+/// (unscaled), so both give the same dots bit for bit. The norms come from a cache or from
+/// [`half_row_sums`].
+#[inline(always)]
+pub fn half_dot_rows<H: F16x8, const ROWS: usize>(query_permuted: &[f32], rows: [&[u16]; ROWS]) -> [f32; ROWS] {
     let (query_groups, query_tail) = query_permuted.as_chunks::<HALF_GROUP>();
     let row_groups = rows.map(|row| &row.as_chunks::<HALF_GROUP>().0[..query_groups.len()]);
     let mut dots = [[H::Float::zero(); 2]; ROWS];
-    let mut squares = [[H::Float::zero(); 2]; ROWS];
-    let mut flags = [H::no_flags(); ROWS];
     for (index, group) in query_groups.iter().enumerate() {
         let (even, odd) = even_odd_quads(group);
         let (query_even, query_odd) = (H::Float::load(even), H::Float::load(odd));
         for row in 0..ROWS {
-            let halves = H::load(&row_groups[row][index]);
-            flags[row] = halves.track_non_finite(flags[row]);
-            let [row_even, row_odd] = halves.decode_even_odd();
+            let [row_even, row_odd] = H::load(&row_groups[row][index]).decode_even_odd_unscaled();
             dots[row][0] = query_even.mul_add(row_even, dots[row][0]);
             dots[row][1] = query_odd.mul_add(row_odd, dots[row][1]);
-            squares[row][0] = row_even.mul_add(row_even, squares[row][0]);
-            squares[row][1] = row_odd.mul_add(row_odd, squares[row][1]);
         }
     }
     let tail_start = query_groups.len() * HALF_GROUP;
     core::array::from_fn(|row| {
-        let mut sums = HalfRowSums {
-            dot: dots[row][0].add(dots[row][1]).reduce_sum(),
-            squared: squares[row][0].add(squares[row][1]).reduce_sum(),
-            non_finite: H::any_non_finite(flags[row]),
-        };
+        let mut dot = dots[row][0].add(dots[row][1]).reduce_sum();
         for (&query, &half) in query_tail.iter().zip(&rows[row][tail_start..]) {
-            let value = f32_from_f16_bits(half);
-            sums.non_finite |= !value.is_finite();
-            sums.dot += query * value;
-            sums.squared += value * value;
+            dot += query * f32_from_f16_bits_unscaled(half);
         }
-        sums
+        dot
     })
 }
 
 /// Decodes a float16 row into `out` in the permuted order of [`permute_even_odd`] and
-/// returns its squared norm (`dot` 0), by exactly the operations of
-/// [`half_dot_norms_rows`], so both give the same norm bit for bit.
-pub fn half_decode_row<H: F16x8>(row: &[u16], out: &mut [f32]) -> HalfRowSums {
+/// returns its squared norm (`dot` 0), by exactly the operations of [`half_row_sums`], so
+/// both give the same norm bit for bit. `UNSCALED`: `out`
+/// gets the values times 2⁻¹¹² (for dots with a pre-scaled query); the norm is that of
+/// the values either way.
+pub fn half_decode_row<H: F16x8, const UNSCALED: bool>(row: &[u16], out: &mut [f32]) -> HalfRowSums {
     let (groups, tail) = row.as_chunks::<HALF_GROUP>();
     let (out_groups, out_tail) = out[..row.len()].as_chunks_mut::<HALF_GROUP>();
+    let rebias = H::Float::splat(HALF_REBIAS);
     let mut squares = [H::Float::zero(); 2];
     let mut flags = H::no_flags();
     for (group, slot) in groups.iter().zip(out_groups) {
         let halves = H::load(group);
         flags = halves.track_non_finite(flags);
-        let [even, odd] = halves.decode_even_odd();
+        let [even_unscaled, odd_unscaled] = halves.decode_even_odd_unscaled();
+        let (even, odd) = (even_unscaled.mul(rebias), odd_unscaled.mul(rebias));
         squares[0] = even.mul_add(even, squares[0]);
         squares[1] = odd.mul_add(odd, squares[1]);
         let (quads, _) = slot.as_chunks_mut::<4>();
-        even.store(&mut quads[0]);
-        odd.store(&mut quads[1]);
+        if UNSCALED {
+            even_unscaled.store(&mut quads[0]);
+            odd_unscaled.store(&mut quads[1]);
+        } else {
+            even.store(&mut quads[0]);
+            odd.store(&mut quads[1]);
+        }
     }
     let mut sums = HalfRowSums { dot: 0.0, squared: squares[0].add(squares[1]).reduce_sum(), non_finite: H::any_non_finite(flags) };
     for (&half, slot) in tail.iter().zip(out_tail) {
         let value = f32_from_f16_bits(half);
         sums.non_finite |= !value.is_finite();
         sums.squared += value * value;
-        *slot = value;
+        *slot = if UNSCALED { f32_from_f16_bits_unscaled(half) } else { value };
+    }
+    sums
+}
+
+/// The squared norm of a float16 row (and whether it holds ±∞ or NaN): float32 sums of the
+/// values (unscaled decode times 2¹¹²) with an even and an odd accumulator, combined as
+/// `(even + odd).reduce_sum()`, then the tail in order; the operations of
+/// [`half_decode_row`], writing nothing.
+pub fn half_row_sums<H: F16x8>(row: &[u16]) -> HalfRowSums {
+    let (groups, tail) = row.as_chunks::<HALF_GROUP>();
+    let rebias = H::Float::splat(HALF_REBIAS);
+    let mut squares = [H::Float::zero(); 2];
+    let mut flags = H::no_flags();
+    for group in groups {
+        let halves = H::load(group);
+        flags = halves.track_non_finite(flags);
+        let [even, odd] = halves.decode_even_odd_unscaled().map(|values| values.mul(rebias));
+        squares[0] = even.mul_add(even, squares[0]);
+        squares[1] = odd.mul_add(odd, squares[1]);
+    }
+    let mut sums = HalfRowSums { dot: 0.0, squared: squares[0].add(squares[1]).reduce_sum(), non_finite: H::any_non_finite(flags) };
+    for &half in tail {
+        let value = f32_from_f16_bits(half);
+        sums.non_finite |= !value.is_finite();
+        sums.squared += value * value;
     }
     sums
 }
 
 /// Dot products of `QUERIES` permuted float32 rows with one permuted float32 row (a
-/// decoded float16 row): the accumulation of [`half_dot_norms_rows`] (`query.mul_add(row,
-/// even or odd accumulator)`, combined the same way, tail in scalar order), so the same
-/// pair gives the same dot bit for bit.
+/// decoded float16 row): the accumulation of [`half_dot_rows`] (`query.mul_add(row, even or
+/// odd accumulator)`, combined the same way, tail in scalar order), so the same pair gives
+/// the same dot bit for bit.
 #[inline(always)]
 pub fn f32_dot_even_odd<V: F32x4, const QUERIES: usize>(queries: [&[f32]; QUERIES], row: &[f32]) -> [f32; QUERIES] {
     let (row_groups, row_tail) = row.as_chunks::<HALF_GROUP>();

@@ -163,15 +163,20 @@ fn code_kernels_match_naive_sums_on_lengths_offsets_and_extremes() {
                     }
                 }
                 let four = [rows[1], rows[4], rows[5], rows[3]];
-                let (dots, norms) = if unsigned {
-                    codes_dot_norms_rows::<Bytes, true, 4>(rows[4], wide_of(4), four)
+                let dots = if unsigned {
+                    codes_dot_rows::<Bytes, true, 4>(rows[4], wide_of(4), four)
                 } else {
-                    codes_dot_norms_rows::<Bytes, false, 4>(rows[4], wide_of(4), four)
+                    codes_dot_rows::<Bytes, false, 4>(rows[4], wide_of(4), four)
+                };
+                let [alone] = if unsigned {
+                    codes_dot_rows::<Bytes, true, 1>(rows[4], wide_of(4), [rows[3]])
+                } else {
+                    codes_dot_rows::<Bytes, false, 1>(rows[4], wide_of(4), [rows[3]])
                 };
                 for (slot, corpus) in [1, 4, 5, 3].into_iter().enumerate() {
-                    let (dot, _, corpus_squared) = naive_sums(rows[4], rows[corpus], unsigned);
-                    assert_eq!((i64::from(dots[slot]), i64::from(norms[slot])), (dot, corpus_squared));
+                    assert_eq!(i64::from(dots[slot]), naive_sums(rows[4], rows[corpus], unsigned).0, "length {length}");
                 }
+                assert_eq!(alone, dots[3]);
             }
         }
     }
@@ -189,6 +194,15 @@ fn hamming_kernel_matches_naive_on_lengths_and_offsets() {
             assert_eq!(distances, expected);
             assert_eq!(hamming_words4([rows[0], rows[1], rows[2], rows[3]], [rows[4], rows[4], rows[0], rows[3]]), expected);
             assert_eq!(hamming_words1(rows[2], rows[0]), expected[2]);
+            let mut interleaved = vec![0u8; 4 * length];
+            interleave_words::<4>([rows[0], rows[1], rows[2], rows[3]], &mut interleaved);
+            let against_row = [0, 1, 2, 3].map(|left| naive_hamming(rows[left], rows[4]) as u32);
+            assert_eq!(hamming_interleaved::<4>(&interleaved, [rows[0], rows[1], rows[2], rows[3]], rows[4]), against_row);
+            let eight: [&[u8]; 8] = core::array::from_fn(|member| rows[member % 4]);
+            let mut interleaved = vec![0u8; 8 * length];
+            interleave_words::<8>(eight, &mut interleaved);
+            let expected_eight: [u32; 8] = core::array::from_fn(|member| against_row[member % 4]);
+            assert_eq!(hamming_interleaved::<8>(&interleaved, eight, rows[4]), expected_eight);
             assert_eq!(hamming_scalar(rows[1], rows[2]), naive_hamming(rows[1], rows[2]));
         }
     }
@@ -209,15 +223,23 @@ fn half_kernels_agree_with_each_other_bit_for_bit_and_with_float64() {
             let query = rng.vector(length);
             let mut permuted = vec![0.0f32; length];
             permute_even_odd(&query, &mut permuted);
-            let fused = half_dot_norms_rows::<Halves, 2>(&permuted, [rows[0], rows[1]]);
-            let [single] = half_dot_norms_rows::<Halves, 1>(&permuted, [rows[2]]);
-            let fused = [fused[0], fused[1], single];
+            // The top-k kernels take the query times 2^112 (exact) and decode the halves
+            // without the rebias.
+            permuted.iter_mut().for_each(|value| *value *= crate::lanes::HALF_REBIAS);
+            let dots_only = half_dot_rows::<Halves, 2>(&permuted, [rows[0], rows[1]]);
+            let [dot_alone] = half_dot_rows::<Halves, 1>(&permuted, [rows[2]]);
+            let dots_only = [dots_only[0], dots_only[1], dot_alone];
             for (index, row) in rows.iter().enumerate() {
                 let mut decoded = vec![0.0f32; length + 1];
-                let sums = half_decode_row::<Halves>(row, &mut decoded[1..]);
-                assert_eq!(sums.squared.to_bits(), fused[index].squared.to_bits());
+                let sums = half_decode_row::<Halves, true>(row, &mut decoded[1..]);
+                assert_eq!(half_row_sums::<Halves>(row), sums);
+                let mut values = vec![0.0f32; length];
+                assert_eq!(half_decode_row::<Halves, false>(row, &mut values), sums);
+                for (value, unscaled) in values.iter().zip(&decoded[1..]) {
+                    assert_eq!(value.to_bits(), (unscaled * crate::lanes::HALF_REBIAS).to_bits());
+                }
                 let [dot] = f32_dot_even_odd::<crate::lanes::Portable, 1>([&permuted], &decoded[1..]);
-                assert_eq!(dot.to_bits(), fused[index].dot.to_bits(), "length {length}");
+                assert_eq!(dot.to_bits(), dots_only[index].to_bits(), "length {length}");
                 let wide: Vec<f64> = row.iter().map(|&half| naive_half(half)).collect();
                 let query_wide: Vec<f64> = query.iter().map(|&value| f64::from(value)).collect();
                 let expected_dot: f64 = wide.iter().zip(&query_wide).map(|(left, right)| left * right).sum();

@@ -25,20 +25,38 @@ struct Search {
     scores: Vec<f32>,
 }
 
+/// The search without cached norms, then with them (from [`code_row_norms`]): the two must
+/// give the same bits (returned: the first).
 fn search_codes(dtype: StorageDtype, queries: &[u8], corpus: &[u8], shape: TopKShape, exclude_self: Option<i32>) -> Result<Search, KernelError> {
     let mut scratch = vec![0u8; topk_quantized_scratch_len(dtype, shape.queries, shape.depth).unwrap() + 1];
     let mut indices = vec![0i32; shape.queries * shape.k];
     let mut scores = vec![0f32; shape.queries * shape.k];
-    topk_quantized_codes(dtype, queries, corpus, shape, exclude_self, &mut scratch[1..], &mut indices, &mut scores)?;
-    Ok(Search { indices, scores })
+    topk_quantized_codes(dtype, queries, corpus, shape, exclude_self, None, &mut scratch[1..], &mut indices, &mut scores)?;
+    let found = Search { indices, scores };
+    if has_row_norms(dtype, shape.depth) && corpus.len() == shape.corpus_rows * shape.depth {
+        let (mut squared, mut inverse) = (vec![0i32; shape.corpus_rows], vec![0f32; shape.corpus_rows]);
+        code_row_norms(dtype, corpus, shape.depth, &mut squared, &mut inverse).unwrap();
+        let mut cached = Search { indices: vec![0; shape.queries * shape.k], scores: vec![0.0; shape.queries * shape.k] };
+        let norms = CodeRowNorms { squared: &squared, inverse: &inverse };
+        topk_quantized_codes(dtype, queries, corpus, shape, exclude_self, Some(norms), &mut scratch[1..], &mut cached.indices, &mut cached.scores)?;
+        assert_same_bits(&found, &cached, "cached norms");
+    }
+    Ok(found)
 }
 
+/// As [`search_codes`], for float16.
 fn search_half(queries: &[f32], corpus: &[u16], shape: TopKShape, exclude_self: Option<i32>) -> Search {
     let mut scratch = vec![0u8; topk_quantized_scratch_len(StorageDtype::Float16, shape.queries, shape.depth).unwrap() + 1];
     let mut indices = vec![0i32; shape.queries * shape.k];
     let mut scores = vec![0f32; shape.queries * shape.k];
-    topk_quantized_float16(queries, corpus, shape, 1e-8, exclude_self, &mut scratch[1..], &mut indices, &mut scores).unwrap();
-    Search { indices, scores }
+    topk_quantized_float16(queries, corpus, shape, 1e-8, exclude_self, None, &mut scratch[1..], &mut indices, &mut scores).unwrap();
+    let found = Search { indices, scores };
+    let mut norms = vec![0f64; shape.corpus_rows];
+    half_row_norms(corpus, shape.depth, &mut norms).unwrap();
+    let mut cached = Search { indices: vec![0; shape.queries * shape.k], scores: vec![0.0; shape.queries * shape.k] };
+    topk_quantized_float16(queries, corpus, shape, 1e-8, exclude_self, Some(&norms), &mut scratch[1..], &mut cached.indices, &mut cached.scores).unwrap();
+    assert_same_bits(&found, &cached, "cached norms");
+    found
 }
 
 fn assert_same_bits(left: &Search, right: &Search, context: &str) {
@@ -67,7 +85,7 @@ fn codes_topk_is_the_naive_search() {
         let depths: &[usize] = if dtype.is_binary() { &[0, 8, 40, 128, 384, 136] } else { &[0, 1, 15, 16, 33, 70, 384] };
         for &depth in depths {
             let row_bytes = dtype.row_elements(depth).unwrap();
-            for (query_rows, corpus_rows, k) in [(1, 1, 1), (1, 9, 9), (3, 300, 7), (6, 1100, 5), (9, 40, 40), (2, 5, 0)] {
+            for (query_rows, corpus_rows, k) in [(1, 1, 1), (1, 9, 9), (3, 300, 7), (6, 1100, 5), (9, 40, 40), (13, 150, 6), (2, 5, 0)] {
                 let zero = if dtype == StorageDtype::Uint8 { 128 } else { 0 };
                 let corpus = code_rows(&mut rng, corpus_rows, row_bytes, zero);
                 let mut queries = code_rows(&mut rng, query_rows, row_bytes, zero);
@@ -181,7 +199,7 @@ fn codes_topk_errors() {
     let shape = TopKShape { queries: 1, corpus_rows: 4, depth: 16, k: 2 };
     let mut scratch = vec![0u8; 1024];
     let (mut indices, mut scores) = ([0i32; 2], [0f32; 2]);
-    let mut call = |dtype, queries: &[u8], corpus: &[u8], shape, scratch: &mut [u8], indices: &mut [i32]| topk_quantized_codes(dtype, queries, corpus, shape, None, scratch, indices, &mut scores);
+    let mut call = |dtype, queries: &[u8], corpus: &[u8], shape, scratch: &mut [u8], indices: &mut [i32]| topk_quantized_codes(dtype, queries, corpus, shape, None, None, scratch, indices, &mut scores);
     assert_eq!(call(StorageDtype::Int8, &queries[..15], &corpus, shape, &mut scratch, &mut indices), Err(KernelError::OutOfBounds));
     assert_eq!(call(StorageDtype::Int8, &queries, &corpus[..63], shape, &mut scratch, &mut indices), Err(KernelError::OutOfBounds));
     assert_eq!(call(StorageDtype::Int8, &queries, &corpus, shape, &mut scratch, &mut indices[..1]), Err(KernelError::OutputLength));
@@ -191,7 +209,8 @@ fn codes_topk_errors() {
     assert_eq!(call(StorageDtype::Binary, &queries[..2], &corpus[..8], bits, &mut scratch, &mut indices), Err(KernelError::InvalidArgument));
     assert_eq!(indices, [0, 0]);
     assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 12), None);
-    assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 16), Some(0));
+    // Binary: the block's queries, their words interleaved per group (2 bytes per row here).
+    assert_eq!(topk_quantized_scratch_len(StorageDtype::Binary, 9, 16), Some(18));
 }
 
 #[test]
@@ -340,4 +359,67 @@ fn codes_beyond_the_lane_depth() {
     assert_eq!(found.indices[0], 1);
     let all: Vec<f32> = (0..3).map(|row| naive_code_score(&queries, &corpus[row * depth..(row + 1) * depth], false)).collect();
     assert_eq!(found.scores, naive_list(&all, None, 3).1);
+}
+
+/// A cached norm that does not match its row is caught when the row is reported: one
+/// changed norm (int8 squared, int8 inverse, float16) and one changed row after caching.
+#[test]
+fn stale_cached_norms_are_reported() {
+    let mut rng = TestRng::new(29);
+    let (depth, corpus_rows) = (40, 30);
+    let shape = TopKShape { queries: 1, corpus_rows, depth, k: 3 };
+    let mut corpus = code_rows(&mut rng, corpus_rows, depth, 0);
+    let queries = corpus[7 * depth..8 * depth].to_vec();
+    let (mut squared, mut inverse) = (vec![0i32; corpus_rows], vec![0f32; corpus_rows]);
+    code_row_norms(StorageDtype::Int8, &corpus, depth, &mut squared, &mut inverse).unwrap();
+    let mut scratch = vec![0u8; topk_quantized_scratch_len(StorageDtype::Int8, 1, depth).unwrap()];
+    let (mut indices, mut scores) = (vec![0i32; 3], vec![0f32; 3]);
+    let mut run = |corpus: &[u8], squared: &[i32], inverse: &[f32]| {
+        topk_quantized_codes(StorageDtype::Int8, &queries, corpus, shape, None, Some(CodeRowNorms { squared, inverse }), &mut scratch, &mut indices, &mut scores).map(|()| indices[0])
+    };
+    assert_eq!(run(&corpus, &squared, &inverse), Ok(7));
+    let mut changed = squared.clone();
+    changed[7] += 1;
+    assert_eq!(run(&corpus, &changed, &inverse), Err(KernelError::StaleNorms));
+    let mut changed = inverse.clone();
+    changed[7] = f32::from_bits(changed[7].to_bits() + 1);
+    assert_eq!(run(&corpus, &squared, &changed), Err(KernelError::StaleNorms));
+    corpus[7 * depth] ^= 1;
+    assert_eq!(run(&corpus, &squared, &inverse), Err(KernelError::StaleNorms));
+
+    let halves: Vec<u16> = (0..corpus_rows * depth).map(|_| random_half(&mut rng)).collect();
+    let query: Vec<f32> = halves[7 * depth..8 * depth].iter().map(|&half| naive_half(half) as f32).collect();
+    let mut norms = vec![0f64; corpus_rows];
+    half_row_norms(&halves, depth, &mut norms).unwrap();
+    let mut scratch = vec![0u8; topk_quantized_scratch_len(StorageDtype::Float16, 1, depth).unwrap()];
+    let mut half_run = |norms: &[f64]| topk_quantized_float16(&query, &halves, shape, 1e-8, None, Some(norms), &mut scratch, &mut indices, &mut scores).map(|()| indices[0]);
+    assert_eq!(half_run(&norms), Ok(7));
+    norms[7] *= 1.0 + f64::EPSILON;
+    assert_eq!(half_run(&norms), Err(KernelError::StaleNorms));
+}
+
+/// With cached norms one query streams several parts of the corpus side by side, so a row's
+/// duplicate in a later part is scored before it: the lower index must still come first
+/// (and `search_codes` / `search_half` check the whole lists against the uncached search,
+/// which offers rows in index order).
+#[test]
+fn cached_streams_keep_equal_scores_in_index_order() {
+    let mut rng = TestRng::new(30);
+    let depth = 24;
+    for corpus_rows in [2, 3, 5, 8, 9, 40, 41] {
+        let mut corpus = code_rows(&mut rng, corpus_rows, depth, 0);
+        corpus.copy_within(depth..2 * depth, (corpus_rows - 1) * depth);
+        let query = corpus[depth..2 * depth].to_vec();
+        for k in [1, 2] {
+            let found = search_codes(StorageDtype::Int8, &query, &corpus, TopKShape { queries: 1, corpus_rows, depth, k }, None).unwrap();
+            assert_eq!(found.indices[0], 1, "int8 N {corpus_rows}");
+        }
+        let mut halves: Vec<u16> = (0..corpus_rows * depth).map(|_| random_half(&mut rng)).collect();
+        halves.copy_within(depth..2 * depth, (corpus_rows - 1) * depth);
+        let half_query: Vec<f32> = halves[depth..2 * depth].iter().map(|&half| naive_half(half) as f32).collect();
+        for k in [1, 2] {
+            let found = search_half(&half_query, &halves, TopKShape { queries: 1, corpus_rows, depth, k }, None);
+            assert_eq!(found.indices[0], 1, "float16 N {corpus_rows}");
+        }
+    }
 }

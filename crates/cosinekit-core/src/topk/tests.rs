@@ -575,3 +575,47 @@ fn depth_zero_is_not_a_panic() {
     assert_eq!(indices, [0, 1].repeat(5));
     assert!(scores.iter().all(|&score| score == 0.0));
 }
+
+/// The streaming path offers rows from several parts of the corpus in turn, not in index
+/// order: equal scores must still list the lower index first, and the skipped row stay
+/// absent, for corpus sizes around the part boundaries.
+#[test]
+fn streaming_ties_across_corpus_parts_keep_the_lower_index() {
+    let mut rng = TestRng::new(77);
+    let depth = 12;
+    for corpus_rows in [1, 2, 3, 4, 5, 7, 8, 9, 13, 40, 41] {
+        let mut corpus = rng.vector(corpus_rows * depth);
+        // The last row duplicates row 0, the middle row duplicates row 1 (across parts).
+        let copy = |corpus: &mut Vec<f32>, from: usize, to: usize| {
+            let row: Vec<f32> = corpus[from * depth..(from + 1) * depth].to_vec();
+            corpus[to * depth..(to + 1) * depth].copy_from_slice(&row);
+        };
+        if corpus_rows > 2 {
+            copy(&mut corpus, 0, corpus_rows - 1);
+            copy(&mut corpus, 1, corpus_rows / 2);
+        }
+        // Row 1 (when there is one) is the query: its duplicate in a later part is offered
+        // before it, with the same score.
+        let query_row = corpus_rows.min(2) - 1;
+        let query = corpus[query_row * depth..(query_row + 1) * depth].to_vec();
+        for k in [1, 2, corpus_rows.min(4)] {
+            for exclude_self in [None, Some(0)] {
+                if k > corpus_rows || (exclude_self.is_some() && k >= corpus_rows) {
+                    continue;
+                }
+                let shape = TopKShape { queries: 1, corpus_rows, depth, k };
+                let (indices, scores) = run_on_path(&query, &corpus, shape, exclude_self, TopKPath::Streaming);
+                let all: Vec<f32> = (0..corpus_rows)
+                    .map(|row| run_on_path(&query, &corpus[row * depth..(row + 1) * depth], TopKShape { queries: 1, corpus_rows: 1, depth, k: 1 }, None, TopKPath::Streaming).1[0])
+                    .collect();
+                let mut expected: Vec<usize> = (0..corpus_rows).filter(|&row| exclude_self != Some(row as i32)).collect();
+                expected.sort_by(|&left, &right| all[right].partial_cmp(&all[left]).unwrap().then(left.cmp(&right)));
+                expected.truncate(k);
+                assert_eq!(indices.iter().map(|&index| index as usize).collect::<Vec<_>>(), expected, "N {corpus_rows} k {k} {exclude_self:?}");
+                for (slot, &row) in expected.iter().enumerate() {
+                    assert_eq!(scores[slot].to_bits(), all[row].to_bits());
+                }
+            }
+        }
+    }
+}
