@@ -15,8 +15,10 @@ import { writeFileSync } from 'node:fs';
 import * as cosinekit from 'cosinekit';
 import { freshCopy, freshPairDriver } from './lib/call-sites.mjs';
 import { describeEnvironment, environmentLine } from './lib/environment.mjs';
+import { uniformFloats } from './lib/data.mjs';
 import { cosinePairOptimised } from './lib/js-kernels.mjs';
 import { median } from './lib/measure.mjs';
+import { cosineRows64 } from './lib/reference.mjs';
 
 const argument = (name, fallback) => process.argv.find((entry) => entry.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const lengths = argument('d', '1,3,8,16,64').split(',').map(Number);
@@ -26,29 +28,6 @@ const PAIRS = 256;
 
 const info = await cosinekit.init();
 
-/** Deterministic values in [-1, 1). */
-function filled(length, seed) {
-  const values = new Float32Array(length);
-  let state = seed >>> 0;
-  for (let index = 0; index < length; index++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[index] = state / 2 ** 31 - 1;
-  }
-  return values;
-}
-
-function reference(first, second) {
-  let dot = 0;
-  let firstSquares = 0;
-  let secondSquares = 0;
-  for (let index = 0; index < first.length; index++) {
-    dot += first[index] * second[index];
-    firstSquares += first[index] * first[index];
-    secondSquares += second[index] * second[index];
-  }
-  return dot / (Math.max(Math.sqrt(firstSquares), 1e-8) * Math.max(Math.sqrt(secondSquares), 1e-8));
-}
-
 const environment = describeEnvironment(new URL('..', import.meta.url).pathname);
 console.log(environmentLine(environment));
 console.log(`cosine(a, b), one instance (${info.variant}), ${PAIRS} pairs per run, medians of ${rounds} interleaved rounds`);
@@ -56,8 +35,8 @@ const rows = [];
 console.log('| D | fused JS loop | cosine | × the JS loop |');
 console.log('|---|---|---|---|');
 for (const length of lengths) {
-  const firsts = Array.from({ length: PAIRS }, (_, pair) => filled(length, 2 * pair + 1));
-  const seconds = Array.from({ length: PAIRS }, (_, pair) => filled(length, 2 * pair + 2));
+  const firsts = Array.from({ length: PAIRS }, (_, pair) => uniformFloats(2 * pair + 1, length));
+  const seconds = Array.from({ length: PAIRS }, (_, pair) => uniformFloats(2 * pair + 2, length));
   const loop = freshCopy(cosinePairOptimised, `js-${length}`, [firsts[0], seconds[0]]) ?? cosinePairOptimised;
   const contenders = [
     { name: 'js', pairCosine: loop },
@@ -67,7 +46,7 @@ for (const length of lengths) {
     const out = new Float64Array(PAIRS);
     drive(contender.pairCosine, firsts, seconds, out, 1);
     for (let pair = 0; pair < PAIRS; pair++) {
-      const error = Math.abs(out[pair] - reference(firsts[pair], seconds[pair]));
+      const error = Math.abs(out[pair] - cosineRows64(firsts[pair], seconds[pair], 1, length, 1e-8)[0]);
       if (!(error <= 1e-5)) throw new Error(`${contender.name}, D = ${length}, pair ${pair}: ${out[pair]} is ${error} from the float64 reference`);
     }
     return { ...contender, drive, out, samples: [] };
