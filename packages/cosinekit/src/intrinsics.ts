@@ -34,7 +34,7 @@ export function viewLength(view: Float32Array | Float64Array | Uint32Array | Uin
  * call costs ~13 ns; the loop ~1–2 ns an element into WASM memory): measured in one
  * process on V8 11.3, `cosine` at 8, 12, 16 and 24 elements, loop vs `set`.
  */
-export const LOOP_COPY_MAX = 8;
+const LOOP_COPY_MAX = 8;
 
 /** Up to this many elements a fresh copy is made by a loop rather than by `slice`. */
 const SLICE_LOOP_MAX = 24;
@@ -45,16 +45,16 @@ const SLICE_LOOP_MAX = 24;
  * typed array cannot be intercepted; a short one is copied by a loop).
  */
 export function copyInto(target: Float32Array, source: ArrayLike<number>, offset = 0): void {
-  const length = ArrayBuffer.isView(source) ? (Reflect.apply(typedArrayLengthGetter, source, []) as number) : LOOP_COPY_MAX + 1;
+  if (ArrayBuffer.isView(source)) copyView(target, source as Float32Array | Float64Array, offset, Reflect.apply(typedArrayLengthGetter, source, []) as number);
+  else Reflect.apply(typedArraySet, target, [source, offset]);
+}
+
+/** `copyInto` for a genuine typed array whose intrinsic length the caller has just read (`length`). */
+export function copyView(target: Float32Array, source: Float32Array | Float64Array, offset: number, length: number): void {
   if (length <= LOOP_COPY_MAX) {
     for (let index = 0; index < length; index++) target[offset + index] = source[index] as number;
     return;
   }
-  Reflect.apply(typedArraySet, target, [source, offset]);
-}
-
-/** `target.set(source, offset)` through the intrinsic (a long typed array: one engine copy). */
-export function copyLong(target: Float32Array, source: Float32Array | Float64Array, offset: number): void {
   Reflect.apply(typedArraySet, target, [source, offset]);
 }
 

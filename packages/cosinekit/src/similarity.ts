@@ -2,7 +2,7 @@
 // dims) and normalize: validate and plan here (broadcast, dims, strides, coalescing), compute
 // in one kernel call. Every result comes from the wasm kernels, whatever the size.
 
-import { LOOP_COPY_MAX, copyInto, copyLong, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
+import { copyInto, copyView, sliceOf, typedArrayBufferGetter, typedArrayByteOffsetGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { execute } from './execute.js';
 import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, type WasmTensor, isDetached, operand, outputTarget, readNumbersIntoScratch, recheckOperand } from './tensor.js';
@@ -200,22 +200,12 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
         const x = a as Float32Array | Float64Array;
         const y = b as Float32Array | Float64Array;
         const floats = runtime.floats();
-        const firstCopy = scratch >>> 2;
-        const secondCopy = firstCopy + length;
-        if (length <= LOOP_COPY_MAX) {
-          for (let index = 0; index < length; index++) {
-            floats[firstCopy + index] = x[index] as number;
-            floats[secondCopy + index] = y[index] as number;
-          }
-          return runtime.cosinePair(scratch, scratch + length * 4, length, eps);
-        }
-        // Longer vectors: the engine's set copies them faster than a loop. `floats` was made
-        // from the current buffer just now, and nothing in between can grow memory.
+        // `floats` was made from the current buffer just now, and nothing in between can grow memory.
         const buffer = runtime.viewedBuffer;
         const first = length >= IN_PLACE_MIN && tagA === 'Float32Array' ? inPlaceAddress(runtime, x as Float32Array, length, buffer) : -1;
         const second = length >= IN_PLACE_MIN && tagB === 'Float32Array' ? inPlaceAddress(runtime, y as Float32Array, length, buffer) : -1;
-        if (first < 0) copyLong(floats, x, firstCopy);
-        if (second < 0) copyLong(floats, y, secondCopy);
+        if (first < 0) copyView(floats, x, scratch >>> 2, length);
+        if (second < 0) copyView(floats, y, (scratch >>> 2) + length, length);
         return runtime.cosinePair(first < 0 ? scratch : first, second < 0 ? scratch + length * 4 : second, length, eps);
       }
     }
