@@ -2,7 +2,9 @@
 # Builds the three wasm variants of crates/cosinekit-wasm, strips them with wasm-opt (the
 # binaryen npm package, a devDependency of packages/cosinekit: a JS/wasm build, offline),
 # writes them to packages/cosinekit/wasm/cosinekit-<variant>.wasm (the default entry's
-# assets, copied into dist/ by tsup) and embeds them for `cosinekit/inline`
+# assets, copied into dist/ by tsup) beside each variant's core module
+# cosinekit-<variant>-core.wasm (the crate without its `full` feature: no losses, no storage
+# formats; what a page that imports neither loads), and embeds the whole modules for `cosinekit/inline`
 # (packages/cosinekit/src/wasm/*.generated.ts, not committed); and the test-only
 # crates/cosinekit-checks module of each variant (for the JS tests; never shipped).
 #   scalar   -C target-feature=-simd128             every engine with wasm
@@ -59,6 +61,11 @@ for variant in scalar simd128 relaxed; do
   node "$wasm_opt" "$built" "${opt_features[@]}" --strip-debug --strip-producers -o "$out_dir/cosinekit-$variant.wasm"
   printf 'build-wasm: %s: %s bytes from rustc, %s after wasm-opt\n' "$variant" "$(wc -c <"$built")" "$(wc -c <"$out_dir/cosinekit-$variant.wasm")" >&2
   cp "$target_dir/wasm32-unknown-unknown/release/cosinekit_checks.wasm" "$out_dir/checks-$variant.wasm"
+  # The core module: the same crate without `full` (cosinekit-core is compiled once for both).
+  (cd "$root" && RUSTC="$WASM_RUSTC" RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
+    "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown -p cosinekit-wasm --no-default-features "${extra[@]}")
+  node "$wasm_opt" "$built" "${opt_features[@]}" --strip-debug --strip-producers -o "$out_dir/cosinekit-$variant-core.wasm"
+  printf 'build-wasm: %s core: %s bytes after wasm-opt\n' "$variant" "$(wc -c <"$out_dir/cosinekit-$variant-core.wasm")" >&2
 done
 
 node "$root/scripts/embed-wasm.mjs" "$out_dir" "$root/packages/cosinekit/src/wasm"

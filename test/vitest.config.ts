@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'relaxed',
-          include: ['variants/**/*.test.ts', 'binding.test.ts', 'quantized.test.ts', 'quant-fixtures.test.ts', 'robustness/fuzz.test.ts', 'robustness/abi.test.ts', 'loading-wasm.test.ts'],
+          include: ['variants/**/*.test.ts', 'binding.test.ts', 'quantized.test.ts', 'quant-fixtures.test.ts', 'robustness/fuzz.test.ts', 'robustness/abi.test.ts', 'loading-wasm.test.ts', 'core-module.test.ts'],
           pool: 'forks',
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { COSINEKIT_EXPECT_RELAXED: '1' },

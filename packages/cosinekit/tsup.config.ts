@@ -6,10 +6,12 @@ import { writePackageFiles } from '../../scripts/package-files.mjs';
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 const VARIANTS = ['scalar', 'simd128', 'relaxed'] as const;
-const wasmFile = (variant: string) => new URL(`./wasm/cosinekit-${variant}.wasm`, import.meta.url);
-const missing = VARIANTS.filter((variant) => !existsSync(wasmFile(variant)));
+// Each variant's full module and its core module (no losses, no storage formats).
+const ASSETS = VARIANTS.flatMap((variant) => [`cosinekit-${variant}.wasm`, `cosinekit-${variant}-core.wasm`]);
+const wasmFile = (file: string) => new URL(`./wasm/${file}`, import.meta.url);
+const missing = ASSETS.filter((file) => !existsSync(wasmFile(file)));
 if (missing.length > 0) {
-  throw new Error(`tsup: packages/cosinekit/wasm/cosinekit-{${missing.join(',')}}.wasm missing: run bash scripts/build-wasm.sh first`);
+  throw new Error(`tsup: packages/cosinekit/wasm/{${missing.join(',')}} missing: run bash scripts/build-wasm.sh first`);
 }
 
 export default defineConfig({
@@ -35,10 +37,10 @@ export default defineConfig({
   // The key under which ESM and CJS copies of this version share one instance (src/index.ts).
   define: { __COSINEKIT_VERSION__: JSON.stringify(version) },
   // The assets the default entry loads, next to the chunks that reference them
-  // (`new URL('./cosinekit-<variant>.wasm', import.meta.url)`, or __dirname in CJS); and the
+  // (`new URL('./cosinekit-<variant>[-core].wasm', import.meta.url)`, or __dirname in CJS); and the
   // README and licences the tarball carries, copied from the repository root.
   onSuccess: async () => {
-    for (const variant of VARIANTS) copyFileSync(wasmFile(variant), new URL(`./dist/cosinekit-${variant}.wasm`, import.meta.url));
+    for (const file of ASSETS) copyFileSync(wasmFile(file), new URL(`./dist/${file}`, import.meta.url));
     (writePackageFiles as () => void)();
   },
 });

@@ -23,8 +23,8 @@
 //!   symmetric matrix of `a` with itself, for a worker pool), [`ck_mean_cosine_f32`];
 //! - top-k: [`ck_topk_scratch_floats`], [`ck_topk_path`], [`ck_topk_cosine_f32`],
 //!   [`ck_topk_merge_f32`];
-//! - losses: [`ck_infonce_scratch_floats`], [`ck_infonce_f32`], [`ck_clip_scratch_floats`],
-//!   [`ck_clip_f32`], [`ck_cosine_embedding_f32`]; in [`losses`]: `ck_siglip_scratch_floats`,
+//! - losses ([`losses`]): `ck_infonce_scratch_floats`, `ck_infonce_f32`, `ck_clip_scratch_floats`,
+//!   `ck_clip_f32`, `ck_cosine_embedding_f32`, `ck_siglip_scratch_floats`,
 //!   `ck_siglip_f32`, `ck_ranking_scratch_floats`, `ck_ranking_f32`, `ck_triplet_f32`,
 //!   `ck_moco_scratch_floats`, `ck_moco_f32`, `ck_supcon_scratch_floats`, `ck_supcon_f32`;
 //! - storage formats ([`quant_encode`], [`quant_score`]): `ck_storage_dtype`,
@@ -35,6 +35,11 @@
 //!   `ck_topk_quantized`,
 //!   `ck_pairwise_quantized_scratch_bytes`, `ck_pairwise_quantized`;
 //! - memory (wasm32 only): `ck_alloc`, `ck_free`, `ck_heap_bytes_in_use`.
+//!
+//! Two builds of this crate ship per variant: the whole ABI (feature `full`, the default)
+//! and the core module (`--no-default-features`: everything above but the losses and the
+//! storage formats), which a page that uses neither loads instead. Both report the same ABI
+//! version; the binding tells them apart by the exports present.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(missing_docs)]
@@ -44,15 +49,17 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod alloc;
+#[cfg(feature = "full")]
 pub mod losses;
+#[cfg(feature = "full")]
 pub mod quant_encode;
+#[cfg(feature = "full")]
 pub mod quant_score;
 pub mod raw;
 
 use cosinekit_core::cosine::{CosineOptions, cosine_f32, cosine_pair_f32, cosine_rows_f32};
 use cosinekit_core::gemm::{TILE_COLUMNS, TILE_ROWS};
 use cosinekit_core::geometry::{Axes, MAX_RANK};
-use cosinekit_core::loss::{PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len};
 use cosinekit_core::normalize::{NormOrder, NormalizeLayout, normalize_f32, normalize_in_place_f32};
 use cosinekit_core::pairwise::{
     PairwiseShape, mean_cosine_f32, pairwise_cosine_f32, pairwise_scratch_len, pairwise_self_rows_f32, pairwise_self_rows_scratch_len,
@@ -562,128 +569,6 @@ pub extern "C" fn ck_topk_merge_f32(
     })())
 }
 
-/// Floats of scratch `ck_infonce_f32` needs (0 when the sizes overflow).
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_infonce_scratch_floats(rows: usize, depth: usize) -> usize {
-    infonce_scratch_len(rows, depth).unwrap_or(0)
-}
-
-/// NT-Xent over `features` `[rows, depth]`: per-row losses (f64) into `row_losses_pointer`;
-/// when `gradient_pointer` ≠ 0, d(Σ row_weight·lossᵢ)/d features (f32 `[rows, depth]`).
-/// `layout`: 0 interleaved, 1 halves.
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_infonce_f32(
-    features_pointer: usize,
-    rows: usize,
-    depth: usize,
-    temperature: f32,
-    layout: u32,
-    row_weight: f64,
-    row_losses_pointer: usize,
-    gradient_pointer: usize,
-    scratch_pointer: usize,
-    scratch_floats: usize,
-) -> i32 {
-    status((|| {
-        let layout = PairLayout::from_code(layout).map_err(KernelError::code)?;
-        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
-        let features = Region::of_f32(features_pointer, count)?;
-        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
-        let gradient = if gradient_pointer == 0 { None } else { Some(Region::of_f32(gradient_pointer, count)?) };
-        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
-        let empty = Region::of_f32(0, 0)?;
-        check_disjoint(&[&row_losses, gradient.as_ref().unwrap_or(&empty), &scratch], &[&features])?;
-        // SAFETY: every region was checked; the written ones (row losses, gradient, scratch)
-        // overlap neither each other nor the features.
-        let (features, row_losses, gradient, scratch) = unsafe {
-            (features.as_f32_slice(), row_losses.as_f64_slice_mut(), gradient.map(|region| region.as_f32_slice_mut()), scratch.as_f32_slice_mut())
-        };
-        infonce_f32(features, rows, depth, temperature, layout, row_weight, row_losses, gradient, scratch).map_err(KernelError::code)
-    })())
-}
-
-/// Floats of scratch `ck_clip_f32` needs (0 when the sizes overflow).
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_clip_scratch_floats(rows: usize, depth: usize) -> usize {
-    clip_scratch_len(rows, depth).unwrap_or(0)
-}
-
-/// CLIP loss of `image`, `text` `[rows, depth]`: writes `[loss, d loss/d log scale]` (f64)
-/// to `results_pointer`; when the gradient pointers are ≠ 0, d loss/d image and d loss/d
-/// text (f32 `[rows, depth]`); both or neither (one alone is [`AbiError::BadPointer`]).
-/// `wide_pointer`: f64 scratch of `3·rows`.
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_clip_f32(
-    image_pointer: usize,
-    text_pointer: usize,
-    rows: usize,
-    depth: usize,
-    logit_scale: f32,
-    image_gradient_pointer: usize,
-    text_gradient_pointer: usize,
-    scratch_pointer: usize,
-    scratch_floats: usize,
-    wide_pointer: usize,
-    results_pointer: usize,
-) -> i32 {
-    status((|| {
-        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
-        let image = Region::of_f32(image_pointer, count)?;
-        let text = Region::of_f32(text_pointer, count)?;
-        let with_gradients = image_gradient_pointer != 0 || text_gradient_pointer != 0;
-        let empty = Region::of_f32(0, 0)?;
-        let (image_gradient, text_gradient) = if with_gradients {
-            (Region::of_f32(image_gradient_pointer, count)?, Region::of_f32(text_gradient_pointer, count)?)
-        } else {
-            (empty, empty)
-        };
-        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
-        let wide = Region::of_f64(wide_pointer, rows.checked_mul(3).ok_or(AbiError::BadLength)?)?;
-        let results = Region::of_f64(results_pointer, 2)?;
-        check_disjoint(&[&image_gradient, &text_gradient, &scratch, &wide, &results], &[&image, &text])?;
-        // SAFETY: every region was checked; the written ones overlap neither each other nor
-        // the inputs.
-        let (image, text, scratch, wide, results) =
-            unsafe { (image.as_f32_slice(), text.as_f32_slice(), scratch.as_f32_slice_mut(), wide.as_f64_slice_mut(), results.as_f64_slice_mut()) };
-        let gradients = if with_gradients {
-            // SAFETY: as above; both gradient regions are disjoint from everything else.
-            Some(unsafe { (image_gradient.as_f32_slice_mut(), text_gradient.as_f32_slice_mut()) })
-        } else {
-            None
-        };
-        let output = clip_f32(image, text, rows, depth, logit_scale, gradients, scratch, wide).map_err(KernelError::code)?;
-        results[0] = output.loss;
-        results[1] = output.gradient_log_scale;
-        Ok(())
-    })())
-}
-
-/// `nn.CosineEmbeddingLoss` per row of `first`, `second` `[rows, depth]` with `targets`
-/// (f32, each ±1): per-row losses (f64) into `row_losses_pointer`.
-#[unsafe(no_mangle)]
-pub extern "C" fn ck_cosine_embedding_f32(
-    first_pointer: usize,
-    second_pointer: usize,
-    rows: usize,
-    depth: usize,
-    targets_pointer: usize,
-    margin: f32,
-    row_losses_pointer: usize,
-) -> i32 {
-    status((|| {
-        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
-        let first = Region::of_f32(first_pointer, count)?;
-        let second = Region::of_f32(second_pointer, count)?;
-        let targets = Region::of_f32(targets_pointer, rows)?;
-        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
-        check_disjoint(&[&row_losses], &[&first, &second, &targets])?;
-        // SAFETY: every region was checked; the only written one overlaps no input.
-        let (first, second, targets, row_losses) =
-            unsafe { (first.as_f32_slice(), second.as_f32_slice(), targets.as_f32_slice(), row_losses.as_f64_slice_mut()) };
-        cosine_embedding_f32(first, second, rows, depth, targets, margin, row_losses).map_err(KernelError::code)
-    })())
-}
-
 /// Allocates `byte_count` bytes, 16-byte aligned; returns 0 when memory cannot grow
 /// enough (nothing already allocated is affected).
 #[cfg(target_arch = "wasm32")]
@@ -714,5 +599,6 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-#[cfg(test)]
+// The native tests exercise every export: they need the whole ABI.
+#[cfg(all(test, feature = "full"))]
 mod tests;

@@ -1,6 +1,6 @@
-//! C-ABI exports of the losses added on the tile sweep (`cosinekit_core::loss`): SigLIP,
-//! the multiple negatives ranking loss, the cosine triplet loss, MoCo and SupCon. (InfoNCE,
-//! CLIP and the cosine embedding loss are exported from the crate root.) Pointers are byte addresses; f32 regions 4-byte and
+//! C-ABI exports of the losses (`cosinekit_core::loss`): InfoNCE, CLIP, the cosine
+//! embedding loss, SigLIP, the multiple negatives ranking loss, the cosine triplet loss,
+//! MoCo and SupCon. Pointers are byte addresses; f32 regions 4-byte and
 //! f64 regions 8-byte aligned; gradient pointers both 0 (no gradients) or both non-zero
 //! (one alone is `AbiError::BadPointer`). Written regions may overlap neither each other
 //! nor the inputs. Status: 0, a `KernelError` code, or an `AbiError` code.
@@ -9,7 +9,7 @@ use crate::check_disjoint;
 use crate::raw::{AbiError, Region, status};
 use cosinekit_core::KernelError;
 use cosinekit_core::loss::{
-    moco_f32, moco_scratch_len, multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len, supcon_f32, supcon_scratch_len, supcon_wide_len,
+    PairLayout, clip_f32, clip_scratch_len, cosine_embedding_f32, infonce_f32, infonce_scratch_len, moco_f32, moco_scratch_len, multiple_negatives_ranking_f32, ranking_scratch_len, siglip_f32, siglip_scratch_len, supcon_f32, supcon_scratch_len, supcon_wide_len,
     triplet_cosine_f32,
 };
 
@@ -19,6 +19,128 @@ fn gradient_regions(first_pointer: usize, first_count: usize, second_pointer: us
         return Ok((false, Region::of_f32(0, 0)?, Region::of_f32(0, 0)?));
     }
     Ok((true, Region::of_f32(first_pointer, first_count)?, Region::of_f32(second_pointer, second_count)?))
+}
+
+/// Floats of scratch `ck_infonce_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_infonce_scratch_floats(rows: usize, depth: usize) -> usize {
+    infonce_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// NT-Xent over `features` `[rows, depth]`: per-row losses (f64) into `row_losses_pointer`;
+/// when `gradient_pointer` ≠ 0, d(Σ row_weight·lossᵢ)/d features (f32 `[rows, depth]`).
+/// `layout`: 0 interleaved, 1 halves.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_infonce_f32(
+    features_pointer: usize,
+    rows: usize,
+    depth: usize,
+    temperature: f32,
+    layout: u32,
+    row_weight: f64,
+    row_losses_pointer: usize,
+    gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+) -> i32 {
+    status((|| {
+        let layout = PairLayout::from_code(layout).map_err(KernelError::code)?;
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let features = Region::of_f32(features_pointer, count)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        let gradient = if gradient_pointer == 0 { None } else { Some(Region::of_f32(gradient_pointer, count)?) };
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let empty = Region::of_f32(0, 0)?;
+        check_disjoint(&[&row_losses, gradient.as_ref().unwrap_or(&empty), &scratch], &[&features])?;
+        // SAFETY: every region was checked; the written ones (row losses, gradient, scratch)
+        // overlap neither each other nor the features.
+        let (features, row_losses, gradient, scratch) = unsafe {
+            (features.as_f32_slice(), row_losses.as_f64_slice_mut(), gradient.map(|region| region.as_f32_slice_mut()), scratch.as_f32_slice_mut())
+        };
+        infonce_f32(features, rows, depth, temperature, layout, row_weight, row_losses, gradient, scratch).map_err(KernelError::code)
+    })())
+}
+
+/// Floats of scratch `ck_clip_f32` needs (0 when the sizes overflow).
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_clip_scratch_floats(rows: usize, depth: usize) -> usize {
+    clip_scratch_len(rows, depth).unwrap_or(0)
+}
+
+/// CLIP loss of `image`, `text` `[rows, depth]`: writes `[loss, d loss/d log scale]` (f64)
+/// to `results_pointer`; when the gradient pointers are ≠ 0, d loss/d image and d loss/d
+/// text (f32 `[rows, depth]`); both or neither (one alone is [`AbiError::BadPointer`]).
+/// `wide_pointer`: f64 scratch of `3·rows`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_clip_f32(
+    image_pointer: usize,
+    text_pointer: usize,
+    rows: usize,
+    depth: usize,
+    logit_scale: f32,
+    image_gradient_pointer: usize,
+    text_gradient_pointer: usize,
+    scratch_pointer: usize,
+    scratch_floats: usize,
+    wide_pointer: usize,
+    results_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let image = Region::of_f32(image_pointer, count)?;
+        let text = Region::of_f32(text_pointer, count)?;
+        let with_gradients = image_gradient_pointer != 0 || text_gradient_pointer != 0;
+        let empty = Region::of_f32(0, 0)?;
+        let (image_gradient, text_gradient) = if with_gradients {
+            (Region::of_f32(image_gradient_pointer, count)?, Region::of_f32(text_gradient_pointer, count)?)
+        } else {
+            (empty, empty)
+        };
+        let scratch = Region::of_f32(scratch_pointer, scratch_floats)?;
+        let wide = Region::of_f64(wide_pointer, rows.checked_mul(3).ok_or(AbiError::BadLength)?)?;
+        let results = Region::of_f64(results_pointer, 2)?;
+        check_disjoint(&[&image_gradient, &text_gradient, &scratch, &wide, &results], &[&image, &text])?;
+        // SAFETY: every region was checked; the written ones overlap neither each other nor
+        // the inputs.
+        let (image, text, scratch, wide, results) =
+            unsafe { (image.as_f32_slice(), text.as_f32_slice(), scratch.as_f32_slice_mut(), wide.as_f64_slice_mut(), results.as_f64_slice_mut()) };
+        let gradients = if with_gradients {
+            // SAFETY: as above; both gradient regions are disjoint from everything else.
+            Some(unsafe { (image_gradient.as_f32_slice_mut(), text_gradient.as_f32_slice_mut()) })
+        } else {
+            None
+        };
+        let output = clip_f32(image, text, rows, depth, logit_scale, gradients, scratch, wide).map_err(KernelError::code)?;
+        results[0] = output.loss;
+        results[1] = output.gradient_log_scale;
+        Ok(())
+    })())
+}
+
+/// `nn.CosineEmbeddingLoss` per row of `first`, `second` `[rows, depth]` with `targets`
+/// (f32, each ±1): per-row losses (f64) into `row_losses_pointer`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ck_cosine_embedding_f32(
+    first_pointer: usize,
+    second_pointer: usize,
+    rows: usize,
+    depth: usize,
+    targets_pointer: usize,
+    margin: f32,
+    row_losses_pointer: usize,
+) -> i32 {
+    status((|| {
+        let count = rows.checked_mul(depth).ok_or(AbiError::BadLength)?;
+        let first = Region::of_f32(first_pointer, count)?;
+        let second = Region::of_f32(second_pointer, count)?;
+        let targets = Region::of_f32(targets_pointer, rows)?;
+        let row_losses = Region::of_f64(row_losses_pointer, rows)?;
+        check_disjoint(&[&row_losses], &[&first, &second, &targets])?;
+        // SAFETY: every region was checked; the only written one overlaps no input.
+        let (first, second, targets, row_losses) =
+            unsafe { (first.as_f32_slice(), second.as_f32_slice(), targets.as_f32_slice(), row_losses.as_f64_slice_mut()) };
+        cosine_embedding_f32(first, second, rows, depth, targets, margin, row_losses).map_err(KernelError::code)
+    })())
 }
 
 /// Floats of scratch `ck_siglip_f32` needs (0 when the sizes overflow).

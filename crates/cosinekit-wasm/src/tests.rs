@@ -2,6 +2,7 @@
 //! slice exists, and valid calls reach the kernels.
 
 use super::*;
+use crate::losses::{ck_clip_f32, ck_clip_scratch_floats, ck_cosine_embedding_f32, ck_infonce_f32};
 use std::vec;
 use std::vec::Vec;
 

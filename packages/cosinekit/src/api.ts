@@ -2,8 +2,13 @@
 // the functions of the one shared Cosinekit instance (each declared and documented once, on
 // Cosinekit in kit.ts), the tensor classes and the public types. The entries add the
 // functions that load a module, each from its own source.
+//
+// A loss or storage-format function is exported through a call that registers its family
+// (families.ts) and is marked pure: a bundler drops the call, and the family's code with it,
+// when the program does not import the function; `init` then loads the core module.
 
 import type { Cosinekit } from './kit.js';
+import { lossMember, quantizedTensorClass, storageMember } from './register.js';
 import type { InitOptions } from './loader.js';
 import type { Variant } from './runtime.js';
 import { shared } from './shared.js';
@@ -51,30 +56,20 @@ export const isVariantSupported: (variant: Variant) => boolean = shared.isVarian
 /** A float32 tensor in WASM memory (see `alloc`). */
 export const WasmTensor: typeof WasmTensorHere = shared.WasmTensor;
 export type WasmTensor = WasmTensorHere;
+
 /** Quantised or half-precision rows in WASM memory (see `quantize`). */
-export const QuantizedTensor: typeof QuantizedTensorHere = shared.QuantizedTensor;
+export const QuantizedTensor: typeof QuantizedTensorHere = /* @__PURE__ */ quantizedTensorClass();
 export type QuantizedTensor = QuantizedTensorHere;
 
 // The functions of the shared instance: each is declared and documented once, on Cosinekit.
-export const {
-  backendInfo,
-  alloc,
-  cosine,
-  cosineSimilarity,
-  cosineDistance,
-  normalize,
-  pairwiseCosine,
-  pairwiseCosineBlocks,
-  topK,
-  quantize,
-  meanCosine,
-  infoNCE,
-  clipLoss,
-  sigLipLoss,
-  multipleNegativesRankingLoss,
-  tripletLoss,
-  mocoLoss,
-  supConLoss,
-  cosineEmbeddingLoss,
-  heapBytesInUse,
-} = shared.kit;
+export const { backendInfo, alloc, cosine, cosineSimilarity, cosineDistance, normalize, pairwiseCosine, pairwiseCosineBlocks, topK, meanCosine, heapBytesInUse } =
+  shared.kit;
+export const quantize: Cosinekit['quantize'] = /* @__PURE__ */ storageMember('quantize');
+export const infoNCE: Cosinekit['infoNCE'] = /* @__PURE__ */ lossMember('infoNCE');
+export const clipLoss: Cosinekit['clipLoss'] = /* @__PURE__ */ lossMember('clipLoss');
+export const sigLipLoss: Cosinekit['sigLipLoss'] = /* @__PURE__ */ lossMember('sigLipLoss');
+export const multipleNegativesRankingLoss: Cosinekit['multipleNegativesRankingLoss'] = /* @__PURE__ */ lossMember('multipleNegativesRankingLoss');
+export const tripletLoss: Cosinekit['tripletLoss'] = /* @__PURE__ */ lossMember('tripletLoss');
+export const mocoLoss: Cosinekit['mocoLoss'] = /* @__PURE__ */ lossMember('mocoLoss');
+export const supConLoss: Cosinekit['supConLoss'] = /* @__PURE__ */ lossMember('supConLoss');
+export const cosineEmbeddingLoss: Cosinekit['cosineEmbeddingLoss'] = /* @__PURE__ */ lossMember('cosineEmbeddingLoss');

@@ -1,23 +1,45 @@
-// The default entry's modules: `cosinekit-<variant>.wasm`, files next to the built JS in
-// dist/, loaded only for the variant in use. Each URL is written out as
+// The default entry's modules: `cosinekit-<variant>.wasm` (the whole ABI) and
+// `cosinekit-<variant>-core.wasm` (no losses, no storage formats), files next to the built
+// JS in dist/, loaded only for the variant and kind in use. Each URL is written out as
 // `new URL('./cosinekit-….wasm', import.meta.url)`, the pattern bundlers (Vite, webpack 5,
 // Parcel, esbuild with a loader) recognise to copy the asset and rewrite its URL, so no
 // plugin is needed. Browsers fetch it and compile while it streams; Node, Bun and Deno read
 // the file. The CJS build has no import.meta: there the files are found next to __filename.
 
-import { type ModuleSource, compileBytes, packageModules, compileBytesSync, compileUrl, readLocalFile, readLocalFileSync, readUrlSync } from './loader.js';
+import {
+  type ModuleKind,
+  type ModuleSource,
+  compileBytes,
+  compileBytesSync,
+  compileUrl,
+  moduleKey,
+  packageModules,
+  readLocalFile,
+  readLocalFileSync,
+  readUrlSync,
+} from './loader.js';
 import type { Variant } from './runtime.js';
 
 declare const __dirname: string | undefined;
 
-/** Where a variant's asset is: a URL (ESM), or a path next to this file (CJS). */
-function assetLocation(variant: Variant): URL | string {
+/** Where a module's asset is: a URL (ESM), or a path next to this file (CJS). */
+function assetLocation(variant: Variant, kind: ModuleKind): URL | string {
   const moduleUrl: string | undefined = import.meta.url;
   if (typeof moduleUrl !== 'string' || moduleUrl === '') {
-    if (typeof __dirname === 'string') return `${__dirname}/cosinekit-${variant}.wasm`;
+    if (typeof __dirname === 'string') return `${__dirname}/cosinekit-${variant}${kind === 'core' ? '-core' : ''}.wasm`;
     throw new Error('cosinekit: cannot locate the .wasm assets (no import.meta.url and no __dirname); pass init({ wasm }) or use cosinekit/inline');
   }
   // One literal `new URL` per file, so that bundlers see each asset.
+  if (kind === 'core') {
+    switch (variant) {
+      case 'relaxed':
+        return new URL('./cosinekit-relaxed-core.wasm', import.meta.url);
+      case 'simd128':
+        return new URL('./cosinekit-simd128-core.wasm', import.meta.url);
+      case 'scalar':
+        return new URL('./cosinekit-scalar-core.wasm', import.meta.url);
+    }
+  }
   switch (variant) {
     case 'relaxed':
       return new URL('./cosinekit-relaxed.wasm', import.meta.url);
@@ -32,13 +54,17 @@ function describeLocation(location: URL | string): string {
   return typeof location === 'string' ? location : location.href;
 }
 
-/** Compiled modules by variant, shared with cosinekit/inline (createInstance and createPool reuse them: one download per variant). */
+/** Compiled modules by variant and kind, shared with cosinekit/inline (createInstance and createPool reuse them: one download per module). */
 const compiled = packageModules;
-const pending = new Map<Variant, Promise<WebAssembly.Module>>();
+const pending = new Map<string, Promise<WebAssembly.Module>>();
 
-async function compileAsset(variant: Variant): Promise<WebAssembly.Module> {
-  const location = assetLocation(variant);
-  const origin = `the ${variant} module (${describeLocation(location)})`;
+function originOf(variant: Variant, kind: ModuleKind, location: URL | string): string {
+  return `the ${variant} ${kind === 'core' ? 'core ' : ''}module (${describeLocation(location)})`;
+}
+
+async function compileAsset(variant: Variant, kind: ModuleKind): Promise<WebAssembly.Module> {
+  const location = assetLocation(variant, kind);
+  const origin = originOf(variant, kind, location);
   if (typeof location === 'string') {
     // CJS: a path. Node, Bun and Deno read it.
     const bytes = await readLocalFile(location, origin);
@@ -50,31 +76,33 @@ async function compileAsset(variant: Variant): Promise<WebAssembly.Module> {
 
 export const ASSET_SOURCE: ModuleSource = {
   description: 'the .wasm asset next to the package',
-  compile(variant) {
-    const done = compiled.get(variant);
+  compile(variant, kind) {
+    const key = moduleKey(variant, kind);
+    const done = compiled.get(key);
     if (done !== undefined) return Promise.resolve(done);
-    let promise = pending.get(variant);
+    let promise = pending.get(key);
     if (promise === undefined) {
-      promise = compileAsset(variant).then(
+      promise = compileAsset(variant, kind).then(
         (module) => {
-          compiled.set(variant, module);
-          pending.delete(variant);
+          compiled.set(key, module);
+          pending.delete(key);
           return module;
         },
         (error: unknown) => {
-          pending.delete(variant);
+          pending.delete(key);
           throw error;
         },
       );
-      pending.set(variant, promise);
+      pending.set(key, promise);
     }
     return promise;
   },
-  compileSync(variant) {
-    const done = compiled.get(variant);
+  compileSync(variant, kind) {
+    const key = moduleKey(variant, kind);
+    const done = compiled.get(key);
     if (done !== undefined) return done;
-    const location = assetLocation(variant);
-    const origin = `the ${variant} module (${describeLocation(location)})`;
+    const location = assetLocation(variant, kind);
+    const origin = originOf(variant, kind, location);
     const bytes = typeof location === 'string' ? readLocalFileSync(location, origin) : readUrlSync(location, origin);
     if (bytes === null) {
       throw new Error(
@@ -82,7 +110,7 @@ export const ASSET_SOURCE: ModuleSource = {
       );
     }
     const module = compileBytesSync(bytes as Uint8Array<ArrayBuffer>, origin);
-    compiled.set(variant, module);
+    compiled.set(key, module);
     return module;
   },
 };

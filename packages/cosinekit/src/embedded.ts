@@ -1,8 +1,9 @@
-// `cosinekit/inline`'s modules: the three variants inlined as base64 (see
+// `cosinekit/inline`'s modules: the three variants' full modules inlined as base64 (see
 // scripts/embed-wasm.mjs), for hosts that cannot serve a .wasm asset. No fetch, no file
-// path, no bundler configuration; the price is every variant's bytes in the JS.
+// path, no bundler configuration; the price is every variant's bytes in the JS. Asked for
+// a core module, it compiles the full one (which holds everything the core one does).
 
-import { type ModuleSource, compileBytesSync, packageModules } from './loader.js';
+import { type ModuleSource, compileBytesSync, moduleKey, packageModules } from './loader.js';
 import type { Variant } from './runtime.js';
 import { wasmBase64 as relaxedBase64 } from './wasm/relaxed.generated.js';
 import { wasmBase64 as scalarBase64 } from './wasm/scalar.generated.js';
@@ -13,7 +14,7 @@ const EMBEDDED: Readonly<Record<Variant, string>> = {
   simd128: simd128Base64,
   scalar: scalarBase64,
 };
-/** Compiled modules by variant, shared with the default entry's assets (the same bytes). */
+/** Compiled modules by variant and kind, shared with the default entry's assets (the same bytes). */
 const compiled = packageModules;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -30,7 +31,8 @@ function origin(variant: Variant): string {
 export const EMBEDDED_SOURCE: ModuleSource = {
   description: 'inlined in cosinekit/inline',
   async compile(variant) {
-    const done = compiled.get(variant);
+    const key = moduleKey(variant, 'full');
+    const done = compiled.get(key);
     if (done !== undefined) return done;
     let module: WebAssembly.Module;
     try {
@@ -38,14 +40,15 @@ export const EMBEDDED_SOURCE: ModuleSource = {
     } catch (thrown) {
       throw new Error(`cosinekit: ${origin(variant)} does not compile here (${String(thrown)})`, { cause: thrown });
     }
-    compiled.set(variant, module);
+    compiled.set(key, module);
     return module;
   },
   compileSync(variant) {
-    const done = compiled.get(variant);
+    const key = moduleKey(variant, 'full');
+    const done = compiled.get(key);
     if (done !== undefined) return done;
     const module = compileBytesSync(decodeBase64(EMBEDDED[variant]), origin(variant));
-    compiled.set(variant, module);
+    compiled.set(key, module);
     return module;
   },
 };

@@ -7,6 +7,7 @@
 import { ASSET_SOURCE } from './assets.js';
 import type { BackendInfo, Cosinekit } from './kit.js';
 import type { InitOptions } from './loader.js';
+import { withEveryFamily } from './register.js';
 import { shared } from './shared.js';
 
 export * from './api.js';
@@ -25,6 +26,6 @@ export const init = (options?: InitOptions): Promise<BackendInfo> => shared.init
  */
 export const initSync = (options?: InitOptions): BackendInfo => shared.initSync(ASSET_SOURCE, options);
 /** A new, independent instance of the requested variant (its own memory and tensors). */
-export const createInstance = (options?: InitOptions): Promise<Cosinekit> => shared.createInstance(ASSET_SOURCE, options);
+export const createInstance: (options?: InitOptions) => Promise<Cosinekit> = /* @__PURE__ */ withEveryFamily((options?: InitOptions) => shared.createInstance(ASSET_SOURCE, options));
 /** `createInstance`, compiled synchronously (where `initSync` works). */
-export const createInstanceSync = (options?: InitOptions): Cosinekit => shared.createInstanceSync(ASSET_SOURCE, options);
+export const createInstanceSync: (options?: InitOptions) => Cosinekit = /* @__PURE__ */ withEveryFamily((options?: InitOptions) => shared.createInstanceSync(ASSET_SOURCE, options));

@@ -6,6 +6,7 @@
 import { EMBEDDED_SOURCE } from './embedded.js';
 import type { BackendInfo, Cosinekit } from './kit.js';
 import type { InitOptions } from './loader.js';
+import { withEveryFamily } from './register.js';
 import { shared } from './shared.js';
 
 export * from './api.js';
@@ -18,6 +19,6 @@ export const init = (options?: InitOptions): Promise<BackendInfo> => shared.init
 /** `init`, synchronously (Node, Bun, Deno, workers; browsers refuse synchronous compiles of this size on the main thread). */
 export const initSync = (options?: InitOptions): BackendInfo => shared.initSync(EMBEDDED_SOURCE, options);
 /** A new, independent instance of the requested variant (its own memory and tensors). */
-export const createInstance = (options?: InitOptions): Promise<Cosinekit> => shared.createInstance(EMBEDDED_SOURCE, options);
+export const createInstance: (options?: InitOptions) => Promise<Cosinekit> = /* @__PURE__ */ withEveryFamily((options?: InitOptions) => shared.createInstance(EMBEDDED_SOURCE, options));
 /** `createInstance`, compiled synchronously (Node, workers). */
-export const createInstanceSync = (options?: InitOptions): Cosinekit => shared.createInstanceSync(EMBEDDED_SOURCE, options);
+export const createInstanceSync: (options?: InitOptions) => Cosinekit = /* @__PURE__ */ withEveryFamily((options?: InitOptions) => shared.createInstanceSync(EMBEDDED_SOURCE, options));

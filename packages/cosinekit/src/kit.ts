@@ -3,8 +3,11 @@
 // default instance (index.ts), `createInstance` returns new instances, and the pool's workers
 // run instances too. Members are arrow functions, so they can be taken off an instance
 // (`const { cosine } = kit`) and still know it. Every member validates, plans and calls one
-// kernel through the functions of its family module.
+// kernel through the functions of its family module. The losses and the storage formats are
+// reached through the families registered (families.ts), never imported here, so that a
+// bundle which uses neither leaves their code out.
 
+import type { Families, LossFamily, StorageFamily } from './families.js';
 import { type Runtime, type Variant } from './runtime.js';
 import {
   type ClipLossOptions,
@@ -24,14 +27,6 @@ import {
   type SupConLossResult,
   type TripletLossOptions,
   type TripletLossResult,
-  runClipLoss,
-  runCosineEmbeddingLoss,
-  runInfoNCE,
-  runMocoLoss,
-  runMultipleNegativesRankingLoss,
-  runSigLipLoss,
-  runSupConLoss,
-  runTripletLoss,
 } from './losses.js';
 import {
   type PairwiseBlock,
@@ -53,18 +48,9 @@ import {
   runCosineSimilarity,
   runNormalize,
 } from './similarity.js';
-import {
-  type QuantizeOptions,
-  type QuantizedLike,
-  type QuantizedTensor,
-  type QuantizedTopKOptions,
-  isQuantizedValue,
-  runPairwiseQuantized,
-  runQuantize,
-  runTopKQuantized,
-} from './quantized.js';
+import type { QuantizeOptions, QuantizedLike, QuantizedTensor, QuantizedTopKOptions } from './quantized.js';
 import { type Tensor, type TensorLike, type WasmTensor, allocTensor } from './tensor.js';
-import type { Shape } from './validate.js';
+import { type Shape, isQuantizedValue } from './validate.js';
 
 /** Which build is running and how much WASM memory it holds. */
 export interface BackendInfo {
@@ -78,9 +64,20 @@ export type EmbeddingTargets = Int8Array | Int32Array | Float32Array | Float64Ar
 /** Labels of `supConLoss`: one integer per row (any int32, negatives included). */
 export type SupConLabels = Int32Array | readonly number[];
 
-/** Where an instance finds its runtime: its own, or the shared default one once `init` has run. */
+/** Where an instance finds its runtime (its own, or the shared default one once `init` has run) and the families registered. */
 export interface RuntimeSlot {
   runtime: Runtime | null;
+  families: Families;
+}
+
+/** The Error a member of a family throws when the family is not registered, or the instance's module lacks it. */
+function missingFamily(runtime: Runtime, caller: string, family: string, unregistered: boolean): Error {
+  const imported = family === 'the losses' ? 'a loss function' : 'quantize or QuantizedTensor';
+  return new Error(
+    unregistered
+      ? `cosinekit: ${caller}() needs ${family}, whose code this bundle left out because the program imports no ${imported === 'a loss function' ? 'loss function' : 'quantize or QuantizedTensor'}: import ${imported} from cosinekit (before init() runs)`
+      : `cosinekit: ${caller}() needs ${family}, and this instance runs the ${runtime.variant} core module, which has none: init() loads the full module (cosinekit-${runtime.variant}.wasm) when ${imported} was imported before it ran; pass init({ wasm }) that module if you load it yourself`,
+  );
 }
 
 /** The whole API, bound to one wasm instance (its own memory, tensors and scratch). */
@@ -89,7 +86,7 @@ export class Cosinekit {
 
   /** @internal Use `init()` for the shared instance, `createInstance()` for another. */
   constructor(slot: RuntimeSlot) {
-    if (typeof slot !== 'object' || slot === null || !('runtime' in slot)) {
+    if (typeof slot !== 'object' || slot === null || !('runtime' in slot) || !('families' in slot)) {
       throw new TypeError('Cosinekit instances come from init() (the shared one) or createInstance(); it has no public constructor');
     }
     this.#slot = slot;
@@ -101,6 +98,20 @@ export class Cosinekit {
       throw new Error(`cosinekit is not initialised: call \`await init()\` (or \`initSync()\` in Node) before ${caller}()`);
     }
     return runtime;
+  }
+
+  /** The loss functions, for `runtime`: registered, and the module has their kernels. */
+  #losses(runtime: Runtime, caller: string): LossFamily {
+    const family = this.#slot.families.losses;
+    if (family === null || !runtime.hasLosses) throw missingFamily(runtime, caller, 'the losses', family === null);
+    return family;
+  }
+
+  /** The storage-format functions, for `runtime`: registered, and the module has their kernels. */
+  #storage(runtime: Runtime, caller: string): StorageFamily {
+    const family = this.#slot.families.storage;
+    if (family === null || !runtime.hasStorageFormats) throw missingFamily(runtime, caller, 'the storage formats', family === null);
+    return family;
   }
 
   /** The variant in use and the current size of its WASM memory. */
@@ -143,10 +154,12 @@ export class Cosinekit {
    * Quantised operands (one dtype, `[N,D]`): the cosine of the vectors their codes stand for
    * (float16 values; int8 codes; uint8 `u − 128`; binary ±1 per bit, `(D − 2·hamming) / D`).
    */
-  pairwiseCosine = (a: TensorLike | QuantizedLike, b?: TensorLike | QuantizedLike, options?: PairwiseOptions): Tensor =>
-    isQuantizedValue(a) || isQuantizedValue(b)
-      ? runPairwiseQuantized(this.#runtime('pairwiseCosine'), a, b, options)
-      : runPairwiseCosine(this.#runtime('pairwiseCosine'), a, b, options);
+  pairwiseCosine = (a: TensorLike | QuantizedLike, b?: TensorLike | QuantizedLike, options?: PairwiseOptions): Tensor => {
+    const runtime = this.#runtime('pairwiseCosine');
+    return isQuantizedValue(a) || isQuantizedValue(b)
+      ? this.#storage(runtime, 'pairwiseCosine').runPairwiseQuantized(runtime, a, b, options)
+      : runPairwiseCosine(runtime, a, b, options);
+  };
 
   /** The pairwise matrix of `a` `[N,D]` and `b` `[M,D]` as blocks of rows, for results larger than memory. */
   pairwiseCosineBlocks = (a: TensorLike, b?: TensorLike, options?: PairwiseBlocksOptions): Iterable<PairwiseBlock> =>
@@ -164,10 +177,12 @@ export class Cosinekit {
    * the float query with `rescore.vectors` rows, else with the decoded corpus rows, and
    * returns those cosines.
    */
-  topK = (queries: TensorLike | QuantizedLike, corpus: TensorLike | QuantizedLike, k: number, options?: TopKOptions | QuantizedTopKOptions): TopKResult =>
-    isQuantizedValue(corpus) || isQuantizedValue(queries)
-      ? runTopKQuantized(this.#runtime('topK'), queries, corpus, k, options)
-      : runTopK(this.#runtime('topK'), queries, corpus, k, options);
+  topK = (queries: TensorLike | QuantizedLike, corpus: TensorLike | QuantizedLike, k: number, options?: TopKOptions | QuantizedTopKOptions): TopKResult => {
+    const runtime = this.#runtime('topK');
+    return isQuantizedValue(corpus) || isQuantizedValue(queries)
+      ? this.#storage(runtime, 'topK').runTopKQuantized(runtime, queries, corpus, k, options)
+      : runTopK(runtime, queries, corpus, k, options);
+  };
 
   /**
    * Encodes float rows `[N, D]` for storage, in WASM memory: `int8`/`uint8` exactly as
@@ -176,7 +191,10 @@ export class Cosinekit {
    * bits `x > threshold` (`np.packbits` order; thresholds 0, or per-dim means of
    * `calibration`, or `thresholds`), `float16` rounded to nearest even.
    */
-  quantize = (x: TensorLike, options: QuantizeOptions): QuantizedTensor => runQuantize(this.#runtime('quantize'), x, options);
+  quantize = (x: TensorLike, options: QuantizeOptions): QuantizedTensor => {
+    const runtime = this.#runtime('quantize');
+    return this.#storage(runtime, 'quantize').runQuantize(runtime, x, options);
+  };
 
   /** The mean of the `[N,M]` cosine matrix (of `a` with itself when `b` is omitted), in O((N + M)·D), without building it. */
   meanCosine = (a: TensorLike, b?: TensorLike): number => runMeanCosine(this.#runtime('meanCosine'), a, b);
@@ -186,16 +204,20 @@ export class Cosinekit {
    * `cos/τ` with the diagonal excluded, positive of row i = i XOR 1 ('interleaved') or i ± N
    * ('halves'), cross-entropy per row, mean over the 2N rows. `grad: true` adds `grad`, d loss / d features.
    */
-  infoNCE = <R extends Reduction = 'mean', G extends boolean = false>(features: TensorLike, options?: InfoNCEOptions<R, G>): InfoNCEResult<R, G> =>
-    runInfoNCE(this.#runtime('infoNCE'), features, options) as InfoNCEResult<R, G>;
+  infoNCE = <R extends Reduction = 'mean', G extends boolean = false>(features: TensorLike, options?: InfoNCEOptions<R, G>): InfoNCEResult<R, G> => {
+    const runtime = this.#runtime('infoNCE');
+    return this.#losses(runtime, 'infoNCE').runInfoNCE(runtime, features, options) as InfoNCEResult<R, G>;
+  };
 
   /**
    * CLIP loss (open_clip's ClipLoss): logits `logitScale · Î·T̂ᵀ`, (CE over rows + CE over
    * columns) / 2 with labels 0..N−1. `grad: true` adds `gradImage`, `gradText` and
    * `gradLogitScale` (d loss / d log(logitScale)).
    */
-  clipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: ClipLossOptions<G>): ClipLossResult<G> =>
-    runClipLoss(this.#runtime('clipLoss'), image, text, options) as ClipLossResult<G>;
+  clipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: ClipLossOptions<G>): ClipLossResult<G> => {
+    const runtime = this.#runtime('clipLoss');
+    return this.#losses(runtime, 'clipLoss').runClipLoss(runtime, image, text, options) as ClipLossResult<G>;
+  };
 
   /**
    * SigLIP loss (open_clip's SigLipLoss): logits `logitScale · Î·T̂ᵀ + logitBias` (defaults
@@ -203,8 +225,10 @@ export class Cosinekit {
    * `grad: true` adds `gradImage`, `gradText`, `gradLogitScale` (d loss / d log(logitScale))
    * and `gradLogitBias`.
    */
-  sigLipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: SigLipLossOptions<G>): SigLipLossResult<G> =>
-    runSigLipLoss(this.#runtime('sigLipLoss'), image, text, options) as SigLipLossResult<G>;
+  sigLipLoss = <G extends boolean = false>(image: TensorLike, text: TensorLike, options?: SigLipLossOptions<G>): SigLipLossResult<G> => {
+    const runtime = this.#runtime('sigLipLoss');
+    return this.#losses(runtime, 'sigLipLoss').runSigLipLoss(runtime, image, text, options) as SigLipLossResult<G>;
+  };
 
   /**
    * sentence-transformers' MultipleNegativesRankingLoss: scores `scale · cos(anchorᵢ,
@@ -216,8 +240,10 @@ export class Cosinekit {
     anchors: TensorLike,
     candidates: TensorLike,
     options?: MultipleNegativesRankingLossOptions<G>,
-  ): MultipleNegativesRankingLossResult<G> =>
-    runMultipleNegativesRankingLoss(this.#runtime('multipleNegativesRankingLoss'), anchors, candidates, options) as MultipleNegativesRankingLossResult<G>;
+  ): MultipleNegativesRankingLossResult<G> => {
+    const runtime = this.#runtime('multipleNegativesRankingLoss');
+    return this.#losses(runtime, 'multipleNegativesRankingLoss').runMultipleNegativesRankingLoss(runtime, anchors, candidates, options) as MultipleNegativesRankingLossResult<G>;
+  };
 
   /**
    * `nn.TripletMarginWithDistanceLoss` with `distance_function = 1 − F.cosine_similarity`
@@ -231,7 +257,10 @@ export class Cosinekit {
     positive: TensorLike,
     negative: TensorLike,
     options?: TripletLossOptions<R, G>,
-  ): TripletLossResult<R, G> => runTripletLoss(this.#runtime('tripletLoss'), anchor, positive, negative, options) as TripletLossResult<R, G>;
+  ): TripletLossResult<R, G> => {
+    const runtime = this.#runtime('tripletLoss');
+    return this.#losses(runtime, 'tripletLoss').runTripletLoss(runtime, anchor, positive, negative, options) as TripletLossResult<R, G>;
+  };
 
   /**
    * MoCo's InfoNCE: per query, logits `[q̂·k̂, q̂·Q̂ᵀ] / temperature` (default 0.07) against
@@ -239,8 +268,10 @@ export class Cosinekit {
    * normalised with eps 1e-12. The queue is swept in tiles (never an N × K matrix).
    * `grad: true` adds `gradQuery`; the key and the queue get no gradient (momentum encoder).
    */
-  mocoLoss = <G extends boolean = false>(query: TensorLike, key: TensorLike, queue: TensorLike, options?: MocoLossOptions<G>): MocoLossResult<G> =>
-    runMocoLoss(this.#runtime('mocoLoss'), query, key, queue, options) as MocoLossResult<G>;
+  mocoLoss = <G extends boolean = false>(query: TensorLike, key: TensorLike, queue: TensorLike, options?: MocoLossOptions<G>): MocoLossResult<G> => {
+    const runtime = this.#runtime('mocoLoss');
+    return this.#losses(runtime, 'mocoLoss').runMocoLoss(runtime, query, key, queue, options) as MocoLossResult<G>;
+  };
 
   /**
    * Supervised contrastive loss (Khosla et al., `contrast_mode = 'all'`, one view per row):
@@ -251,8 +282,10 @@ export class Cosinekit {
    * others' denominators. Labels are any int32 values; all distinct ⇒ RangeError. Computed
    * in tiles (never an N × N matrix). `grad: true` adds `grad`, d loss / d features.
    */
-  supConLoss = <G extends boolean = false>(features: TensorLike, labels: SupConLabels, options?: SupConLossOptions<G>): SupConLossResult<G> =>
-    runSupConLoss(this.#runtime('supConLoss'), features, labels, options) as SupConLossResult<G>;
+  supConLoss = <G extends boolean = false>(features: TensorLike, labels: SupConLabels, options?: SupConLossOptions<G>): SupConLossResult<G> => {
+    const runtime = this.#runtime('supConLoss');
+    return this.#losses(runtime, 'supConLoss').runSupConLoss(runtime, features, labels, options) as SupConLossResult<G>;
+  };
 
   /** `nn.CosineEmbeddingLoss` exactly, except that a target other than ±1 is a RangeError. */
   cosineEmbeddingLoss = <R extends Reduction = 'mean'>(
@@ -260,7 +293,10 @@ export class Cosinekit {
     x2: TensorLike,
     target: EmbeddingTargets,
     options?: CosineEmbeddingLossOptions<R>,
-  ): ReducedLoss<R> => runCosineEmbeddingLoss(this.#runtime('cosineEmbeddingLoss'), x1, x2, target, options) as ReducedLoss<R>;
+  ): ReducedLoss<R> => {
+    const runtime = this.#runtime('cosineEmbeddingLoss');
+    return this.#losses(runtime, 'cosineEmbeddingLoss').runCosineEmbeddingLoss(runtime, x1, x2, target, options) as ReducedLoss<R>;
+  };
 
   /** Bytes allocated from this instance's WASM heap by WasmTensors and calls in flight (for leak checks). */
   heapBytesInUse = (): number => this.#runtime('heapBytesInUse').heapBytesInUse();

@@ -50,27 +50,40 @@ export interface InitOptions {
   wasm?: WasmSource;
 }
 
-/** Compiles the module of a variant: from the package's assets, or from inlined bytes. */
+/** The version string tsup writes in (the key under which copies of one version share state). */
 declare const __COSINEKIT_VERSION__: string;
 
 /**
- * The package's own modules, compiled, by variant: one map for every entry (`cosinekit`,
- * `cosinekit/inline`, `cosinekit/pool`) and every ESM/CJS copy of this version in the realm —
- * the asset and the inlined bytes are the same module. So a pool created after
- * `cosinekit/inline`'s `init()` needs no asset, and `createInstance` never compiles twice.
+ * Which of a variant's two modules: `full`, the whole ABI, or `core`, without the losses and
+ * the storage formats (a third of the bytes). The shared instance loads the core module
+ * unless the program imported a loss or storage-format function (families.ts); every other
+ * instance, the pool's included, loads the full one.
  */
-export const packageModules: Map<Variant, WebAssembly.Module> = (() => {
+export type ModuleKind = 'core' | 'full';
+
+/**
+ * The package's own modules, compiled, by variant and kind (`moduleKey`): one map for every
+ * entry (`cosinekit`, `cosinekit/inline`, `cosinekit/pool`) and every ESM/CJS copy of this
+ * version in the realm — the asset and the inlined bytes are the same module. So a pool
+ * created after `cosinekit/inline`'s `init()` needs no asset, and `createInstance` never
+ * compiles twice.
+ */
+export const packageModules: Map<string, WebAssembly.Module> = (() => {
   const key = Symbol.for(`cosinekit ${__COSINEKIT_VERSION__} (ABI ${ABI_VERSION}) compiled modules`);
-  const registry = globalThis as { [key]?: Map<Variant, WebAssembly.Module> };
-  return (registry[key] ??= new Map<Variant, WebAssembly.Module>());
+  const registry = globalThis as { [key]?: Map<string, WebAssembly.Module> };
+  return (registry[key] ??= new Map<string, WebAssembly.Module>());
 })();
 
+/** The key of a module in {@link packageModules}, e.g. `relaxed core`. */
+export const moduleKey = (variant: Variant, kind: ModuleKind): string => `${variant} ${kind}`;
+
+/** Compiles the module of a variant: from the package's assets, or from inlined bytes. */
 export interface ModuleSource {
   /** What the errors call it, e.g. `the .wasm asset next to the package`. */
   readonly description: string;
-  compile(variant: Variant): Promise<WebAssembly.Module>;
+  compile(variant: Variant, kind: ModuleKind): Promise<WebAssembly.Module>;
   /** Throws an Error saying what to do instead where the platform cannot do it synchronously. */
-  compileSync(variant: Variant): WebAssembly.Module;
+  compileSync(variant: Variant, kind: ModuleKind): WebAssembly.Module;
 }
 
 const PREFERENCE: readonly Variant[] = ['relaxed', 'simd128', 'scalar'];
@@ -403,13 +416,18 @@ function plannedVariant(plan: LoadPlan): Variant {
 }
 
 /** The compiled module and the calling thread's instance of it, as `options` ask (init, createInstance, createPool). */
-export async function loadModule(source: ModuleSource, options: unknown, functionName: string): Promise<{ module: WebAssembly.Module; runtime: Runtime }> {
+export async function loadModule(
+  source: ModuleSource,
+  options: unknown,
+  functionName: string,
+  kind: ModuleKind,
+): Promise<{ module: WebAssembly.Module; runtime: Runtime }> {
   const plan = planLoad(options, functionName);
   let module: WebAssembly.Module;
   if (plan.custom === null) {
     const variant = plannedVariant(plan);
     plan.label = `the ${variant} module (${source.description})`;
-    module = await source.compile(variant);
+    module = await source.compile(variant, kind);
   } else {
     module = await compileSource(plan.custom, plan.label);
   }
@@ -417,18 +435,18 @@ export async function loadModule(source: ModuleSource, options: unknown, functio
   return { module, runtime: checkedRuntime(await WebAssembly.instantiate(module, {}), plan) };
 }
 
-export async function instantiate(source: ModuleSource, options: unknown, functionName: string): Promise<Runtime> {
-  return (await loadModule(source, options, functionName)).runtime;
+export async function instantiate(source: ModuleSource, options: unknown, functionName: string, kind: ModuleKind): Promise<Runtime> {
+  return (await loadModule(source, options, functionName, kind)).runtime;
 }
 
 /** `instantiate`, synchronously: Node, Bun, Deno and workers, or bytes or a module passed as `wasm`. */
-export function instantiateSync(source: ModuleSource, options: unknown, functionName: string): Runtime {
+export function instantiateSync(source: ModuleSource, options: unknown, functionName: string, kind: ModuleKind): Runtime {
   const plan = planLoad(options, functionName);
   let module: WebAssembly.Module;
   if (plan.custom === null) {
     const variant = plannedVariant(plan);
     plan.label = `the ${variant} module (${source.description})`;
-    module = source.compileSync(variant);
+    module = source.compileSync(variant, kind);
   } else {
     module = compileSourceSync(plan.custom, plan.label, functionName);
   }

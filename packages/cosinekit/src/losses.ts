@@ -7,6 +7,7 @@ import { type Runtime, aligned16 } from './runtime.js';
 import { type Operand, type Tensor, isDetached, operand } from './tensor.js';
 import { typedArrayBufferGetter, typedArrayLengthGetter, typedArrayTagGetter } from './intrinsics.js';
 import { booleanOption, checkOptions, describe, finiteOption, formatShape, isArrayValue, readProperty } from './validate.js';
+import type { LossFamily } from './families.js';
 
 /** How per-row losses are combined. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -676,3 +677,15 @@ export function runSupConLoss(runtime: Runtime, features: unknown, labels: unkno
     runtime.release(mark);
   }
 }
+
+/** What the kit's loss members run (families.ts): registered when a program imports one of them. */
+export const LOSS_FAMILY: LossFamily = {
+  runInfoNCE,
+  runClipLoss,
+  runSigLipLoss,
+  runMultipleNegativesRankingLoss,
+  runTripletLoss,
+  runMocoLoss,
+  runSupConLoss,
+  runCosineEmbeddingLoss,
+};

@@ -31,12 +31,16 @@ import {
   finiteOption,
   formatShape,
   isArrayValue,
+  isQuantizedValue,
   nonNegativeOption,
   readFailure,
   readNumbers,
   readProperty,
 } from './validate.js';
 import type { TopKResult } from './pairwise.js';
+import type { StorageFamily } from './families.js';
+
+export { isQuantizedValue };
 
 export type { StorageDtype } from './runtime.js';
 
@@ -415,16 +419,6 @@ interface QuantizedOperand {
   normsPointer: number;
 }
 
-/** Whether a value is passed as a quantised operand: a QuantizedTensor, or an object with a `dtype`. */
-export function isQuantizedValue(value: unknown): boolean {
-  if (isQuantizedTensor(value)) return true;
-  if (value === null || typeof value !== 'object') return false;
-  try {
-    return 'dtype' in value && !ArrayBuffer.isView(value);
-  } catch (thrown) {
-    throw readFailure('an operand', thrown);
-  }
-}
 
 function quantizedOperand(runtime: Runtime, value: unknown, name: string): QuantizedOperand {
   if (isQuantizedTensor(value)) {
@@ -951,3 +945,6 @@ export function runPairwiseQuantized(runtime: Runtime, a: unknown, b: unknown, o
     runtime.release(mark);
   }
 }
+
+/** What the kit's storage-format members run (families.ts): registered when a program imports one of them. */
+export const STORAGE_FAMILY: StorageFamily = { QuantizedTensor, runQuantize, runPairwiseQuantized, runTopKQuantized };

@@ -303,6 +303,47 @@ export interface CosinekitExports {
   ): number;
 }
 
+/** Exports only the full module has: the losses. */
+const LOSS_EXPORTS = [
+  'ck_infonce_scratch_floats',
+  'ck_infonce_f32',
+  'ck_clip_scratch_floats',
+  'ck_clip_f32',
+  'ck_siglip_scratch_floats',
+  'ck_siglip_f32',
+  'ck_ranking_scratch_floats',
+  'ck_ranking_f32',
+  'ck_triplet_f32',
+  'ck_moco_scratch_floats',
+  'ck_moco_f32',
+  'ck_supcon_scratch_floats',
+  'ck_supcon_f32',
+  'ck_cosine_embedding_f32',
+] as const satisfies readonly (keyof CosinekitExports)[];
+
+/** Exports only the full module has: the storage formats. */
+const STORAGE_EXPORTS = [
+  'ck_storage_dtype',
+  'ck_quant_ranges_f32',
+  'ck_quantize_int8_f32',
+  'ck_binary_thresholds_f32',
+  'ck_quantize_binary_f32',
+  'ck_quantize_f16_f32',
+  'ck_decode_f16_f32',
+  'ck_rescore_scratch_floats',
+  'ck_rescore_f32',
+  'ck_quantized_norms_bytes',
+  'ck_quantized_norms',
+  'ck_topk_quantized_scratch_bytes',
+  'ck_topk_quantized',
+  'ck_pairwise_quantized_scratch_bytes',
+  'ck_pairwise_quantized',
+] as const satisfies readonly (keyof CosinekitExports)[];
+
+function exportsAll(exports: CosinekitExports, names: readonly (keyof CosinekitExports)[]): boolean {
+  return names.every((name) => typeof exports[name] === 'function');
+}
+
 /** The ABI version this package speaks; a module reporting another one is refused. */
 export const ABI_VERSION = 5;
 const INSTRUCTION_SETS: readonly Variant[] = ['scalar', 'simd128', 'relaxed'];
@@ -344,7 +385,7 @@ export interface KernelConstants {
   statusNonFinite: number;
   /** The status a quantised top-k returns when a reported row no longer matches its cached norm. */
   statusStaleNorms: number;
-  /** The module's code of each storage dtype (`ck_storage_dtype`). */
+  /** The module's code of each storage dtype (`ck_storage_dtype`); all 0 in a core module, which has none. */
   dtypeCodes: Readonly<Record<StorageDtype, number>>;
 }
 
@@ -352,6 +393,9 @@ export interface KernelConstants {
 export type StorageDtype = 'float16' | 'int8' | 'uint8' | 'binary' | 'ubinary';
 /** Every storage dtype, in the order messages list them. */
 export const STORAGE_DTYPES: readonly StorageDtype[] = Object.freeze(['float16', 'int8', 'uint8', 'binary', 'ubinary']);
+
+/** What a module without the storage formats reports: no dtype (0) for every name. */
+const NO_DTYPE_CODES: Readonly<Record<StorageDtype, number>> = Object.freeze({ float16: 0, int8: 0, uint8: 0, binary: 0, ubinary: 0 });
 
 /** Asks the module for each dtype's code, passing the name's bytes through a scratch block. */
 function readDtypeCodes(exports: CosinekitExports): Readonly<Record<StorageDtype, number>> {
@@ -389,6 +433,10 @@ export class Runtime {
   readonly exports: CosinekitExports;
   readonly variant: Variant;
   readonly constants: KernelConstants;
+  /** Whether the module has the losses' exports (the full module does, the core one not). */
+  readonly hasLosses: boolean;
+  /** Whether the module has the storage formats' exports (the full module does, the core one not). */
+  readonly hasStorageFormats: boolean;
   /** `ck_cosine_pair_f32`, held directly: `cosine` calls it with nothing else in between. */
   readonly cosinePair: CosinekitExports['ck_cosine_pair_f32'];
   /** `ck_cosine_pair_values_f32` (vectors of at most eight elements passed by value), held directly as `cosinePair`. */
@@ -432,6 +480,8 @@ export class Runtime {
     this.variant = variant;
     this.cosinePair = exports.ck_cosine_pair_f32;
     this.cosinePairValues = exports.ck_cosine_pair_values_f32;
+    this.hasLosses = exportsAll(exports, LOSS_EXPORTS);
+    this.hasStorageFormats = exportsAll(exports, STORAGE_EXPORTS);
     this.constants = Object.freeze({
       queryBlock: exports.ck_query_block(),
       corpusTile: exports.ck_corpus_tile(),
@@ -442,7 +492,7 @@ export class Runtime {
       flagDistance: exports.ck_flag_distance(),
       statusNonFinite: exports.ck_status_non_finite(),
       statusStaleNorms: exports.ck_status_stale_norms(),
-      dtypeCodes: readDtypeCodes(exports),
+      dtypeCodes: this.hasStorageFormats ? readDtypeCodes(exports) : NO_DTYPE_CODES,
     });
     const heapBefore = exports.ck_heap_bytes_in_use() >>> 0;
     this.#arenaBase = exports.ck_alloc(ARENA_INITIAL_BYTES) >>> 0;

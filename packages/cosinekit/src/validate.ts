@@ -65,6 +65,20 @@ export function readFailure(label: string, thrown: unknown): TypeError {
 }
 
 /**
+ * Whether a value is passed as a quantised operand: a QuantizedTensor (its `dtype` is an own
+ * field), or any other object with a `dtype` that is not a typed array. Here, not in
+ * quantized.ts, so that the float paths can route quantised operands without that module.
+ */
+export function isQuantizedValue(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  try {
+    return 'dtype' in value && !ArrayBuffer.isView(value);
+  } catch (thrown) {
+    throw readFailure('an operand', thrown);
+  }
+}
+
+/**
  * Reads `array[0 .. length)` once each, in order, into `values[offset ..]`, with the errors
  * of {@link readProperty}, and a TypeError at the first element that is not a number. One
  * exception handler around the whole loop: a few nanoseconds an element.

@@ -59,9 +59,10 @@ export async function createPool(options?: PoolOptions): Promise<Pool> {
   if (location !== undefined && typeof location !== 'string' && !(location instanceof URL)) {
     throw new TypeError(`workerUrl must be a string or a URL, got ${describe(location)}`);
   }
-  // Compiled once (the same compiled asset `init` uses, so a page downloads it once): the
-  // calling thread's instance and every worker's come from this module, posted to them.
-  const { module, runtime } = await loadModule(ASSET_SOURCE, { variant: settings.variant, wasm: settings.wasm }, 'createPool');
+  // Compiled once (the full module, which `init` also loads when the program imports a loss or
+  // storage-format function, so a page downloads it once): the calling thread's instance and
+  // every worker's come from this module, posted to them.
+  const { module, runtime } = await loadModule(ASSET_SOURCE, { variant: settings.variant, wasm: settings.wasm }, 'createPool', 'full');
   const variant = runtime.variant;
   const spawn = await workerFactory(location);
   const pool = new PoolImpl({ threads, variant, sharedMemory, parallelThreshold, module, runtime, spawn });

@@ -34,6 +34,7 @@ import {
   rowElements,
   storedArray,
 } from '../quantized.js';
+import { POOL_FAMILIES } from './families.js';
 import type { Runtime, StorageDtype, Variant } from '../runtime.js';
 import { type Tensor, type TensorLike, type WasmTensor, WasmTensor as WasmTensorClass, operand } from '../tensor.js';
 import {
@@ -170,7 +171,7 @@ export class PoolImpl implements Pool {
     this.sharedMemory = settings.sharedMemory;
     this.parallelThreshold = settings.parallelThreshold;
     this.#runtime = settings.runtime;
-    this.#kit = new Cosinekit({ runtime: settings.runtime });
+    this.#kit = new Cosinekit({ runtime: settings.runtime , families: POOL_FAMILIES });
     this.#scheduler = new Scheduler({
       threads: settings.threads,
       spawn: settings.spawn,

@@ -12,6 +12,7 @@ import { type WorkerPort, nodeWorkerPort, webWorkerPort } from './port.js';
 import type { ErrorData, PairwiseRequest, PoolReply, PoolRequest, SuccessReply, TopKRequest } from './protocol.js';
 import { runPairwiseSelfRows, runTopK } from '../pairwise.js';
 import { QuantizedTensor, rowElements, runTopKQuantized, storeQuantized, storedArray } from '../quantized.js';
+import { POOL_FAMILIES } from './families.js';
 import { WasmTensor } from '../tensor.js';
 
 function errorData(thrown: unknown): ErrorData {
@@ -48,7 +49,7 @@ class WorkerState {
       case 'init': {
         if (this.#kit === null) {
           this.#runtime = new Runtime(await WebAssembly.instantiate(request.module, {}));
-          this.#kit = new Cosinekit({ runtime: this.#runtime });
+          this.#kit = new Cosinekit({ runtime: this.#runtime , families: POOL_FAMILIES });
         }
         const variant = this.#kit.backendInfo().variant;
         if (variant !== request.variant) throw new Error(`cosinekit internal error: the pool sent a ${variant} module as ${request.variant}`);
