@@ -72,10 +72,11 @@ export interface RuntimeSlot {
 
 /** The Error a member of a family throws when the family is not registered, or the instance's module lacks it. */
 function missingFamily(runtime: Runtime, caller: string, family: string, unregistered: boolean): Error {
-  const imported = family === 'the losses' ? 'a loss function' : 'quantize or QuantizedTensor';
+  const losses = family === 'the losses';
+  const imported = losses ? 'a loss function' : 'quantize or QuantizedTensor';
   return new Error(
     unregistered
-      ? `cosinekit: ${caller}() needs ${family}, whose code this bundle left out because the program imports no ${imported === 'a loss function' ? 'loss function' : 'quantize or QuantizedTensor'}: import ${imported} from cosinekit (before init() runs)`
+      ? `cosinekit: ${caller}() needs ${family}, whose code this bundle left out because the program imports no ${losses ? 'loss function' : 'quantize or QuantizedTensor'}: import ${imported} from cosinekit (before init() runs)`
       : `cosinekit: ${caller}() needs ${family}, and this instance runs the ${runtime.variant} core module, which has none: init() loads the full module (cosinekit-${runtime.variant}.wasm) when ${imported} was imported before it ran; pass init({ wasm }) that module if you load it yourself`,
   );
 }
