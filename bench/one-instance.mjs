@@ -1,10 +1,10 @@
 // `cosine(a, b)` on short Float32Arrays as a program with one cosinekit instance runs it:
 // the shared instance only (`init()`), against the fused JS loop, in interleaved rounds of
 // one process. run.mjs measures its contenders on several instances in one process (one per
-// variant and a second for the zero-copy views); with more than one instance the package
-// copies vectors of up to 8 elements into memory instead of passing them by value (V8 then
-// calls the export through its generic path, where 18 arguments cost more than the copy), so
-// its single-pair rows at D ≤ 8 show the several-instance cost. This shows the other one.
+// variant and a second for the zero-copy views); the package gives each of the first four
+// instances that call `cosine` call sites of their own, so vectors of up to 8 elements go by
+// value there too, but its driver loops and the package's other call sites see more than one
+// instance. This shows a program with exactly one.
 //
 //   node one-instance.mjs [--d=1,3,8,16,64] [--rounds=15] [--json=PATH]
 //   node --experimental-wasm-relaxed-simd one-instance.mjs   (Node 20: the relaxed variant)

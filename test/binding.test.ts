@@ -225,23 +225,26 @@ describe('ESM and CJS in one process', () => {
     expect(cjs.cosine(tensor.data, [1, 2, 3, 4])).toBeCloseTo(1, 6);
   });
 
-  // The by-value path for vectors of up to 8 elements runs only while the package has one
-  // instance (this file has several): a fresh Node process with one instance of the variant
-  // checks it there, and that a second instance (the copying path) gives the same bits.
-  test.skipIf('Deno' in globalThis || typeof process.versions.bun === 'string')('with one instance (by value, up to 8 elements): bit for bit the dim-0 tensor result, then the same with a second instance', () => {
+  // Vectors of up to 8 elements go by value to the first four instances that run cosine (each
+  // calls its exports from call sites of its own); a fifth instance copies them into memory.
+  // This file has several instances already, so a fresh Node process per variant checks it:
+  // by value, bit for bit the dim-0 tensor result, and a copy on the fifth instance the same.
+  test.skipIf('Deno' in globalThis || typeof process.versions.bun === 'string')('by value (up to 8 elements) on the first four instances: bit for bit the dim-0 tensor result, and the same bits copied on a fifth', () => {
     // The module's by-value export is wrapped (through WebAssembly.Instance's exports getter,
     // before the package loads) to count its calls: the path provably runs, then stops.
     const program = `const exportsGetter = Object.getOwnPropertyDescriptor(WebAssembly.Instance.prototype, 'exports').get;
 let byValueCalls = 0;
 const wrapped = new WeakMap();
+const counted = (inner) => {
+  const counting = (...args) => { byValueCalls++; return inner(...args); };
+  Object.defineProperty(counting, 'length', { value: inner.length });
+  return counting;
+};
 Object.defineProperty(WebAssembly.Instance.prototype, 'exports', { configurable: true, get() {
   const real = exportsGetter.call(this);
   if (typeof real.ck_cosine_pair_values_f32 !== 'function') return real;
   if (!wrapped.has(this)) {
-    const inner = real.ck_cosine_pair_values_f32;
-    const counting = (...args) => { byValueCalls++; return inner(...args); };
-    Object.defineProperty(counting, 'length', { value: inner.length });
-    wrapped.set(this, Object.freeze({ ...real, ck_cosine_pair_values_f32: counting }));
+    wrapped.set(this, Object.freeze({ ...real, ck_cosine_pair_values_f32: counted(real.ck_cosine_pair_values_f32) }));
   }
   return wrapped.get(this);
 } });
@@ -259,22 +262,28 @@ for (let length = 0; length <= 9; length++) {
 const bits = pairs.every(([x, y]) => Object.is(cosine(x, y), cosineSimilarity(tensor(x), tensor(y), { dim: 0 }).data[0]) && Object.is(cosine(x, y, { eps: 0.5 }), cosineSimilarity(tensor(x), tensor(y), { dim: 0, eps: 0.5 }).data[0]));
 const firstPass = pairs.map(([x, y]) => cosine(x, y));
 const byValue = byValueCalls;
-// A second instance: from its first cosine call on, short vectors are copied, on both.
-const second = createInstanceSync({ variant });
-const copied = pairs.map(([x, y]) => second.cosine(x, y));
+// Three more instances: by value each; a fifth: copied, and the same bits.
+const others = [createInstanceSync({ variant }), createInstanceSync({ variant }), createInstanceSync({ variant })];
+const othersSame = others.every((kit) => pairs.every(([x, y], index) => Object.is(kit.cosine(x, y), firstPass[index])));
+const afterFour = byValueCalls;
+const fifth = createInstanceSync({ variant });
+const copied = pairs.map(([x, y]) => fifth.cosine(x, y));
+const afterFifth = byValueCalls - afterFour;
 const againShared = pairs.map(([x, y]) => cosine(x, y));
-const same = copied.every((value, index) => Object.is(value, firstPass[index])) && againShared.every((value, index) => Object.is(value, firstPass[index]));
-console.log(JSON.stringify({ bits, same, count: pairs.length, byValue, afterSecond: byValueCalls - byValue, sample: firstPass[20] }));`;
+const same = othersSame && copied.every((value, index) => Object.is(value, firstPass[index])) && againShared.every((value, index) => Object.is(value, firstPass[index]));
+console.log(JSON.stringify({ bits, same, count: pairs.length, byValue, others: afterFour - byValue, afterFifth, sharedAgain: byValueCalls - afterFour - afterFifth, sample: firstPass[20] }));`;
     for (const variant of variants) {
       const flags = variant === 'relaxed' && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
       const output = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', program, variant], { cwd: here, encoding: 'utf8' });
-      const result = JSON.parse(output) as { bits: boolean; same: boolean; count: number; byValue: number; afterSecond: number; sample: number };
+      const result = JSON.parse(output) as { bits: boolean; same: boolean; count: number; byValue: number; others: number; afterFifth: number; sharedAgain: number; sample: number };
       expect(result.count, variant).toBe(40);
       // Lengths 1..8, four pairs each, two calls each in the bits check and one in the first pass.
       expect(result.byValue, `${variant}: by-value calls`).toBe(8 * 4 * 3);
-      expect(result.afterSecond, `${variant}: by-value calls once a second instance ran`).toBe(0);
+      expect(result.others, `${variant}: by-value calls on instances two to four`).toBe(3 * 8 * 4);
+      expect(result.afterFifth, `${variant}: by-value calls on a fifth instance`).toBe(0);
+      expect(result.sharedAgain, `${variant}: by-value calls on the first instance again`).toBe(8 * 4);
       expect(result.bits, `${variant}: by value vs the tensor path`).toBe(true);
-      expect(result.same, `${variant}: by value vs the copy (a second instance)`).toBe(true);
+      expect(result.same, `${variant}: by value vs other instances and the copy (a fifth instance)`).toBe(true);
       expect(Number.isFinite(result.sample) && Math.abs(result.sample) <= 1, variant).toBe(true);
     }
   });

@@ -441,6 +441,8 @@ export class Runtime {
   readonly cosinePair: CosinekitExports['ck_cosine_pair_f32'];
   /** `ck_cosine_pair_values_f32` (vectors of at most eight elements passed by value), held directly as `cosinePair`. */
   readonly cosinePairValues: CosinekitExports['ck_cosine_pair_values_f32'];
+  /** Which of `cosine`'s call sites calls this instance's exports (similarity.ts); −1 until its first `cosine` call. */
+  pairCallSite = -1;
   #buffer: ArrayBuffer;
   #floats: Float32Array;
   #words: Uint32Array;

@@ -134,53 +134,63 @@ function inPlaceAddress(runtime: Runtime, view: Float32Array, length: number, bu
 /** Elements of each vector `ck_cosine_pair_values_f32` takes by value (its arity is 2 · 8 + 2: a test checks it). */
 const PAIR_VALUES = 8;
 
-/** The first instance `cosine` ran on in this copy of the package, and whether it has run on another since. */
-let firstRuntime: Runtime | null = null;
-let severalRuntimes = false;
-
 /**
- * Whether every typed-array `cosine` call so far ran on `runtime`. While the call site in
- * {@link pairByValue} sees one instance, V8 calls its export directly, the arguments in
- * registers; once it has seen two, it takes the generic JS-to-wasm path, where 18 arguments
- * cost more than the copy they save (87 against 72 ns at D = 8, V8 11.3), so short vectors
- * are copied into memory from then on.
+ * Instances whose by-value export `cosine` calls from a call site of their own. V8 keeps one
+ * record of the functions each call site has called: while a site has called one export, the
+ * optimising compiler calls it directly, the arguments in registers; once it has seen two
+ * (two instances), it takes the generic JS-to-wasm path, where 18 arguments cost more than
+ * the copy they save (87 against 72 ns at D = 8, V8 11.3). So each of the first CALL_SITES
+ * instances that pass short vectors gets its own site (a case of the switch in
+ * {@link pairByValue}); later ones copy short vectors into memory. The four-argument call
+ * of vectors in memory keeps one site: sites of its own measured no faster there (the copies
+ * and the kernel dominate that call).
  */
-function oneRuntimeSeen(runtime: Runtime): boolean {
-  if (runtime === firstRuntime) return !severalRuntimes;
-  if (firstRuntime === null) {
-    firstRuntime = runtime;
-    return true;
-  }
-  severalRuntimes = true;
-  return false;
+const CALL_SITES = 4;
+let callSitesTaken = 0;
+
+/** The by-value call site of `runtime`: its own one of the first CALL_SITES, or CALL_SITES (none: copy). */
+function callSiteOf(runtime: Runtime): number {
+  const site = runtime.pairCallSite;
+  if (site >= 0) return site;
+  const taken = callSitesTaken < CALL_SITES ? callSitesTaken++ : CALL_SITES;
+  runtime.pairCallSite = taken;
+  return taken;
 }
 
 /**
- * The kernel on two vectors of 1 to {@link PAIR_VALUES} elements passed as the call's
- * arguments (the elements past `length` as zeros, which it does not read): the engine moves
+ * The kernel on the first `length` elements of `xs` and `ys`, 1 to {@link PAIR_VALUES}
+ * elements, passed as the call's arguments (the elements past `length` as zeros, which it
+ * does not read), from the call site `site` (one of the first CALL_SITES): the engine moves
  * sixteen numbers into a call about three times faster than into memory (V8 11.3).
  */
-function pairByValue(runtime: Runtime, x: Float32Array | Float64Array, y: Float32Array | Float64Array, length: number, eps: number): number {
-  return runtime.cosinePairValues(
-    length,
-    x[0] as number,
-    length > 1 ? (x[1] as number) : 0,
-    length > 2 ? (x[2] as number) : 0,
-    length > 3 ? (x[3] as number) : 0,
-    length > 4 ? (x[4] as number) : 0,
-    length > 5 ? (x[5] as number) : 0,
-    length > 6 ? (x[6] as number) : 0,
-    length > 7 ? (x[7] as number) : 0,
-    y[0] as number,
-    length > 1 ? (y[1] as number) : 0,
-    length > 2 ? (y[2] as number) : 0,
-    length > 3 ? (y[3] as number) : 0,
-    length > 4 ? (y[4] as number) : 0,
-    length > 5 ? (y[5] as number) : 0,
-    length > 6 ? (y[6] as number) : 0,
-    length > 7 ? (y[7] as number) : 0,
-    eps,
-  );
+function pairByValue(runtime: Runtime, site: number, xs: Float32Array | Float64Array, ys: Float32Array | Float64Array, length: number, eps: number): number {
+  const x0 = xs[0] as number;
+  const x1 = length > 1 ? (xs[1] as number) : 0;
+  const x2 = length > 2 ? (xs[2] as number) : 0;
+  const x3 = length > 3 ? (xs[3] as number) : 0;
+  const x4 = length > 4 ? (xs[4] as number) : 0;
+  const x5 = length > 5 ? (xs[5] as number) : 0;
+  const x6 = length > 6 ? (xs[6] as number) : 0;
+  const x7 = length > 7 ? (xs[7] as number) : 0;
+  const y0 = ys[0] as number;
+  const y1 = length > 1 ? (ys[1] as number) : 0;
+  const y2 = length > 2 ? (ys[2] as number) : 0;
+  const y3 = length > 3 ? (ys[3] as number) : 0;
+  const y4 = length > 4 ? (ys[4] as number) : 0;
+  const y5 = length > 5 ? (ys[5] as number) : 0;
+  const y6 = length > 6 ? (ys[6] as number) : 0;
+  const y7 = length > 7 ? (ys[7] as number) : 0;
+  const kernel = runtime.cosinePairValues;
+  switch (site) {
+    case 0:
+      return kernel(length, x0, x1, x2, x3, x4, x5, x6, x7, y0, y1, y2, y3, y4, y5, y6, y7, eps);
+    case 1:
+      return kernel(length, x0, x1, x2, x3, x4, x5, x6, x7, y0, y1, y2, y3, y4, y5, y6, y7, eps);
+    case 2:
+      return kernel(length, x0, x1, x2, x3, x4, x5, x6, x7, y0, y1, y2, y3, y4, y5, y6, y7, eps);
+    default:
+      return kernel(length, x0, x1, x2, x3, x4, x5, x6, x7, y0, y1, y2, y3, y4, y5, y6, y7, eps);
+  }
 }
 
 export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unknown): number {
@@ -194,11 +204,14 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
     const tagB = typeof b === 'object' && b !== null ? Reflect.apply(typedArrayTagGetter, b, []) : undefined;
     const length = Reflect.apply(typedArrayLengthGetter, a, []) as number;
     if ((tagB === 'Float32Array' || tagB === 'Float64Array') && length > 0 && Reflect.apply(typedArrayLengthGetter, b, []) === length) {
-      if (length <= PAIR_VALUES && oneRuntimeSeen(runtime)) return pairByValue(runtime, a as Float32Array | Float64Array, b as Float32Array | Float64Array, length, eps);
+      const x = a as Float32Array | Float64Array;
+      const y = b as Float32Array | Float64Array;
+      if (length <= PAIR_VALUES) {
+        const site = callSiteOf(runtime);
+        if (site < CALL_SITES) return pairByValue(runtime, site, x, y, length, eps);
+      }
       const scratch = runtime.arenaTopFor(length * 8);
       if (scratch !== 0) {
-        const x = a as Float32Array | Float64Array;
-        const y = b as Float32Array | Float64Array;
         const floats = runtime.floats();
         // `floats` was made from the current buffer just now, and nothing in between can grow memory.
         const buffer = runtime.viewedBuffer;
@@ -210,6 +223,11 @@ export function runCosine(runtime: Runtime, a: unknown, b: unknown, options: unk
       }
     }
   }
+  return cosineOfAny(runtime, a, b, eps);
+}
+
+/** `cosine` on operands the typed-array path above does not take (number[], Proxies, errors, a full arena). */
+function cosineOfAny(runtime: Runtime, a: unknown, b: unknown, eps: number): number {
   const mark = runtime.mark();
   try {
     placedInPlace = false;
