@@ -274,6 +274,29 @@ const bareWorkerCode = `
     parentPort.postMessage('ready');
   })();`;
 
+/** Starts an eval'd worker with `workerData`; resolves once it posts that it is ready, and ends the run if it fails later. */
+function startBareWorker(code, workerData) {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(code, { eval: true, workerData });
+    thread.once('error', reject);
+    thread.once('message', () => {
+      thread.on('error', (error) => {
+        console.error(`bare kernel worker failed: ${error.stack ?? error}`);
+        process.exit(1);
+      });
+      resolve(thread);
+    });
+  });
+}
+
+/** Posts `message` to a bare worker and resolves with its next reply. */
+function askBareWorker(thread, message) {
+  return new Promise((resolve) => {
+    thread.once('message', resolve);
+    thread.postMessage(message);
+  });
+}
+
 /**
  * The machine's own limit for a kernel: the single-thread function on data already in each
  * thread's wasm memory, on two worker threads that live for the whole workload. `one()` runs
@@ -286,23 +309,9 @@ async function startBareKernel(kind, left, right, k) {
   const columns = right.shape[0];
   const half = Math.ceil(rows / 2);
   const shared = { kind, packageUrl: import.meta.resolve('cosinekit'), variant, depth, columns, k, left: sharedCopy(left.data), right: sharedCopy(right.data) };
-  const start = (jobs) =>
-    new Promise((resolve, reject) => {
-      const thread = new Worker(bareWorkerCode, { eval: true, workerData: { ...shared, jobs } });
-      thread.once('error', reject);
-      thread.once('message', () => resolve(thread));
-    });
+  const start = (jobs) => startBareWorker(bareWorkerCode, { ...shared, jobs });
   const [threadA, threadB] = await Promise.all([start([['whole', 0, rows], ['half', 0, half]]), start([['half', half, rows - half]])]);
-  for (const thread of [threadA, threadB]) {
-    thread.on('error', (error) => {
-      console.error(`bare kernel worker failed: ${error.stack ?? error}`);
-      process.exit(1);
-    });
-  }
-  const ask = (thread, message) => new Promise((resolve) => {
-    thread.once('message', resolve);
-    thread.postMessage(message);
-  });
+  const ask = askBareWorker;
   const concatenate = (Type, first, second) => {
     const out = new Type(first.length + second.length);
     out.set(first);
@@ -363,23 +372,9 @@ async function startBareCorpusSplit(queries, corpus, k) {
   const half = Math.ceil(rows / 2);
   const queryCount = queries.shape[0];
   const common = { packageUrl: import.meta.resolve('cosinekit'), variant, depth, k, corpus: sharedCopy(corpus.data), queries: queries.data };
-  const start = (workerData) =>
-    new Promise((resolve, reject) => {
-      const thread = new Worker(bareCorpusWorkerCode, { eval: true, workerData: { ...common, ...workerData } });
-      thread.once('error', reject);
-      thread.once('message', () => resolve(thread));
-    });
+  const start = (workerData) => startBareWorker(bareCorpusWorkerCode, { ...common, ...workerData });
   const [threadA, threadB] = await Promise.all([start({ start: 0, rows, half }), start({ start: half, rows: rows - half, half: rows - half })]);
-  for (const thread of [threadA, threadB]) {
-    thread.on('error', (error) => {
-      console.error(`bare kernel worker failed: ${error.stack ?? error}`);
-      process.exit(1);
-    });
-  }
-  const ask = (thread, message) => new Promise((resolve) => {
-    thread.once('message', resolve);
-    thread.postMessage(message);
-  });
+  const ask = askBareWorker;
   const before = (left, right) => {
     const [leftNaN, rightNaN] = [Number.isNaN(left.score), Number.isNaN(right.score)];
     if (leftNaN !== rightNaN) return leftNaN;
