@@ -118,6 +118,18 @@ fn softmax_arguments_per_column(line: &[f32], scale: f64, references: &[f64], ar
     }
 }
 
+/// The softmax terms of one tile line against its row and against each of its columns:
+/// `terms[c] = exp(scale·line[c] − row_reference)` and `terms[columns + c] =
+/// exp(scale·line[c] − column_references[c])`, `columns = line.len()`. What every loss whose
+/// gradient (or denominators) runs over rows and columns at once computes per line.
+fn row_and_column_terms(line: &[f32], scale: f64, row_reference: f64, column_references: &[f64], terms: &mut [f32; 2 * LOSS_BLOCK]) {
+    let columns = line.len();
+    let (row_terms, column_terms) = terms.split_at_mut(columns);
+    softmax_arguments(line, scale, row_reference, row_terms);
+    softmax_arguments_per_column(line, scale, column_references, &mut column_terms[..columns]);
+    exp_f32_in_place(&mut terms[..2 * columns]);
+}
+
 /// Whether any similarity of the tile is NaN.
 fn tile_has_nan(tile: &Tile<'_>) -> bool {
     tile.values.iter().any(|value| value.is_nan())
@@ -265,10 +277,7 @@ fn infonce_with<V: F32x4>(
                 let row = first_row + r;
                 let row_positive = layout.positive(row, rows);
                 let line = &mut values[r * columns..(r + 1) * columns];
-                let (row_terms, column_terms) = terms.split_at_mut(columns);
-                softmax_arguments(line, scale, log_sum_exps[row], row_terms);
-                softmax_arguments_per_column(line, scale, &log_sum_exps[first_column..first_column + columns], &mut column_terms[..columns]);
-                exp_f32_in_place(&mut terms[..2 * columns]);
+                row_and_column_terms(line, scale, log_sum_exps[row], &log_sum_exps[first_column..first_column + columns], &mut terms);
                 for (c, slot) in line.iter_mut().enumerate() {
                     let column = first_column + c;
                     if row == column {
@@ -383,10 +392,7 @@ fn clip_with<V: F32x4>(
         let mut terms = [0.0f32; 2 * LOSS_BLOCK];
         for r in 0..tile_rows {
             let line = &values[r * columns..(r + 1) * columns];
-            let (row_terms, column_terms) = terms.split_at_mut(columns);
-            softmax_arguments(line, scale, row_reference[r], row_terms);
-            softmax_arguments_per_column(line, scale, &column_reference[..columns], &mut column_terms[..columns]);
-            exp_f32_in_place(&mut terms[..2 * columns]);
+            row_and_column_terms(line, scale, row_reference[r], &column_reference[..columns], &mut terms);
             by_row.sums[first_row + r] += terms[..columns].iter().map(|&term| f64::from(term)).sum::<f64>();
             for (sum, &term) in by_column.sums[first_column..first_column + columns].iter_mut().zip(&terms[columns..2 * columns]) {
                 *sum += f64::from(term);
@@ -428,10 +434,7 @@ fn clip_with<V: F32x4>(
         for r in 0..tile_rows {
             let row = first_row + r;
             let line = &mut values[r * columns..(r + 1) * columns];
-            let (row_terms, column_terms) = terms.split_at_mut(columns);
-            softmax_arguments(line, scale, row_lse[row], row_terms);
-            softmax_arguments_per_column(line, scale, &column_lse[first_column..first_column + columns], &mut column_terms[..columns]);
-            exp_f32_in_place(&mut terms[..2 * columns]);
+            row_and_column_terms(line, scale, row_lse[row], &column_lse[first_column..first_column + columns], &mut terms);
             for (c, slot) in line.iter_mut().enumerate() {
                 let logit = scale * f64::from(*slot);
                 let mut delta = f64::from(terms[c]) + f64::from(terms[columns + c]);

@@ -28,10 +28,9 @@
 //! - Memory: the sweep's O(D·block + block²) floats, N floats and 3·N float64, whatever N.
 
 use super::blocks::{OnlineLogSumExp, RowSets, SweepGradients, Tile, sweep, sweep_scratch_len, take};
-use super::{LOSS_BLOCK, absorb_symmetric_tile, normalize_backward, softmax_arguments, softmax_arguments_per_column, tile_has_nan};
+use super::{LOSS_BLOCK, absorb_symmetric_tile, normalize_backward, row_and_column_terms, tile_has_nan};
 use crate::KernelError;
 use crate::lanes::{F32x4, Native};
-use crate::math::exp_f32_in_place;
 
 /// Floats of scratch [`supcon_f32`] needs for `rows` rows of `depth` (its float64 scratch is
 /// [`supcon_wide_len`]).
@@ -179,10 +178,7 @@ fn supcon_with<V: F32x4>(
             let row = first_row + r;
             let (label, row_weight, row_share) = (labels[row], weights[row], shares[row]);
             let line = &mut values[r * columns..(r + 1) * columns];
-            let (row_terms, column_terms) = terms.split_at_mut(columns);
-            softmax_arguments(line, scale, log_sum_exps[row], row_terms);
-            softmax_arguments_per_column(line, scale, &log_sum_exps[range.clone()], &mut column_terms[..columns]);
-            exp_f32_in_place(&mut terms[..2 * columns]);
+            row_and_column_terms(line, scale, log_sum_exps[row], &log_sum_exps[range.clone()], &mut terms);
             // Rows of one label have the same number of positives: a pair's two shares are equal.
             let pair_share = 2.0 * row_share;
             for (c, ((slot, &other), &column_weight)) in line.iter_mut().zip(column_labels).zip(column_weights).enumerate() {
