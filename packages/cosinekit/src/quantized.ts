@@ -40,8 +40,6 @@ import {
 import type { TopKResult } from './pairwise.js';
 import type { StorageFamily } from './families.js';
 
-export { isQuantizedValue };
-
 export type { StorageDtype } from './runtime.js';
 
 /** The stored elements of a quantised tensor: float16 words, int8 codes (int8, binary) or bytes (uint8, ubinary). */

@@ -2,11 +2,16 @@
 // their functions (api.ts, the entries, the pool). Every call site is marked pure, so that a
 // bundler drops it, and the family's code, when the program does not use what it exports.
 
-import type { StorageFamily } from './families.js';
+import type { LossFamily, StorageFamily } from './families.js';
 import type { Cosinekit } from './kit.js';
 import { LOSS_FAMILY } from './losses.js';
 import { STORAGE_FAMILY, type QuantizedTensor } from './quantized.js';
 import { shared } from './shared.js';
+
+/** Registers the losses (the first copy's family stays) and returns the shared state's. */
+function lossFamily(): LossFamily {
+  return (shared.families.losses ??= LOSS_FAMILY);
+}
 
 /** Registers the storage formats (the first copy's family stays) and returns the shared state's. */
 function storageFamily(): StorageFamily {
@@ -20,7 +25,7 @@ export function quantizedTensorClass(): typeof QuantizedTensor {
 
 /** Registers the losses and returns the shared instance's member `name`. */
 export function lossMember<K extends LossMember>(name: K): Cosinekit[K] {
-  shared.families.losses ??= LOSS_FAMILY;
+  lossFamily();
   return shared.kit[name];
 }
 
@@ -32,7 +37,7 @@ export function storageMember<K extends 'quantize'>(name: K): Cosinekit[K] {
 
 /** Registers every family (what an instance with the whole API, or a pool, needs) and returns `value`. */
 export function withEveryFamily<T>(value: T): T {
-  shared.families.losses ??= LOSS_FAMILY;
+  lossFamily();
   storageFamily();
   return value;
 }

@@ -24,7 +24,6 @@ import {
   type QuantizedTopKOptions,
   type QuantizedTopKPlan,
   QuantizedTensor,
-  isQuantizedValue,
   planQuantizedTopK,
   readQuantized,
   RESCORE_OPTIONS,
@@ -47,6 +46,7 @@ import {
   checkTopK,
   finiteOption,
   formatShape,
+  isQuantizedValue,
   nonNegativeOption,
   pairSizes,
 } from '../validate.js';
