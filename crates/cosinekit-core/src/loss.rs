@@ -121,7 +121,9 @@ fn softmax_arguments_per_column(line: &[f32], scale: f64, references: &[f64], ar
 /// The softmax terms of one tile line against its row and against each of its columns:
 /// `terms[c] = exp(scale·line[c] − row_reference)` and `terms[columns + c] =
 /// exp(scale·line[c] − column_references[c])`, `columns = line.len()`. What every loss whose
-/// gradient (or denominators) runs over rows and columns at once computes per line.
+/// gradient (or denominators) runs over rows and columns at once computes per line. Inlined
+/// into each sweep, as the lines it stands for were (a call here measured 1 % slower).
+#[inline(always)]
 fn row_and_column_terms(line: &[f32], scale: f64, row_reference: f64, column_references: &[f64], terms: &mut [f32; 2 * LOSS_BLOCK]) {
     let columns = line.len();
     let (row_terms, column_terms) = terms.split_at_mut(columns);
